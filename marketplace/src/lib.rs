@@ -1,1 +1,11 @@
+//! The marketplace domain: one module per capability, each with the same rooms
+//! (`model` pure rules, `store` SQL, `service` use cases, `http` routes).
+//! It depends on nothing of ours; the `csms` crate composes it into the server.
 
+pub mod accounts;
+pub mod error;
+pub mod http;
+
+pub use accounts::{AuthKeys, AuthUser, RequireAdmin, RequireOperator, Role};
+pub use error::{Error, FieldError, ResultExt};
+pub use http::{router, ApiContext, ApiJson};

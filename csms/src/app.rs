@@ -1,0 +1,187 @@
+//! Composition root: builds the state every route shares and runs the listeners until a
+//! shutdown signal, then closes station sockets properly and flushes pending writes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{FromRef, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use marketplace::accounts::{load_or_create_secret, AuthKeys};
+use marketplace::http::ApiContext;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::ServeArgs;
+use crate::db::Database;
+use crate::ocpp::auth::PasswordCache;
+use crate::ocpp::gateway::StationGateway;
+use crate::ocpp::registry::Registry;
+use crate::ocpp::{upgrade, OcppConfig, OcppContext};
+use crate::store::writer;
+use crate::{api, server};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub api: ApiContext,
+    pub ocpp: Arc<OcppContext>,
+    pub gateway: StationGateway,
+    pub metrics: PrometheusHandle,
+}
+
+impl FromRef<AppState> for ApiContext {
+    fn from_ref(s: &AppState) -> Self {
+        s.api.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<OcppContext> {
+    fn from_ref(s: &AppState) -> Self {
+        s.ocpp.clone()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/ocpp/{station_id}", get(upgrade::ocpp_socket))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .merge(marketplace::http::router())
+        .merge(api::router())
+        .with_state(state)
+}
+
+async fn healthz(State(app): State<AppState>) -> impl IntoResponse {
+    match sqlx::query("SELECT 1").execute(&app.api.pool).await {
+        Ok(_) => (StatusCode::OK, "ok"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    }
+}
+
+async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        app.metrics.render(),
+    )
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    if let Ok(limit) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::info!(limit, "open files limit");
+    }
+    ocpp_schemas::warm_up();
+    let metrics = PrometheusBuilder::new().install_recorder()?;
+    let db = Database::open(&args.db).await?;
+    let pool = db.pool.clone();
+
+    let secret = match &args.jwt_secret {
+        Some(s) => s.as_bytes().to_vec(),
+        None => load_or_create_secret(&pool).await?,
+    };
+    let auth = AuthKeys::new(&secret, Duration::from_secs(args.access_token_ttl));
+    let shutdown = CancellationToken::new();
+    let (writers, writer_tasks) = writer::start(&pool);
+    let registry = Arc::new(Registry::default());
+    let call_timeout = Duration::from_secs(args.call_timeout);
+    let ocpp = Arc::new(OcppContext {
+        pool: pool.clone(),
+        registry: registry.clone(),
+        writers,
+        config: OcppConfig {
+            unknown_stations: args.unknown_stations,
+            heartbeat_interval: args.heartbeat_interval,
+            call_timeout,
+            ping_interval: Duration::from_secs(args.ws_ping_interval.max(1)),
+            allow_plain_basic: args.allow_plain_basic,
+        },
+        shutdown: shutdown.clone(),
+        passwords: PasswordCache::default(),
+        tasks: TaskTracker::new(),
+    });
+    let state = AppState {
+        api: ApiContext::new(pool.clone(), auth),
+        ocpp: ocpp.clone(),
+        gateway: StationGateway::new(registry, call_timeout),
+        metrics,
+    };
+    let app = router(state);
+
+    let http_tasks = TaskTracker::new();
+    let listener = server::bind(args.listen)?;
+    let http_addr = listener.local_addr()?;
+    let mut listeners = vec![tokio::spawn(server::serve(
+        listener,
+        app.clone(),
+        None,
+        shutdown.clone(),
+        http_tasks.clone(),
+    ))];
+    let mut tls_addr = None;
+    if let (Some(addr), Some(cert), Some(key)) = (args.tls_listen, &args.tls_cert, &args.tls_key) {
+        let config = server::server_config(cert, key, args.tls_client_ca.as_deref())?;
+        let listener = server::bind(addr)?;
+        tls_addr = Some(listener.local_addr()?);
+        listeners.push(tokio::spawn(server::serve(
+            listener,
+            app,
+            Some(config),
+            shutdown.clone(),
+            http_tasks.clone(),
+        )));
+    }
+    // One machine-readable line for scripts and tests that start the server on port 0.
+    println!(
+        "csms ready http=http://{http_addr} ocpp=ws://{http_addr}/ocpp/{{stationId}}{}",
+        tls_addr
+            .map(|a| format!(" https=https://{a} wss=wss://{a}/ocpp/{{stationId}}"))
+            .unwrap_or_default()
+    );
+    tracing::info!(%http_addr, ?tls_addr, "listening");
+
+    wait_for_signal().await;
+    tracing::info!("shutting down: closing station connections");
+    shutdown.cancel();
+    for l in listeners {
+        let _ = l.await;
+    }
+    ocpp.tasks.close();
+    if tokio::time::timeout(Duration::from_secs(10), ocpp.tasks.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some station connections did not close in time");
+    }
+    http_tasks.close();
+    let _ = tokio::time::timeout(Duration::from_secs(5), http_tasks.wait()).await;
+    writer_tasks.flush_and_stop().await;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,57 @@
+//! Demo data: who can log in, which stations are expected, which badges work.
+
+use marketplace::accounts::{create_user, Role};
+use sqlx::PgPool;
+
+use crate::store::id_tokens::{self, NewIdToken};
+use crate::store::stations;
+
+pub const DEMO_PASSWORD: &str = "demo-password";
+pub const DEMO_STATIONS: usize = 5;
+
+pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
+    let users = [
+        ("admin@demo.local", Role::Admin, "Ada Admin"),
+        ("operator@demo.local", Role::Operator, "Otto Operator"),
+        ("host@demo.local", Role::Host, "Hana Host"),
+        ("driver@demo.local", Role::Driver, "Dario Driver"),
+    ];
+    for (email, role, name) in users {
+        match create_user(pool, email, DEMO_PASSWORD, role, Some(name)).await {
+            Ok(u) => println!("user {email} ({})", u.role.as_str()),
+            Err(marketplace::error::Error::Conflict { .. }) => {
+                println!("user {email} already there")
+            }
+            Err(e) => return Err(anyhow::anyhow!("creating {email}: {e}")),
+        }
+    }
+    for i in 1..=DEMO_STATIONS {
+        let id = format!("SIM-{i}");
+        if stations::get(pool, &id).await?.is_none() {
+            stations::upsert_provisioning(pool, &id, 0, None, "Accepted").await?;
+        }
+    }
+    println!("stations SIM-1..SIM-{DEMO_STATIONS} (security profile 0, accepted)");
+    let tokens = [
+        ("DEMO-TOKEN-1", "Accepted"),
+        ("DEMO-TOKEN-2", "Accepted"),
+        ("DEMO-BLOCKED", "Blocked"),
+    ];
+    for (token, status) in tokens {
+        let t = NewIdToken {
+            id_token: token,
+            token_type: "ISO14443",
+            status,
+            expires_at: None,
+            group_id: None,
+            user_id: None,
+        };
+        match id_tokens::insert(pool, &t).await {
+            Ok(_) => println!("id token {token} ({status})"),
+            Err(sqlx::Error::Database(d)) if d.constraint() == Some("id_tokens_token_type_key") => {
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}

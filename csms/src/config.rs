@@ -1,0 +1,166 @@
+//! The command line: one typed struct per command, every option also settable by env.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::ocpp::UnknownStations;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "csms",
+    version,
+    about = "OCPP 2.0.1 central system and charger marketplace"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve OCPP, the REST API, /healthz and /metrics.
+    Serve(ServeArgs),
+    /// Run the database migrations and exit.
+    Migrate(DbArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Provision stations.
+    #[command(subcommand)]
+    Station(StationCommand),
+    /// Development certificates.
+    #[command(subcommand)]
+    Certs(CertsCommand),
+    /// Seed demo data (users, stations, id tokens); safe to run again.
+    Demo(DbArgs),
+    /// The private PostgreSQL cluster used when DATABASE_URL is unset.
+    #[command(subcommand)]
+    Pg(PgCommand),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DbArgs {
+    /// PostgreSQL URL. Unset: a private cluster is started under <data-dir>/pg.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Where local state lives (the private cluster, certificates).
+    #[arg(long, env = "CSMS_DATA_DIR", default_value = "var")]
+    pub data_dir: PathBuf,
+    #[arg(long, env = "CSMS_DB_MAX_CONNECTIONS", default_value_t = 24)]
+    pub db_max_connections: u32,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Plain HTTP and ws:// address. Port 0 picks a free port (printed at start).
+    #[arg(long, env = "CSMS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// HTTPS and wss:// address; needs --tls-cert and --tls-key.
+    #[arg(long, env = "CSMS_TLS_LISTEN", requires_all = ["tls_cert", "tls_key"])]
+    pub tls_listen: Option<SocketAddr>,
+    #[arg(long, env = "CSMS_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    #[arg(long, env = "CSMS_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// CA that station client certificates must chain to (security profile 3).
+    #[arg(long, env = "CSMS_TLS_CLIENT_CA")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// What a BootNotification from a station the registry does not know gets.
+    #[arg(
+        long,
+        env = "CSMS_UNKNOWN_STATIONS",
+        value_enum,
+        default_value = "pending"
+    )]
+    pub unknown_stations: UnknownStations,
+    /// Heartbeat interval given to accepted stations, in seconds.
+    #[arg(long, env = "CSMS_HEARTBEAT_INTERVAL", default_value_t = 300)]
+    pub heartbeat_interval: u32,
+    /// How long a station has to answer a call, in seconds.
+    #[arg(long, env = "CSMS_CALL_TIMEOUT", default_value_t = 30)]
+    pub call_timeout: u64,
+    /// WebSocket ping interval, in seconds; a silent station is dropped after three.
+    #[arg(long, env = "CSMS_WS_PING_INTERVAL", default_value_t = 60)]
+    pub ws_ping_interval: u64,
+    /// Allow security profile 1 (Basic auth) over plain ws://. Off by default: passwords
+    /// would cross the network in clear.
+    #[arg(long, env = "CSMS_ALLOW_PLAIN_BASIC")]
+    pub allow_plain_basic: bool,
+    /// Secret for access tokens. Unset: one is generated once and kept in the database.
+    #[arg(long, env = "CSMS_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Access token lifetime in seconds.
+    #[arg(long, env = "CSMS_ACCESS_TOKEN_TTL", default_value_t = 900)]
+    pub access_token_ttl: u64,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user with any role.
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long, default_value = "driver")]
+        role: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StationCommand {
+    /// Create or update a station's security profile and password.
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        id: String,
+        /// 0 none (development), 1 Basic auth, 2 TLS + Basic auth, 3 TLS client certificate.
+        #[arg(long, default_value_t = 0)]
+        profile: i16,
+        /// Basic auth password (16 to 40 characters) for profiles 1 and 2.
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long, default_value = "Accepted")]
+        status: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CertsCommand {
+    /// Write a development CA, a server certificate and station client certificates.
+    Dev {
+        #[arg(long, default_value = "var/certs")]
+        out: PathBuf,
+        /// Extra DNS names for the server certificate (localhost and loopback are always in).
+        #[arg(long = "server-name")]
+        server_names: Vec<String>,
+        /// Station ids to issue client certificates for.
+        #[arg(long = "station")]
+        stations: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PgCommand {
+    /// Start (or reuse) the private cluster and print DATABASE_URL=... for scripts.
+    Up {
+        #[arg(long, default_value = "var/pg")]
+        dir: PathBuf,
+        #[arg(long, default_value = "csms")]
+        database: String,
+    },
+    /// Stop the private cluster.
+    Down {
+        #[arg(long, default_value = "var/pg")]
+        dir: PathBuf,
+    },
+}

@@ -1,0 +1,29 @@
+//! Functional block C: authorization (Authorize) against the stored id tokens.
+
+use rust_ocpp::v2_0_1::datatypes::id_token_type::IdTokenType;
+use rust_ocpp::v2_0_1::messages::authorize::AuthorizeRequest;
+use serde_json::{json, Value};
+use sqlx::PgExecutor;
+
+use super::{wire, HandlerResult};
+use crate::ocpp::OcppContext;
+use crate::store::id_tokens;
+
+pub async fn authorize(ctx: &OcppContext, req: AuthorizeRequest) -> HandlerResult {
+    let info = id_token_info(&ctx.pool, &req.id_token).await?;
+    Ok(json!({ "idTokenInfo": info }))
+}
+
+/// The IdTokenInfoType for a token, as Authorize and TransactionEvent answer it.
+pub(crate) async fn id_token_info<'e>(
+    db: impl PgExecutor<'e>,
+    token: &IdTokenType,
+) -> Result<Value, sqlx::Error> {
+    let kind = wire(&token.kind);
+    let (status, group) = id_tokens::authorization_status(db, &token.id_token, &kind).await?;
+    let mut info = json!({ "status": status });
+    if let Some(group) = group {
+        info["groupIdToken"] = json!({ "idToken": group, "type": "Central" });
+    }
+    Ok(info)
+}

@@ -1,0 +1,79 @@
+//! Functional block B: provisioning (BootNotification, Heartbeat, NotifyReport).
+
+use chrono::Utc;
+use rust_ocpp::v2_0_1::messages::boot_notification::BootNotificationRequest;
+use serde_json::{json, Value};
+
+use super::{wire, HandlerResult, StationSession};
+use crate::ocpp::{OcppContext, UnknownStations};
+use crate::store::{reports, stations, writer::Heartbeat};
+
+/// How long a Pending or Rejected station waits before booting again.
+const RETRY_INTERVAL_SECS: u32 = 60;
+
+pub async fn boot_notification(
+    ctx: &OcppContext,
+    session: &mut StationSession,
+    req: BootNotificationRequest,
+) -> HandlerResult {
+    let cs = &req.charging_station;
+    let modem = cs.modem.as_ref();
+    let reason = wire(&req.reason);
+    let boot = stations::BootInfo {
+        vendor_name: &cs.vendor_name,
+        model: &cs.model,
+        serial_number: cs.serial_number.as_deref(),
+        firmware_version: cs.firmware_version.as_deref(),
+        iccid: modem.and_then(|m| m.iccid.as_deref()),
+        imsi: modem.and_then(|m| m.imsi.as_deref()),
+        reason: &reason,
+    };
+    let unknown = match ctx.config.unknown_stations {
+        UnknownStations::Accept => "Accepted",
+        UnknownStations::Pending => "Pending",
+        UnknownStations::Reject => "Rejected",
+    };
+    let status = stations::record_boot(&ctx.pool, &session.station_id, &boot, unknown).await?;
+    tracing::info!(status, vendor = %cs.vendor_name, model = %cs.model, "boot");
+    let interval = if status == "Accepted" {
+        ctx.config.heartbeat_interval
+    } else {
+        RETRY_INTERVAL_SECS.min(ctx.config.heartbeat_interval)
+    };
+    session.registration = Some(status.clone());
+    Ok(json!({
+        "currentTime": now(),
+        "interval": interval,
+        "status": status,
+    }))
+}
+
+pub async fn heartbeat(ctx: &OcppContext, session: &StationSession) -> HandlerResult {
+    let at = Utc::now();
+    ctx.writers
+        .heartbeats
+        .push(Heartbeat {
+            station_id: session.station_id.clone(),
+            at,
+        })
+        .await;
+    Ok(json!({ "currentTime": rfc3339(at) }))
+}
+
+pub async fn notify_report(
+    ctx: &OcppContext,
+    session: &StationSession,
+    payload: Value,
+) -> HandlerResult {
+    let at = super::timestamp_field(&payload, "generatedAt");
+    reports::insert(&ctx.pool, &session.station_id, "Report", at, &payload).await?;
+    Ok(json!({}))
+}
+
+pub(crate) fn now() -> String {
+    rfc3339(Utc::now())
+}
+
+pub(crate) fn rfc3339(t: chrono::DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -1,0 +1,171 @@
+//! Functional blocks E and J: transactions (TransactionEvent) and meter values (MeterValues).
+
+use chrono::{DateTime, Utc};
+use rust_decimal::prelude::ToPrimitive;
+use rust_ocpp::v2_0_1::datatypes::meter_value_type::MeterValueType;
+use rust_ocpp::v2_0_1::messages::meter_values::MeterValuesRequest;
+use rust_ocpp::v2_0_1::messages::transaction_event::TransactionEventRequest;
+use serde_json::{json, Value};
+
+use super::{authorization::id_token_info, wire, HandlerResult, StationSession};
+use crate::ocpp::OcppContext;
+use crate::store::transactions::{record_event, EventFacts};
+use crate::store::writer::MeterSample;
+
+/// The measurand a sampled value has when it names none (OCPP 2.0.1 SampledValueType).
+const DEFAULT_MEASURAND: &str = "Energy.Active.Import.Register";
+
+pub async fn transaction_event(
+    ctx: &OcppContext,
+    session: &StationSession,
+    req: TransactionEventRequest,
+    raw: Value,
+) -> HandlerResult {
+    let tx_id = req.transaction_info.transaction_id.as_str();
+    let samples = samples(
+        &session.station_id,
+        req.evse.as_ref().map_or(0, |e| e.id),
+        Some(tx_id),
+        req.meter_value.as_deref().unwrap_or_default(),
+    );
+    let energy = energy_readings(&samples);
+    let event_type = wire(&req.event_type);
+    let trigger = wire(&req.trigger_reason);
+    let token_type = req.id_token.as_ref().map(|t| wire(&t.kind));
+    let charging_state = req.transaction_info.charging_state.as_ref().map(wire);
+    let stopped_reason = req.transaction_info.stopped_reason.as_ref().map(wire);
+    let facts = EventFacts {
+        station_id: &session.station_id,
+        transaction_id: tx_id,
+        seq_no: req.seq_no,
+        event_type: &event_type,
+        trigger_reason: &trigger,
+        timestamp: req.timestamp,
+        offline: req.offline.unwrap_or(false),
+        evse_id: req.evse.as_ref().map(|e| e.id),
+        connector_id: req.evse.as_ref().and_then(|e| e.connector_id),
+        id_token: req
+            .id_token
+            .as_ref()
+            .zip(token_type.as_deref())
+            .map(|(t, k)| (t.id_token.as_str(), k)),
+        charging_state: charging_state.as_deref(),
+        stopped_reason: stopped_reason.as_deref(),
+        remote_start_id: req.transaction_info.remote_start_id,
+        reservation_id: req.reservation_id,
+        energy_first: energy.first().copied(),
+        energy_last: energy.last().copied(),
+        payload: &raw,
+    };
+    let mut tx = ctx.pool.begin().await?;
+    let fresh = record_event(&mut tx, &facts).await?;
+    let info = match &req.id_token {
+        Some(token) => Some(id_token_info(&mut *tx, token).await?),
+        None => None,
+    };
+    tx.commit().await?;
+    if fresh {
+        ctx.writers.meter_samples.push_all(samples).await;
+    } else {
+        tracing::debug!(
+            tx_id,
+            seq_no = req.seq_no,
+            "duplicate TransactionEvent acknowledged"
+        );
+    }
+    let mut answer = json!({});
+    if let Some(info) = info {
+        answer["idTokenInfo"] = info;
+    }
+    Ok(answer)
+}
+
+pub async fn meter_values(
+    ctx: &OcppContext,
+    session: &StationSession,
+    req: MeterValuesRequest,
+) -> HandlerResult {
+    let samples = samples(&session.station_id, req.evse_id, None, &req.meter_value);
+    ctx.writers.meter_samples.push_all(samples).await;
+    Ok(json!({}))
+}
+
+fn samples(
+    station_id: &str,
+    evse_id: i32,
+    tx_id: Option<&str>,
+    values: &[MeterValueType],
+) -> Vec<MeterSample> {
+    let mut out = Vec::new();
+    for mv in values {
+        for sv in &mv.sampled_value {
+            let unit = sv.unit_of_measure.as_ref();
+            let multiplier = unit.and_then(|u| u.multiplier).unwrap_or(0);
+            let value = sv.value.to_f64().unwrap_or(f64::NAN) * 10f64.powi(multiplier);
+            out.push(MeterSample {
+                station_id: station_id.to_owned(),
+                evse_id,
+                transaction_id: tx_id.map(str::to_owned),
+                sampled_at: mv.timestamp,
+                measurand: sv
+                    .measurand
+                    .as_ref()
+                    .map(wire)
+                    .unwrap_or_else(|| DEFAULT_MEASURAND.to_owned()),
+                phase: sv.phase.as_ref().map(wire),
+                location: sv.location.as_ref().map(wire),
+                context: sv.context.as_ref().map(wire),
+                value,
+                unit: unit.and_then(|u| u.unit.clone()),
+            });
+        }
+    }
+    out
+}
+
+/// Energy register readings in Wh, oldest first. Phase readings are skipped: the register
+/// total is what billing uses.
+fn energy_readings(samples: &[MeterSample]) -> Vec<(DateTime<Utc>, f64)> {
+    let mut readings: Vec<(DateTime<Utc>, f64)> = samples
+        .iter()
+        .filter(|s| s.measurand == DEFAULT_MEASURAND && s.phase.is_none() && s.value.is_finite())
+        .map(|s| {
+            let wh = match s.unit.as_deref() {
+                Some("kWh") => s.value * 1000.0,
+                _ => s.value,
+            };
+            (s.sampled_at, wh)
+        })
+        .collect();
+    readings.sort_by_key(|r| r.0);
+    readings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meter(json: Value) -> Vec<MeterValueType> {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn energy_defaults_and_units() {
+        let values = meter(json!([
+            {"timestamp": "2026-01-01T10:05:00Z", "sampledValue": [
+                {"value": 2.5, "unitOfMeasure": {"unit": "kWh"}},
+                {"value": 7000, "measurand": "Power.Active.Import", "unitOfMeasure": {"unit": "W"}}
+            ]},
+            {"timestamp": "2026-01-01T10:00:00Z", "sampledValue": [
+                {"value": 12, "unitOfMeasure": {"unit": "Wh", "multiplier": 2}}
+            ]}
+        ]));
+        let s = samples("S", 1, Some("t"), &values);
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[0].measurand, DEFAULT_MEASURAND);
+        let e = energy_readings(&s);
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].1, 1200.0);
+        assert_eq!(e[1].1, 2500.0);
+    }
+}

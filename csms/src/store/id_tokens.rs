@@ -1,0 +1,120 @@
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{FromRow, PgExecutor};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct IdTokenRow {
+    pub id: Uuid,
+    pub id_token: String,
+    pub token_type: String,
+    pub status: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub group_id: Option<String>,
+    pub user_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, id_token, token_type, status, expires_at, group_id, user_id, created_at";
+
+/// OCPP authorization status of a token as the station should see it now.
+pub async fn authorization_status<'e>(
+    db: impl PgExecutor<'e>,
+    id_token: &str,
+    token_type: &str,
+) -> Result<(String, Option<String>), sqlx::Error> {
+    let row: Option<(String, Option<DateTime<Utc>>, Option<String>)> = sqlx::query_as(
+        "SELECT status, expires_at, group_id FROM id_tokens WHERE id_token = $1 AND token_type = $2",
+    )
+    .bind(id_token)
+    .bind(token_type)
+    .fetch_optional(db)
+    .await?;
+    Ok(match row {
+        None => ("Unknown".to_owned(), None),
+        Some((status, Some(exp), group)) if status == "Accepted" && exp <= Utc::now() => {
+            ("Expired".to_owned(), group)
+        }
+        Some((status, _, group)) => (status, group),
+    })
+}
+
+pub struct NewIdToken<'a> {
+    pub id_token: &'a str,
+    pub token_type: &'a str,
+    pub status: &'a str,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub group_id: Option<&'a str>,
+    pub user_id: Option<Uuid>,
+}
+
+pub async fn insert<'e>(
+    db: impl PgExecutor<'e>,
+    t: &NewIdToken<'_>,
+) -> Result<IdTokenRow, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "INSERT INTO id_tokens (id, id_token, token_type, status, expires_at, group_id, user_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+    ))
+    .bind(Uuid::now_v7())
+    .bind(t.id_token)
+    .bind(t.token_type)
+    .bind(t.status)
+    .bind(t.expires_at)
+    .bind(t.group_id)
+    .bind(t.user_id)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn update<'e>(
+    db: impl PgExecutor<'e>,
+    id: Uuid,
+    t: &NewIdToken<'_>,
+) -> Result<Option<IdTokenRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "UPDATE id_tokens SET id_token = $2, token_type = $3, status = $4, expires_at = $5,
+             group_id = $6, user_id = $7
+         WHERE id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(t.id_token)
+    .bind(t.token_type)
+    .bind(t.status)
+    .bind(t.expires_at)
+    .bind(t.group_id)
+    .bind(t.user_id)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn get<'e>(db: impl PgExecutor<'e>, id: Uuid) -> Result<Option<IdTokenRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM id_tokens WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn delete<'e>(db: impl PgExecutor<'e>, id: Uuid) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM id_tokens WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+pub async fn list<'e>(
+    db: impl PgExecutor<'e>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<IdTokenRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM id_tokens ORDER BY created_at, id LIMIT $1 OFFSET $2"
+    ))
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await
+}

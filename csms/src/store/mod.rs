@@ -1,0 +1,7 @@
+//! sqlx queries of the CSMS side, one file per table group.
+
+pub mod id_tokens;
+pub mod reports;
+pub mod stations;
+pub mod transactions;
+pub mod writer;

@@ -1,0 +1,151 @@
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{FromRow, PgPool};
+
+/// What the connection needs to decide on a station before the WebSocket is upgraded.
+#[derive(Debug, Clone, FromRow)]
+pub struct StationAuth {
+    pub security_profile: i16,
+    pub password_hash: Option<String>,
+    pub registration_status: String,
+}
+
+pub async fn auth_record(pool: &PgPool, id: &str) -> Result<Option<StationAuth>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT security_profile, password_hash, registration_status FROM stations WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+pub struct BootInfo<'a> {
+    pub vendor_name: &'a str,
+    pub model: &'a str,
+    pub serial_number: Option<&'a str>,
+    pub firmware_version: Option<&'a str>,
+    pub iccid: Option<&'a str>,
+    pub imsi: Option<&'a str>,
+    pub reason: &'a str,
+}
+
+/// Stores what the station says about itself. A known station keeps the registration the
+/// operator gave it; an unknown one is recorded with `unknown_status` so operators see it.
+pub async fn record_boot(
+    pool: &PgPool,
+    id: &str,
+    boot: &BootInfo<'_>,
+    unknown_status: &str,
+) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO stations (id, registration_status, vendor_name, model, serial_number,
+                               firmware_version, iccid, imsi, boot_reason, last_boot_at, last_seen_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), now())
+         ON CONFLICT (id) DO UPDATE SET
+            vendor_name = EXCLUDED.vendor_name, model = EXCLUDED.model,
+            serial_number = EXCLUDED.serial_number, firmware_version = EXCLUDED.firmware_version,
+            iccid = EXCLUDED.iccid, imsi = EXCLUDED.imsi, boot_reason = EXCLUDED.boot_reason,
+            last_boot_at = now(), last_seen_at = now()
+         RETURNING registration_status",
+    )
+    .bind(id)
+    .bind(unknown_status)
+    .bind(boot.vendor_name)
+    .bind(boot.model)
+    .bind(boot.serial_number)
+    .bind(boot.firmware_version)
+    .bind(boot.iccid)
+    .bind(boot.imsi)
+    .bind(boot.reason)
+    .fetch_one(pool)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct StationRow {
+    pub id: String,
+    pub security_profile: i16,
+    pub registration_status: String,
+    pub vendor_name: Option<String>,
+    pub model: Option<String>,
+    pub serial_number: Option<String>,
+    pub firmware_version: Option<String>,
+    pub last_boot_at: Option<DateTime<Utc>>,
+    pub last_heartbeat_at: Option<DateTime<Utc>>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+const STATION_COLUMNS: &str =
+    "id, security_profile, registration_status, vendor_name, model, serial_number,
+    firmware_version, last_boot_at, last_heartbeat_at, last_seen_at, created_at";
+
+pub async fn list(pool: &PgPool, limit: i64, offset: i64) -> Result<Vec<StationRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {STATION_COLUMNS} FROM stations ORDER BY id LIMIT $1 OFFSET $2"
+    ))
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn count(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM stations")
+        .fetch_one(pool)
+        .await
+}
+
+pub async fn get(pool: &PgPool, id: &str) -> Result<Option<StationRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {STATION_COLUMNS} FROM stations WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectorStatusRow {
+    pub evse_id: i32,
+    pub connector_id: i32,
+    pub status: String,
+    pub reported_at: DateTime<Utc>,
+}
+
+pub async fn connectors(pool: &PgPool, id: &str) -> Result<Vec<ConnectorStatusRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT evse_id, connector_id, status, reported_at FROM connector_status
+         WHERE station_id = $1 ORDER BY evse_id, connector_id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Creates or updates a station's provisioning (operator side). `password_hash` None keeps
+/// the stored one.
+pub async fn upsert_provisioning(
+    pool: &PgPool,
+    id: &str,
+    security_profile: i16,
+    password_hash: Option<&str>,
+    registration_status: &str,
+) -> Result<StationRow, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "INSERT INTO stations (id, security_profile, password_hash, registration_status)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET security_profile = EXCLUDED.security_profile,
+             password_hash = COALESCE(EXCLUDED.password_hash, stations.password_hash),
+             registration_status = EXCLUDED.registration_status
+         RETURNING {STATION_COLUMNS}"
+    ))
+    .bind(id)
+    .bind(security_profile)
+    .bind(password_hash)
+    .bind(registration_status)
+    .fetch_one(pool)
+    .await
+}

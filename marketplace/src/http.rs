@@ -1,0 +1,44 @@
+//! Shared HTTP plumbing: the state every handler reads, the JSON body extractor, and the one
+//! place where every module's routes are merged.
+
+mod json;
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use axum::Router;
+
+use crate::accounts;
+
+pub use json::ApiJson;
+
+/// What marketplace handlers need. Cheap to clone: the pool and the keys are shared pointers.
+///
+/// A composition root with a bigger state implements `FromRef<ItsState> for ApiContext`; every
+/// extractor here is generic over such states.
+#[derive(Clone)]
+pub struct ApiContext {
+    pub pool: sqlx::PgPool,
+    pub auth: Arc<accounts::AuthKeys>,
+}
+
+impl ApiContext {
+    pub fn new(pool: sqlx::PgPool, auth: accounts::AuthKeys) -> Self {
+        Self {
+            pool,
+            auth: Arc::new(auth),
+        }
+    }
+}
+
+/// Every marketplace route (all absolute, under `/api/`).
+///
+/// Generic over the state so that it merges straight into a router whose state converts into
+/// [`ApiContext`]; `router().with_state(ctx)` still works and infers `S = ApiContext`.
+pub fn router<S>() -> Router<S>
+where
+    ApiContext: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new().merge(accounts::http::router())
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Installs what building, testing and running the platform needs on Debian/Ubuntu, and
+# nothing when it is all there (then it is fast and silent).
+#
+#   scripts/setup.sh          PostgreSQL server + contrib + PostGIS, C toolchain, pkg-config
+#   scripts/setup.sh --test   the same, plus cargo-nextest (scripts/test.sh falls back to
+#                             `cargo test` when it cannot be installed)
+#
+# Works as root (CI) and as a normal user (then apt-get runs through sudo).
+# PG_MAJOR selects the PostgreSQL major version (default 15, Debian 12's).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+want_nextest=0
+for arg in "$@"; do
+    case "$arg" in
+        --test) want_nextest=1 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        *) echo "setup.sh: unknown argument: $arg" >&2; exit 2 ;;
+    esac
+done
+
+# A toolchain installed by rustup may not be on PATH yet (fresh shell, sudo, CI).
+if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
+    # shellcheck disable=SC1091
+    . "$HOME/.cargo/env"
+fi
+
+PG_MAJOR="${PG_MAJOR:-15}"
+pkgs=()
+# The server (initdb, pg_ctl, postgres): the embedded test/dev cluster runs these.
+[ -x "/usr/lib/postgresql/$PG_MAJOR/bin/initdb" ] || pkgs+=("postgresql-$PG_MAJOR")
+# contrib: btree_gist (booking EXCLUDE constraints) and earthdistance.
+if [ ! -f "/usr/share/postgresql/$PG_MAJOR/extension/btree_gist.control" ] ||
+   [ ! -f "/usr/share/postgresql/$PG_MAJOR/extension/earthdistance.control" ]; then
+    pkgs+=(postgresql-contrib)
+fi
+[ -f "/usr/share/postgresql/$PG_MAJOR/extension/postgis.control" ] || pkgs+=("postgresql-$PG_MAJOR-postgis-3")
+command -v psql >/dev/null 2>&1 || pkgs+=("postgresql-client-$PG_MAJOR")
+# Build: a C compiler and linker (ring, cc-based build scripts), pkg-config.
+command -v cc >/dev/null 2>&1 || pkgs+=(build-essential)
+command -v pkg-config >/dev/null 2>&1 || pkgs+=(pkg-config)
+# The demo script waits for /healthz with curl.
+command -v curl >/dev/null 2>&1 || pkgs+=(curl ca-certificates)
+
+if [ "${#pkgs[@]}" -gt 0 ]; then
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "setup.sh: missing: ${pkgs[*]}" >&2
+        echo "setup.sh: no apt-get here; install the equivalents with your package manager" >&2
+        echo "          (or set PG_BIN to the directory holding initdb and pg_ctl)." >&2
+    else
+        if [ "$(id -u)" -eq 0 ]; then
+            as_root=()
+        elif command -v sudo >/dev/null 2>&1; then
+            as_root=(sudo)
+        else
+            echo "setup.sh: need to install ${pkgs[*]}, but not root and no sudo." >&2
+            echo "          Run as root: apt-get update && apt-get install -y ${pkgs[*]}" >&2
+            exit 1
+        fi
+        echo "==> installing ${pkgs[*]}"
+        ${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        ${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
+    fi
+fi
+
+if [ "$want_nextest" -eq 1 ] && ! cargo nextest --version >/dev/null 2>&1; then
+    echo "==> installing cargo-nextest (one-time; scripts/test.sh uses cargo test without it)"
+    if ! cargo install cargo-nextest --locked; then
+        echo "setup.sh: could not install cargo-nextest; tests will run with cargo test" >&2
+    fi
+fi

@@ -1,0 +1,227 @@
+//! OCPP 2.0.1 security profiles 1-3 over ws:// and wss:// with a generated dev PKI.
+
+use e2e_tests::ocpp_client::ConnectOptions;
+use e2e_tests::server::TlsFiles;
+use e2e_tests::{OcppClient, Server, ServerOptions};
+
+const PASSWORD: &str = "0123456789abcdef-pw";
+
+fn status(code: Option<reqwest::StatusCode>) -> Option<u16> {
+    code.map(|c| c.as_u16())
+}
+
+#[tokio::test]
+async fn profile_1_basic_auth_over_plain_ws_only_when_enabled() {
+    let server = Server::start(ServerOptions::default()).await.unwrap();
+    server
+        .cli(&[
+            "station",
+            "add",
+            "--id",
+            "P1",
+            "--profile",
+            "1",
+            "--password",
+            PASSWORD,
+        ])
+        .await
+        .unwrap();
+    let url = server.ocpp_url("P1");
+    let refused = OcppClient::refusal(
+        &url,
+        ConnectOptions {
+            basic: Some(("P1", PASSWORD)),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        status(refused),
+        Some(403),
+        "plain Basic auth must be opt-in"
+    );
+
+    let server = Server::start(ServerOptions {
+        extra_args: vec!["--allow-plain-basic".into()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    server
+        .cli(&[
+            "station",
+            "add",
+            "--id",
+            "P1",
+            "--profile",
+            "1",
+            "--password",
+            PASSWORD,
+        ])
+        .await
+        .unwrap();
+    let url = server.ocpp_url("P1");
+    assert_eq!(
+        status(OcppClient::refusal(&url, ConnectOptions::default()).await),
+        Some(401)
+    );
+    assert_eq!(
+        status(
+            OcppClient::refusal(
+                &url,
+                ConnectOptions {
+                    basic: Some(("P1", "wrong-password-123")),
+                    ..Default::default()
+                }
+            )
+            .await
+        ),
+        Some(401)
+    );
+    assert_eq!(
+        status(
+            OcppClient::refusal(
+                &url,
+                ConnectOptions {
+                    basic: Some(("OTHER", PASSWORD)),
+                    ..Default::default()
+                }
+            )
+            .await
+        ),
+        Some(401)
+    );
+    let mut cs = OcppClient::connect_with(
+        &url,
+        ConnectOptions {
+            basic: Some(("P1", PASSWORD)),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(cs.boot().await.unwrap()["status"], "Accepted");
+}
+
+#[tokio::test]
+async fn profiles_2_and_3_over_tls() {
+    let pki = TlsFiles::generate(&["P3", "OTHER"]).await.unwrap();
+    let server = Server::start(ServerOptions {
+        tls: Some(pki.clone()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    server
+        .cli(&[
+            "station",
+            "add",
+            "--id",
+            "P2",
+            "--profile",
+            "2",
+            "--password",
+            PASSWORD,
+        ])
+        .await
+        .unwrap();
+    server
+        .cli(&["station", "add", "--id", "P3", "--profile", "3"])
+        .await
+        .unwrap();
+    let ca = pki.ca();
+
+    // Profile 2: TLS + Basic. Less than that is refused.
+    let plain = OcppClient::refusal(
+        &server.ocpp_url("P2"),
+        ConnectOptions {
+            basic: Some(("P2", PASSWORD)),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(status(plain), Some(403));
+    let no_pw = OcppClient::refusal(
+        &server.wss_url("P2"),
+        ConnectOptions {
+            ca: Some(&ca),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(status(no_pw), Some(401));
+    let bad_pw = OcppClient::refusal(
+        &server.wss_url("P2"),
+        ConnectOptions {
+            ca: Some(&ca),
+            basic: Some(("P2", "not-the-password-x")),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(status(bad_pw), Some(401));
+    let mut p2 = OcppClient::connect_with(
+        &server.wss_url("P2"),
+        ConnectOptions {
+            ca: Some(&ca),
+            basic: Some(("P2", PASSWORD)),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(p2.boot().await.unwrap()["status"], "Accepted");
+
+    // Profile 3: a client certificate whose CN is the station id.
+    let (cert, key) = pki.station_cert("P3");
+    let mut p3 = OcppClient::connect_with(
+        &server.wss_url("P3"),
+        ConnectOptions {
+            ca: Some(&ca),
+            client_cert: Some((&cert, &key)),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(p3.boot().await.unwrap()["status"], "Accepted");
+    let no_cert = OcppClient::refusal(
+        &server.wss_url("P3"),
+        ConnectOptions {
+            ca: Some(&ca),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(status(no_cert), Some(403));
+    let (other_cert, other_key) = pki.station_cert("OTHER");
+    let wrong = OcppClient::refusal(
+        &server.wss_url("P3"),
+        ConnectOptions {
+            ca: Some(&ca),
+            client_cert: Some((&other_cert, &other_key)),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(status(wrong), Some(403));
+    let plain3 = OcppClient::refusal(&server.ocpp_url("P3"), ConnectOptions::default()).await;
+    assert_eq!(status(plain3), Some(403));
+
+    // A certificate from another CA fails the TLS handshake itself.
+    let stranger = TlsFiles::generate(&["P3"]).await.unwrap();
+    let (s_cert, s_key) = stranger.station_cert("P3");
+    let foreign = OcppClient::refusal(
+        &server.wss_url("P3"),
+        ConnectOptions {
+            ca: Some(&ca),
+            client_cert: Some((&s_cert, &s_key)),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(
+        foreign.is_some(),
+        "a certificate from an unknown CA must not connect"
+    );
+}
