@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The OCPP benchmarks of BENCHMARKS.md, on loopback only, bounded in count and time:
+#   1. schema validation cost per message (ocpp-schemas example)
+#   2. reconnect storm: N stations connecting and booting at once
+#   3. memory per idle connected station at N stations (server RSS delta / N)
+#   4. sustained mixed OCPP load with persistence (messages/s, latency percentiles)
+#   5. Heartbeat-only load at a fixed rate (latency percentiles)
+# Tunables: BENCH_STATIONS (10000), BENCH_MIXED_STATIONS (2000), BENCH_RATE (15000 msg/s),
+# BENCH_HB_RATE (10000 msg/s), BENCH_SECONDS (30). Uses DATABASE_URL or a private cluster.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+STATIONS=${BENCH_STATIONS:-10000}
+MIXED_STATIONS=${BENCH_MIXED_STATIONS:-2000}
+RATE=${BENCH_RATE:-15000}
+HB_RATE=${BENCH_HB_RATE:-10000}
+SECONDS_=${BENCH_SECONDS:-30}
+ADDR=127.0.0.1:18080
+
+./scripts/setup.sh
+cargo build --release -p csms -p simulators
+CSMS=target/release/csms
+EVSIM=target/release/evsim
+
+echo "== 1. schema validation cost"
+cargo run --release -q -p ocpp-schemas --example validate_bench
+
+PG_DIR=var/pg-bench
+if [ -z "${DATABASE_URL:-}" ]; then
+    DATABASE_URL=$("$CSMS" pg up --dir "$PG_DIR" --database "bench_$(date +%s)" | sed -n 's/^DATABASE_URL=//p')
+    STOP_PG=1
+fi
+export DATABASE_URL
+ulimit -n "$(ulimit -Hn)"
+
+"$CSMS" serve --listen "$ADDR" --unknown-stations accept --heartbeat-interval 3600 \
+    --ws-ping-interval 300 --db-max-connections 16 >var/bench-csms.out 2>var/bench-csms.log &
+CSMS_PID=$!
+cleanup() {
+    kill -TERM "$CSMS_PID" 2>/dev/null || true
+    wait "$CSMS_PID" 2>/dev/null || true
+    if [ "${STOP_PG:-0}" = 1 ]; then "$CSMS" pg down --dir "$PG_DIR" >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+    grep -q "csms ready" var/bench-csms.out 2>/dev/null && break
+    sleep 0.2
+done
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$CSMS_PID/status"; }
+
+echo "== 2+3. reconnect storm and memory per idle station ($STATIONS stations)"
+before=$(rss_kb)
+"$EVSIM" load --url "ws://$ADDR/ocpp" --stations "$STATIONS" --connect-only --hold 15s \
+    --duration 60s --prefix IDLE- --threads 1 >var/bench-idle.txt 2>&1 &
+EV_PID=$!
+# Sample the server while all stations are connected and idle.
+peak=0
+while kill -0 "$EV_PID" 2>/dev/null; do
+    r=$(rss_kb); [ "$r" -gt "$peak" ] && peak=$r
+    sleep 1
+done
+wait "$EV_PID" || true
+cat var/bench-idle.txt
+echo "server RSS before: ${before} KiB, with $STATIONS idle stations: ${peak} KiB"
+awk -v a="$before" -v b="$peak" -v n="$STATIONS" 'BEGIN { printf "memory per idle station: %.1f KB\n", (b - a) * 1.024 / n }'
+sleep 3
+
+echo "== 4. mixed load: $MIXED_STATIONS stations, $RATE msg/s target, ${SECONDS_}s"
+"$EVSIM" load --url "ws://$ADDR/ocpp" --stations "$MIXED_STATIONS" --rate "$RATE" \
+    --duration "${SECONDS_}s" --ramp 5s --prefix MIX- --threads 1
+
+echo "== 5. heartbeats only: $MIXED_STATIONS stations, $HB_RATE msg/s, ${SECONDS_}s"
+"$EVSIM" load --url "ws://$ADDR/ocpp" --stations "$MIXED_STATIONS" --rate "$HB_RATE" \
+    --mix heartbeat=100 --duration "${SECONDS_}s" --ramp 5s --prefix HB- --threads 1
