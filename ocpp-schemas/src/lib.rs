@@ -11,6 +11,17 @@
 //! so a timestamp without a UTC offset is rejected). As draft-06 says, `12.0` is a valid
 //! `integer`.
 //!
+//! ```
+//! use ocpp_schemas::{validate, Direction, ErrorCode};
+//! use serde_json::json;
+//!
+//! let boot = json!({"reason": 5, "chargingStation": {"model": "M1", "vendorName": "V"}});
+//! let violation = validate("BootNotification", Direction::Request, &boot).unwrap_err();
+//! assert_eq!(violation.code, ErrorCode::TypeConstraintViolation);
+//! assert_eq!(violation.instance_path, "/reason");
+//! assert_eq!(violation.description, "/reason: expected string, got integer");
+//! ```
+//!
 //! # Error codes
 //!
 //! [`validate`] reports the first failure the validator finds (the order is fixed, so the

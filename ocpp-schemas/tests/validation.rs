@@ -405,3 +405,19 @@ fn request_and_response_schemas_are_distinct() {
         "/currentTime",
     );
 }
+
+#[test]
+fn integral_float_is_an_integer_as_in_draft_06() {
+    let status = |evse_id: Value| json!({"timestamp": TS, "connectorStatus": "Available", "evseId": evse_id, "connectorId": 1});
+    assert!(request("StatusNotification", status(json!(1.0))).is_ok());
+    assert_violation(
+        request("StatusNotification", status(json!(1.5))),
+        ErrorCode::TypeConstraintViolation,
+        "/evseId",
+    );
+    let violation = request("StatusNotification", status(json!("1"))).unwrap_err();
+    assert_eq!(
+        violation.description,
+        "/evseId: expected integer, got string"
+    );
+}
