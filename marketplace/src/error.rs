@@ -141,7 +141,9 @@ impl Error {
             Self::InvalidCredentials => Some("Invalid email or password"),
             Self::InvalidRefreshToken => Some("Invalid refresh token"),
             Self::AccountDisabled => Some("Account disabled"),
-            Self::Conflict { .. } | Self::BadRequest { .. } => self.status().canonical_reason(),
+            Self::Conflict { .. } | Self::BadRequest { .. } | Self::BadGateway { .. } => {
+                self.status().canonical_reason()
+            }
             _ => None,
         }
     }
@@ -335,6 +337,14 @@ mod tests {
                 Error::UnsupportedMediaType("json".into()),
                 415,
                 "unsupported_media_type",
+            ),
+            (
+                Error::BadGateway {
+                    code: "station_call_error",
+                    detail: "x".into(),
+                },
+                502,
+                "station_call_error",
             ),
             (
                 Error::Unavailable("down".into()),

@@ -42,3 +42,17 @@ where
 {
     Router::new().merge(accounts::http::router())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::{AuthKeys, DEFAULT_ACCESS_TTL};
+
+    #[tokio::test]
+    async fn router_takes_a_plain_context_too() {
+        // `connect_lazy` opens nothing; this only proves the state type is inferred.
+        let pool = sqlx::PgPool::connect_lazy("postgres://localhost/unused").unwrap();
+        let ctx = ApiContext::new(pool, AuthKeys::new(&[1; 32], DEFAULT_ACCESS_TTL));
+        let _app: Router = router().with_state(ctx);
+    }
+}

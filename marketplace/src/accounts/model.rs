@@ -130,6 +130,26 @@ pub fn validate_new_account(
     })
 }
 
+/// Self-service sign-up: the account rules plus the role limit (`None` means driver).
+pub fn validate_sign_up(
+    email: &str,
+    password: &str,
+    role: Option<Role>,
+    display_name: Option<&str>,
+) -> Result<NewAccount, Vec<FieldError>> {
+    let role = role.unwrap_or(Role::Driver);
+    let checked = validate_new_account(email, password, role, display_name);
+    if role.can_self_register() {
+        return checked;
+    }
+    let mut errors = checked.err().unwrap_or_default();
+    errors.push(FieldError::new(
+        "role",
+        "only `driver` or `host` can be chosen at sign-up",
+    ));
+    Err(errors)
+}
+
 /// Emails compare case-insensitively: trim and lowercase once, at the edge.
 pub fn normalize_email(raw: &str) -> String {
     raw.trim().to_lowercase()
@@ -358,6 +378,24 @@ mod tests {
         let ok = validate_new_account(" A@B.io ", "correct horse", Role::Host, None).unwrap();
         assert_eq!(ok.email, "a@b.io");
         assert_eq!(ok.role, Role::Host);
+    }
+
+    #[test]
+    fn sign_up_defaults_to_driver_and_refuses_staff_roles() {
+        let ok = validate_sign_up("a@b.io", "long enough", None, None).unwrap();
+        assert_eq!(ok.role, Role::Driver);
+        let errors =
+            validate_sign_up("a@b.io", "long enough", Some(Role::Admin), None).unwrap_err();
+        assert_eq!(
+            errors,
+            [FieldError::new(
+                "role",
+                "only `driver` or `host` can be chosen at sign-up"
+            )]
+        );
+        let errors =
+            validate_sign_up("bad", "long enough", Some(Role::Operator), None).unwrap_err();
+        assert_eq!(errors.len(), 2, "every field is reported");
     }
 
     #[test]

@@ -4,12 +4,12 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::model::{
-    hash_refresh_token, normalize_email, validate_new_account, NewAccount, Role, TokenPair, User,
-    PASSWORD_MAX_CHARS,
+    hash_refresh_token, normalize_email, validate_new_account, validate_sign_up, NewAccount, Role,
+    TokenPair, User, PASSWORD_MAX_CHARS,
 };
 use super::tokens::{generate_secret, new_refresh_token, AuthKeys};
 use super::{password, store};
-use crate::error::{Error, FieldError};
+use crate::error::Error;
 
 /// The `server_secrets` row holding the access-token signing key.
 const JWT_SECRET_NAME: &str = "jwt_hs256";
@@ -36,26 +36,13 @@ pub async fn register(
     keys: &AuthKeys,
     input: Registration,
 ) -> Result<Registered, Error> {
-    let role = input.role.unwrap_or(Role::Driver);
-    let checked = validate_new_account(
+    let account = validate_sign_up(
         &input.email,
         &input.password,
-        role,
+        input.role,
         input.display_name.as_deref(),
-    );
-    let account = match (checked, role.can_self_register()) {
-        (Ok(account), true) => account,
-        (checked, open) => {
-            let mut errors = checked.err().unwrap_or_default();
-            if !open {
-                errors.push(FieldError::new(
-                    "role",
-                    "only `driver` or `host` can be chosen at sign-up",
-                ));
-            }
-            return Err(Error::Validation(errors));
-        }
-    };
+    )
+    .map_err(Error::Validation)?;
     let password_hash = password::hash(account.password.clone()).await?;
 
     let mut tx = pool.begin().await?;
