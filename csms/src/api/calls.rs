@@ -41,7 +41,7 @@ async fn call(
         return Err(Error::NotFound("action"));
     }
     let answer = app.gateway.call(&id, &action, payload).await.map_err(|f| {
-        call_failure(&app, &id, f, |p| {
+        call_failure(&id, f, |p| {
             p.trim_start_matches('/').replace('/', ".")
         })
     })?;
@@ -50,12 +50,10 @@ async fn call(
 
 /// What the REST caller sees when a call to a station fails.
 pub(super) fn call_failure(
-    app: &AppState,
     station: &str,
     failure: CallFailure,
     field: impl Fn(&str) -> String,
 ) -> Error {
-    let _ = app;
     match failure {
         CallFailure::NotConnected => {
             tracing::debug!(station, "call to a station that is not connected");

@@ -213,7 +213,7 @@ async fn remote_start(
         .gateway
         .call(&id, "RequestStartTransaction", payload)
         .await
-        .map_err(|f| call_failure(&app, &id, f, field_names))?;
+        .map_err(|f| call_failure(&id, f, field_names))?;
     answer["remoteStartId"] = json!(remote_start_id);
     Ok(ApiJson(answer))
 }
@@ -235,7 +235,7 @@ async fn remote_stop(
         .gateway
         .call(&id, "RequestStopTransaction", payload)
         .await
-        .map_err(|f| call_failure(&app, &id, f, field_names))?;
+        .map_err(|f| call_failure(&id, f, field_names))?;
     Ok(ApiJson(answer))
 }
 
