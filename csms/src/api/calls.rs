@@ -40,11 +40,11 @@ async fn call(
     if !OUTGOING_ACTIONS.contains(&action.as_str()) {
         return Err(Error::NotFound("action"));
     }
-    let answer = app.gateway.call(&id, &action, payload).await.map_err(|f| {
-        call_failure(&id, f, |p| {
-            p.trim_start_matches('/').replace('/', ".")
-        })
-    })?;
+    let answer = app
+        .gateway
+        .call(&id, &action, payload)
+        .await
+        .map_err(|f| call_failure(&id, f, |p| p.trim_start_matches('/').replace('/', ".")))?;
     Ok(ApiJson(answer))
 }
 
