@@ -15,7 +15,7 @@ MIXED_STATIONS=${BENCH_MIXED_STATIONS:-2000}
 RATE=${BENCH_RATE:-15000}
 HB_RATE=${BENCH_HB_RATE:-10000}
 SECONDS_=${BENCH_SECONDS:-30}
-ADDR=127.0.0.1:18080
+ADDR=${BENCH_ADDR:-127.0.0.1:18480}
 
 ./scripts/setup.sh
 cargo build --release -p csms -p simulators
@@ -44,6 +44,7 @@ cleanup() {
 trap cleanup EXIT
 for _ in $(seq 1 100); do
     grep -q "csms ready" var/bench-csms.out 2>/dev/null && break
+    kill -0 "$CSMS_PID" 2>/dev/null || { tail -n 20 var/bench-csms.log >&2; exit 1; }
     sleep 0.2
 done
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$CSMS_PID/status"; }

@@ -2,6 +2,11 @@ use clap::Parser;
 use csms::config::{Cli, Command};
 use tracing_subscriber::EnvFilter;
 
+// Thousands of small per-connection allocations: mimalloc returns memory to the OS and
+// fragments less than glibc's malloc here (see BENCHMARKS.md, memory per idle station).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     // rustls 0.23 needs exactly one process-wide crypto provider before any TLS use.

@@ -24,9 +24,10 @@ use tracing::{error, info, warn};
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Log filter (RUST_LOG syntax); `debug` prints every frame in and out.
-    #[arg(long, env = "EVSIM_LOG", default_value = "info", global = true)]
-    log: String,
+    /// Log filter (RUST_LOG syntax; RUST_LOG itself is used when this is unset);
+    /// `debug` prints every frame in and out [default: info]
+    #[arg(long, env = "EVSIM_LOG", global = true)]
+    log: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -114,7 +115,8 @@ struct LoadArgs {
     /// Number of the first station (to split a fleet over several processes).
     #[arg(long, default_value_t = 1)]
     first: u32,
-    /// Total messages per second across the fleet [default: one per station every 10 s]
+    /// Total steady-state messages per second across the fleet, spread evenly (each station's
+    /// BootNotification and first StatusNotification come on top) [default: one per station every 10 s]
     #[arg(long, value_name = "MSGS_PER_S")]
     rate: Option<f64>,
     /// Relative weights of the message kinds.
@@ -147,8 +149,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // rustls needs exactly one process-wide crypto provider; a second install is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = cli
+        .log
+        .clone()
+        .or_else(|| std::env::var("RUST_LOG").ok())
+        .and_then(|f| tracing_subscriber::EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"));
     // Logs on stderr, so `--json` output on stdout stays machine-readable.
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use serde_json::{Map, Value};
-use tracing::{info, warn};
+use tracing::{info, warn, Instrument};
 
 use crate::duration::parse_duration;
 use crate::messages::ConnectorStatus;
@@ -231,6 +231,11 @@ impl Station {
     /// Runs `steps` in order. Steps that do not apply any more are logged and skipped;
     /// returns early only when the station stops.
     pub async fn run_scenario(&self, steps: &[Step]) -> anyhow::Result<()> {
+        let span = tracing::info_span!("station", id = %self.id());
+        self.play(steps).instrument(span).await
+    }
+
+    async fn play(&self, steps: &[Step]) -> anyhow::Result<()> {
         for (i, step) in steps.iter().enumerate() {
             if self.shutdown_token().is_cancelled() {
                 anyhow::bail!("station stopped");

@@ -80,7 +80,8 @@ impl StationConfig {
         })
     }
 
-    /// The OCPP security profile this configuration amounts to.
+    /// The OCPP security profile this configuration amounts to (0: no authentication, which
+    /// only development CSMS setups accept).
     pub fn security_profile(&self) -> u8 {
         let tls = self.url.starts_with("wss://");
         let client_cert = self
@@ -88,10 +89,11 @@ impl StationConfig {
             .tls
             .as_ref()
             .is_some_and(|c| c.client_auth_cert_resolver.has_certs());
-        match (tls, client_cert) {
-            (true, true) => 3,
-            (true, false) => 2,
-            _ => 1,
+        match (tls, client_cert, self.connect.password.is_some()) {
+            (true, true, _) => 3,
+            (true, false, _) => 2,
+            (false, _, true) => 1,
+            _ => 0,
         }
     }
 }

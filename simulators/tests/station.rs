@@ -10,7 +10,7 @@ use base64::Engine;
 use common::{FakeCsms, Received};
 use serde_json::{json, Value};
 use simulators::scenario;
-use simulators::station::{Registration, Station, StationConfig};
+use simulators::station::{Registration, Station, StationConfig, StationEvent};
 
 fn config(csms: &FakeCsms, id: &str) -> StationConfig {
     let mut cfg = StationConfig::new(csms.url(id)).unwrap();
@@ -82,6 +82,7 @@ async fn boots_reports_status_and_runs_a_remote_start() {
             .await;
     }
 
+    let mut events = station.subscribe();
     let answer = csms
         .call(
             "SIM-T1",
@@ -91,6 +92,19 @@ async fn boots_reports_status_and_runs_a_remote_start() {
         .await
         .unwrap();
     assert_eq!(answer["status"], "Accepted");
+    loop {
+        match events.recv().await.unwrap() {
+            StationEvent::TransactionStarted {
+                evse,
+                remote_start_id,
+                ..
+            } => {
+                assert_eq!((evse, remote_start_id), (1, Some(4242)));
+                break;
+            }
+            _ => continue,
+        }
+    }
     let started_frame = csms
         .wait_for("SIM-T1", "Started", |r| is_tx(r, "Started"))
         .await;
@@ -433,6 +447,56 @@ async fn plays_a_scenario() {
     csms.wait_for("SIM-T5", "MeterValues", |r| r.action == "MeterValues")
         .await;
 
+    station.shutdown().await;
+    assert_eq!(csms.violations(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn pending_boot_is_retried_and_calls_are_answered_meanwhile() {
+    let csms = FakeCsms::start().await;
+    csms.set_pending_boots(2);
+    let station = Station::spawn(config(&csms, "SIM-T6"));
+    csms.wait_for("SIM-T6", "first boot", |r| r.action == "BootNotification")
+        .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while station.registration() != Registration::Pending {
+        assert!(tokio::time::Instant::now() < deadline, "never Pending");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // While Pending the CSMS may provision the station.
+    let got = csms
+        .call(
+            "SIM-T6",
+            "GetVariables",
+            json!({"getVariableData": [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(got["getVariableResult"][0]["attributeStatus"], "Accepted");
+    station
+        .wait_accepted(Duration::from_secs(10))
+        .await
+        .unwrap();
+    csms.wait_for("SIM-T6", "status", |r| r.action == "StatusNotification")
+        .await;
+    let boots = csms
+        .received()
+        .iter()
+        .filter(|r| r.station == "SIM-T6" && r.action == "BootNotification")
+        .count();
+    assert_eq!(boots, 3);
+    // Nothing but BootNotification before the acceptance.
+    let first_other = csms
+        .received()
+        .iter()
+        .position(|r| r.station == "SIM-T6" && r.action != "BootNotification")
+        .unwrap();
+    let last_boot = csms
+        .received()
+        .iter()
+        .rposition(|r| r.station == "SIM-T6" && r.action == "BootNotification")
+        .unwrap();
+    assert!(first_other > last_boot);
     station.shutdown().await;
     assert_eq!(csms.violations(), Vec::<String>::new());
 }

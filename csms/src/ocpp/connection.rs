@@ -114,7 +114,7 @@ impl Connection {
                     }
                 },
                 command = rx.recv() => match command {
-                    Some(Command::Call(call)) => self.queue.push_back(call),
+                    Some(Command::Call(call)) => self.queue.push_back(*call),
                     Some(Command::Replaced) => {
                         close(&mut ws, CLOSE_REPLACED, "replaced by a newer connection").await;
                         break "replaced";

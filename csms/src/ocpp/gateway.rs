@@ -71,7 +71,7 @@ impl StationGateway {
         };
         handle
             .tx
-            .try_send(Command::Call(call))
+            .try_send(Command::Call(Box::new(call)))
             .map_err(|e| match e {
                 tokio::sync::mpsc::error::TrySendError::Full(_) => CallFailure::Busy,
                 tokio::sync::mpsc::error::TrySendError::Closed(_) => CallFailure::NotConnected,

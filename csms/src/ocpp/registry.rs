@@ -16,7 +16,8 @@ pub struct OutgoingCall {
 }
 
 pub enum Command {
-    Call(OutgoingCall),
+    /// Boxed so the mailbox, allocated per connection, stays small while idle.
+    Call(Box<OutgoingCall>),
     /// A newer connection with the same stationId took over: close this one.
     Replaced,
 }

@@ -40,6 +40,8 @@ struct Inner {
     clean_closes: HashMap<String, u32>,
     /// Basic-auth header value seen per station.
     authorization: HashMap<String, Option<String>>,
+    /// BootNotifications still to answer `Pending` (interval 1 s) before accepting.
+    pending_boots: u32,
 }
 
 enum Command {
@@ -99,6 +101,11 @@ impl FakeCsms {
 
     pub fn clean_closes(&self, station: &str) -> u32 {
         self.inner().clean_closes.get(station).copied().unwrap_or(0)
+    }
+
+    /// Answers the next `n` BootNotifications with Pending (interval 1 s).
+    pub fn set_pending_boots(&self, n: u32) {
+        self.inner().pending_boots = n;
     }
 
     pub fn authorization(&self, station: &str) -> Option<String> {
@@ -312,11 +319,19 @@ impl FakeCsms {
     fn answer(&self, action: &str, payload: &Value) -> Option<Value> {
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         Some(match action {
-            "BootNotification" => json!({
-                "status": "Accepted",
-                "currentTime": now,
-                "interval": self.heartbeat_interval,
-            }),
+            "BootNotification" => {
+                let mut inner = self.inner();
+                if inner.pending_boots > 0 {
+                    inner.pending_boots -= 1;
+                    json!({ "status": "Pending", "currentTime": now, "interval": 1 })
+                } else {
+                    json!({
+                        "status": "Accepted",
+                        "currentTime": now,
+                        "interval": self.heartbeat_interval,
+                    })
+                }
+            }
             "Heartbeat" => json!({ "currentTime": now }),
             "StatusNotification" | "MeterValues" | "ReservationStatusUpdate" => json!({}),
             "Authorize" => {
