@@ -19,8 +19,8 @@ ADDR=${BENCH_ADDR:-127.0.0.1:18480}
 
 ./scripts/setup.sh
 cargo build --release -p csms -p simulators
-CSMS=target/release/csms
-EVSIM=target/release/evsim
+CSMS="${CARGO_TARGET_DIR:-target}/release/csms"
+EVSIM="${CARGO_TARGET_DIR:-target}/release/evsim"
 
 echo "== 1. schema validation cost"
 cargo run --release -q -p ocpp-schemas --example validate_bench

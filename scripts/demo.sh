@@ -29,8 +29,8 @@ LOG_DIR=var/log
 
 echo "==> cargo build --release -p csms -p simulators"
 cargo build --release -p csms -p simulators
-CSMS=target/release/csms
-EVSIM=target/release/evsim
+CSMS="${CARGO_TARGET_DIR:-target}/release/csms"
+EVSIM="${CARGO_TARGET_DIR:-target}/release/evsim"
 mkdir -p "$LOG_DIR"
 
 # Background processes get a session of their own so the terminal's Ctrl-C reaches only this

@@ -19,7 +19,7 @@ fi
 echo "==> cargo build --workspace --all-targets"
 cargo build --workspace --all-targets
 
-CSMS=target/debug/csms
+CSMS="${CARGO_TARGET_DIR:-target}/debug/csms"
 PG_DIR=var/pg-test
 if [ -z "${DATABASE_URL:-}" ]; then
     # Stop a cluster left over by an interrupted run, then start from a clean one.
