@@ -52,6 +52,7 @@
 //! for the affected messages.
 
 mod error_code;
+pub mod frame;
 pub mod types;
 mod validation;
 
@@ -88,6 +89,11 @@ pub fn validate(
 /// Whether `action` has a Request schema, i.e. is an OCPP 2.0.1 action.
 pub fn is_known_action(action: &str) -> bool {
     validation::action_index(action).is_some()
+}
+
+/// The action's name as a `&'static str` (e.g. for metric labels), if it is known.
+pub fn action_name(action: &str) -> Option<&'static str> {
+    validation::action_index(action).map(validation::action_name_at)
 }
 
 /// All 64 action names, sorted.

@@ -23,6 +23,10 @@ pub(crate) fn action_names() -> impl Iterator<Item = &'static str> {
     ACTIONS.iter().map(|(name, _, _)| *name)
 }
 
+pub(crate) fn action_name_at(index: usize) -> &'static str {
+    ACTIONS[index].0
+}
+
 pub(crate) fn action_index(action: &str) -> Option<usize> {
     ACTIONS
         .binary_search_by(|(name, _, _)| (*name).cmp(action))

@@ -421,3 +421,14 @@ fn integral_float_is_an_integer_as_in_draft_06() {
         "/evseId: expected integer, got string"
     );
 }
+
+#[test]
+fn action_names_are_static_only_for_known_actions() {
+    assert_eq!(ocpp_schemas::action_name("Heartbeat"), Some("Heartbeat"));
+    assert_eq!(
+        ocpp_schemas::action_name("TransactionEvent"),
+        Some("TransactionEvent")
+    );
+    assert_eq!(ocpp_schemas::action_name("heartbeat"), None);
+    assert_eq!(ocpp_schemas::action_name("NoSuchAction"), None);
+}

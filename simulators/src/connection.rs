@@ -343,17 +343,14 @@ impl<'a> Connection<'a> {
         // once that it sent a malformed call, with the OCPP error code that says why.
         if let Err(v) = ocpp_schemas::validate(action, Direction::Request, payload) {
             warn!(action, code = v.code.as_str(), description = %v.description, "invalid call from the CSMS");
-            return self
-                .rpc
-                .reply_error(id, v.code.as_str(), &v.description)
-                .await;
+            return self.rpc.reply_error(id, v.code, &v.description).await;
         }
         let now = Instant::now();
         let handled = handlers::handle(&mut self.shared.state(), action, payload, now);
         match &handled.result {
             Ok(answer) => self.rpc.reply(id, answer).await?,
             Err(refusal) => {
-                info!(action, code = refusal.code, "refusing CSMS call");
+                info!(action, code = refusal.code.as_str(), "refusing CSMS call");
                 self.rpc
                     .reply_error(id, refusal.code, &refusal.description)
                     .await?

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use ocpp_schemas::ErrorCode;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -32,7 +33,7 @@ pub(crate) enum After {
 /// A CALLERROR to answer with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Refusal {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub description: String,
 }
 
@@ -54,7 +55,7 @@ impl Handled {
         self
     }
 
-    fn refuse(code: &'static str, description: impl Into<String>) -> Self {
+    fn refuse(code: ErrorCode, description: impl Into<String>) -> Self {
         Handled {
             result: Err(Refusal {
                 code,
@@ -90,7 +91,7 @@ pub(crate) fn handle(
         // Data transfer: no vendor extensions here.
         "DataTransfer" => Ok(Handled::ok(json!({"status": "UnknownVendorId"}))),
         other => Ok(Handled::refuse(
-            "NotImplemented",
+            ErrorCode::NotImplemented,
             format!("{other} is not supported by this simulator"),
         )),
     };
@@ -99,7 +100,7 @@ pub(crate) fn handle(
 
 /// Reads the request fields a handler needs; extra fields (customData, ...) are ignored.
 fn parse<T: DeserializeOwned>(payload: &Value) -> Result<T, Handled> {
-    T::deserialize(payload).map_err(|e| Handled::refuse("FormatViolation", e.to_string()))
+    T::deserialize(payload).map_err(|e| Handled::refuse(ErrorCode::FormatViolation, e.to_string()))
 }
 
 fn status(status: &str) -> Value {
@@ -353,7 +354,7 @@ fn change_availability(state: &mut StationState, req: ChangeAvailabilityRequest)
         "Inoperative" => false,
         other => {
             return Handled::refuse(
-                "PropertyConstraintViolation",
+                ErrorCode::PropertyConstraintViolation,
                 format!("operationalStatus {other:?} is not Operative or Inoperative"),
             )
         }
@@ -394,7 +395,9 @@ struct ReserveNowRequest {
 fn reserve_now(state: &mut StationState, req: ReserveNowRequest, now: Instant) -> Handled {
     let expiry = match chrono::DateTime::parse_from_rfc3339(&req.expiry_date_time) {
         Ok(t) => t.with_timezone(&chrono::Utc),
-        Err(e) => return Handled::refuse("FormatViolation", format!("expiryDateTime: {e}")),
+        Err(e) => {
+            return Handled::refuse(ErrorCode::FormatViolation, format!("expiryDateTime: {e}"))
+        }
     };
     let Ok(left) = (expiry - chrono::Utc::now()).to_std() else {
         return Handled::ok(status_with_reason("Rejected", "ExpiryInPast"));
@@ -445,7 +448,7 @@ mod tests {
     fn unknown_actions_are_not_implemented() {
         let mut st = station();
         let h = handle(&mut st, "GetLog", &json!({}), Instant::now());
-        assert_eq!(h.result.unwrap_err().code, "NotImplemented");
+        assert_eq!(h.result.unwrap_err().code, ErrorCode::NotImplemented);
     }
 
     #[test]
@@ -457,7 +460,7 @@ mod tests {
             &json!({"remoteStartId": "x"}),
             Instant::now(),
         );
-        assert_eq!(h.result.unwrap_err().code, "FormatViolation");
+        assert_eq!(h.result.unwrap_err().code, ErrorCode::FormatViolation);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ocpp_schemas::ErrorCode;
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -611,7 +612,7 @@ async fn serve(
 }
 
 /// Load stations do not act on CSMS commands; they answer honestly that they will not.
-fn answer(action: &str, payload: &Value) -> Result<Value, (&'static str, &'static str)> {
+fn answer(action: &str, payload: &Value) -> Result<Value, (ErrorCode, &'static str)> {
     let status = |s: &str| Ok(json!({ "status": s }));
     match action {
         "RequestStartTransaction"
@@ -641,7 +642,7 @@ fn answer(action: &str, payload: &Value) -> Result<Value, (&'static str, &'stati
                 .unwrap_or_default();
             Ok(json!({ "getVariableResult": results }))
         }
-        _ => Err(("NotImplemented", "not supported by load stations")),
+        _ => Err((ErrorCode::NotImplemented, "not supported by load stations")),
     }
 }
 

@@ -17,162 +17,8 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::WebSocketStream;
 use tracing::debug;
 
-const CALL: u64 = 2;
-const CALL_RESULT: u64 = 3;
-const CALL_ERROR: u64 = 4;
-
-/// One OCPP-J message.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Frame {
-    Call {
-        id: String,
-        action: String,
-        payload: Value,
-    },
-    CallResult {
-        id: String,
-        payload: Value,
-    },
-    CallError {
-        id: String,
-        code: String,
-        description: String,
-        details: Value,
-    },
-}
-
-/// A frame we could not understand, with what OCPP-J says to answer it with.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{code}: {description}")]
-pub struct FrameError {
-    /// The message id if it could be read; OCPP-J says to answer with `"-1"` otherwise.
-    pub id: Option<String>,
-    pub code: &'static str,
-    pub description: String,
-    /// A broken CALLRESULT/CALLERROR is never answered, or two peers could bounce errors at
-    /// each other forever.
-    pub is_response: bool,
-}
-
-impl FrameError {
-    fn new(id: Option<&Value>, code: &'static str, description: impl Into<String>) -> Self {
-        FrameError {
-            id: id.and_then(Value::as_str).map(str::to_owned),
-            code,
-            description: description.into(),
-            is_response: false,
-        }
-    }
-}
-
-impl Frame {
-    /// Parses one text message.
-    pub fn parse(text: &str) -> Result<Frame, FrameError> {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| FrameError::new(None, "RpcFrameworkError", format!("not JSON: {e}")))?;
-        let Value::Array(mut items) = value else {
-            return Err(FrameError::new(
-                None,
-                "RpcFrameworkError",
-                "a frame is a JSON array",
-            ));
-        };
-        let Some(kind) = items.first().and_then(Value::as_u64) else {
-            return Err(FrameError::new(
-                items.get(1),
-                "RpcFrameworkError",
-                "the first element must be the message type number",
-            ));
-        };
-        let id = match items.get(1) {
-            Some(Value::String(id)) => id.clone(),
-            _ => {
-                return Err(FrameError::new(
-                    None,
-                    "RpcFrameworkError",
-                    "the second element must be the message id string",
-                ))
-            }
-        };
-        let err = |code, description: &str| FrameError {
-            id: Some(id.clone()),
-            code,
-            description: description.to_owned(),
-            is_response: kind == CALL_RESULT || kind == CALL_ERROR,
-        };
-        match kind {
-            CALL => {
-                if items.len() != 4 {
-                    return Err(err("RpcFrameworkError", "a CALL has four elements"));
-                }
-                let payload = items.pop().unwrap_or(Value::Null);
-                let Some(action) = items[2].as_str() else {
-                    return Err(err("RpcFrameworkError", "the action must be a string"));
-                };
-                if !payload.is_object() {
-                    return Err(err("FormatViolation", "the payload must be an object"));
-                }
-                Ok(Frame::Call {
-                    id,
-                    action: action.to_owned(),
-                    payload,
-                })
-            }
-            CALL_RESULT => {
-                if items.len() != 3 {
-                    return Err(err("RpcFrameworkError", "a CALLRESULT has three elements"));
-                }
-                Ok(Frame::CallResult {
-                    payload: items.pop().unwrap_or(Value::Null),
-                    id,
-                })
-            }
-            CALL_ERROR => {
-                // Details are optional in practice even though the spec lists them.
-                if !(4..=5).contains(&items.len()) {
-                    return Err(err("RpcFrameworkError", "a CALLERROR has five elements"));
-                }
-                Ok(Frame::CallError {
-                    code: items[2].as_str().unwrap_or("GenericError").to_owned(),
-                    description: items
-                        .get(3)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned(),
-                    details: items
-                        .get(4)
-                        .cloned()
-                        .unwrap_or_else(|| Value::Object(Default::default())),
-                    id,
-                })
-            }
-            other => Err(err(
-                "MessageTypeNotSupported",
-                &format!("unknown message type {other}"),
-            )),
-        }
-    }
-
-    /// Serializes the frame as OCPP-J text.
-    pub fn to_text(&self) -> String {
-        // Tuples serialize as JSON arrays, so no intermediate `Value` is built.
-        let text = match self {
-            Frame::Call {
-                id,
-                action,
-                payload,
-            } => serde_json::to_string(&(CALL, id, action, payload)),
-            Frame::CallResult { id, payload } => serde_json::to_string(&(CALL_RESULT, id, payload)),
-            Frame::CallError {
-                id,
-                code,
-                description,
-                details,
-            } => serde_json::to_string(&(CALL_ERROR, id, code, description, details)),
-        };
-        text.expect("a frame of JSON values always serializes")
-    }
-}
+pub use ocpp_schemas::frame::{Frame, FrameError};
+use ocpp_schemas::ErrorCode;
 
 /// The CSMS answered our CALL with a CALLERROR.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -275,8 +121,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Rpc<S> {
         }
         let id = self.next_id;
         self.next_id += 1;
-        let text = serde_json::to_string(&(CALL, id.to_string(), action, payload))
-            .expect("JSON values always serialize");
+        let text = Frame::Call {
+            id: id.to_string(),
+            action: action.to_owned(),
+            payload: payload.clone(),
+        }
+        .to_text();
         self.send_text(text).await?;
         // The clock starts once the frame is on the wire, so latency excludes our own queueing.
         let now = Instant::now();
@@ -291,34 +141,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Rpc<S> {
 
     /// Answers a CSMS call with a CALLRESULT.
     pub async fn reply(&mut self, id: &str, payload: &Value) -> Result<(), RpcError> {
-        let text = serde_json::to_string(&(CALL_RESULT, id, payload))
-            .expect("JSON values always serialize");
-        self.send_text(text).await
+        let frame = Frame::CallResult {
+            id: id.to_owned(),
+            payload: payload.clone(),
+        };
+        self.send_text(frame.to_text()).await
     }
 
     /// Answers a CSMS call with a CALLERROR.
     pub async fn reply_error(
         &mut self,
         id: &str,
-        code: &str,
+        code: ErrorCode,
         description: &str,
     ) -> Result<(), RpcError> {
-        let frame = Frame::CallError {
-            id: id.to_owned(),
-            code: code.to_owned(),
-            description: description.to_owned(),
-            details: Value::Object(Default::default()),
-        };
-        self.send_text(frame.to_text()).await
+        self.send_text(Frame::call_error(id, code, description).to_text())
+            .await
     }
 
     /// Answers an unreadable frame as OCPP-J prescribes (responses are never answered).
     pub async fn reply_frame_error(&mut self, err: &FrameError) -> Result<(), RpcError> {
-        if err.is_response {
-            return Ok(());
+        match err.answer() {
+            Some(frame) => self.send_text(frame.to_text()).await,
+            None => Ok(()),
         }
-        let id = err.id.clone().unwrap_or_else(|| "-1".to_owned());
-        self.reply_error(&id, err.code, &err.description).await
     }
 
     /// Waits for the next frame that needs attention. Cancel-safe: nothing is lost if the
@@ -336,7 +182,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Rpc<S> {
                 Message::Binary(_) => {
                     return Ok(Event::BadFrame(FrameError {
                         id: None,
-                        code: "RpcFrameworkError",
+                        code: ErrorCode::FormatViolation,
                         description: "OCPP-J uses text frames".into(),
                         is_response: false,
                     }))
@@ -428,93 +274,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Rpc<S> {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn parses_the_three_frame_kinds() {
-        assert_eq!(
-            Frame::parse(r#"[2,"19223201","Heartbeat",{}]"#).unwrap(),
-            Frame::Call {
-                id: "19223201".into(),
-                action: "Heartbeat".into(),
-                payload: json!({})
-            }
-        );
-        assert_eq!(
-            Frame::parse(r#"[3,"7",{"currentTime":"2024-01-01T00:00:00Z"}]"#).unwrap(),
-            Frame::CallResult {
-                id: "7".into(),
-                payload: json!({"currentTime":"2024-01-01T00:00:00Z"})
-            }
-        );
-        assert_eq!(
-            Frame::parse(r#"[4,"8","NotImplemented","nope",{}]"#).unwrap(),
-            Frame::CallError {
-                id: "8".into(),
-                code: "NotImplemented".into(),
-                description: "nope".into(),
-                details: json!({})
-            }
-        );
-    }
-
-    #[test]
-    fn round_trips_through_text() {
-        let frames = [
-            Frame::Call {
-                id: "1".into(),
-                action: "BootNotification".into(),
-                payload: json!({"reason":"PowerUp"}),
-            },
-            Frame::CallResult {
-                id: "2".into(),
-                payload: json!({"status":"Accepted"}),
-            },
-            Frame::CallError {
-                id: "3".into(),
-                code: "FormatViolation".into(),
-                description: "bad".into(),
-                details: json!({"field":"x"}),
-            },
-        ];
-        for f in frames {
-            assert_eq!(Frame::parse(&f.to_text()).unwrap(), f);
-        }
-        assert_eq!(
-            Frame::CallResult {
-                id: "a".into(),
-                payload: json!({})
-            }
-            .to_text(),
-            r#"[3,"a",{}]"#
-        );
-    }
-
-    #[test]
-    fn rejects_malformed_frames_with_the_right_code() {
-        let e = Frame::parse("not json").unwrap_err();
-        assert_eq!((e.id, e.code), (None, "RpcFrameworkError"));
-        let e = Frame::parse(r#"{"a":1}"#).unwrap_err();
-        assert_eq!(e.code, "RpcFrameworkError");
-        let e = Frame::parse(r#"[7,"5",{}]"#).unwrap_err();
-        assert_eq!(
-            (e.id.as_deref(), e.code),
-            (Some("5"), "MessageTypeNotSupported")
-        );
-        let e = Frame::parse(r#"[2,"5","Reset"]"#).unwrap_err();
-        assert_eq!((e.id.as_deref(), e.code), (Some("5"), "RpcFrameworkError"));
-        let e = Frame::parse(r#"[2,"5","Reset",[1]]"#).unwrap_err();
-        assert_eq!(e.code, "FormatViolation");
-        let e = Frame::parse(r#"[2,5,"Reset",{}]"#).unwrap_err();
-        assert_eq!((e.id, e.code), (None, "RpcFrameworkError"));
-        // A broken response is reported but never answered.
-        assert!(Frame::parse(r#"[3,"5"]"#).unwrap_err().is_response);
-    }
-
-    #[test]
-    fn accepts_a_call_error_without_details() {
-        let f = Frame::parse(r#"[4,"9","InternalError","boom"]"#).unwrap();
-        assert!(matches!(f, Frame::CallError { ref details, .. } if details == &json!({})));
-    }
 
     #[tokio::test]
     async fn one_outstanding_call_then_response_and_timeout() {

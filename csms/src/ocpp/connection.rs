@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use ocpp_schemas::frame::Frame;
 use ocpp_schemas::{Direction, ErrorCode};
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 use tracing::{debug, info, warn, Instrument};
 
-use super::frame::{self, Frame};
 use super::gateway::CallFailure;
 use super::handlers::{self, StationSession};
 use super::registry::{Command, OutgoingCall, StationHandle};
@@ -100,9 +100,9 @@ impl Connection {
                     }
                     Some(Ok(Message::Binary(_))) => {
                         last_heard = Instant::now();
-                        let answer = frame::call_error("-1", ErrorCode::FormatViolation,
-                            "OCPP-J uses text frames only", Value::Null);
-                        if ws.send(Message::text(answer)).await.is_err() {
+                        let answer = Frame::call_error("-1", ErrorCode::FormatViolation,
+                            "OCPP-J uses text frames only");
+                        if ws.send(Message::text(answer.to_text())).await.is_err() {
                             break "write failed";
                         }
                     }
@@ -161,9 +161,16 @@ impl Connection {
             }
             self.next_id += 1;
             let id = format!("csms-{}", self.next_id);
-            let text = frame::call(&id, &call.action, &call.payload);
+            let text = Frame::Call {
+                id: id.clone(),
+                action: call.action.clone(),
+                payload: call.payload,
+            }
+            .to_text();
             debug!(%id, action = %call.action, "call sent");
-            metrics::counter!("csms_ocpp_messages_total", "direction" => "out", "action" => call.action.clone()).increment(1);
+            let label = ocpp_schemas::action_name(&call.action).unwrap_or("unknown");
+            metrics::counter!("csms_ocpp_messages_total", "direction" => "out", "action" => label)
+                .increment(1);
             self.in_flight = Some(InFlight {
                 id,
                 action: call.action,
@@ -177,17 +184,12 @@ impl Connection {
 
     /// Handles one text frame; returns the frame to send back, if any.
     async fn on_text(&mut self, text: &str) -> Option<String> {
-        match frame::parse(text) {
+        match Frame::parse(text) {
             Err(e) => {
                 metrics::counter!("csms_ocpp_call_errors_total", "code" => e.code.as_str())
                     .increment(1);
                 debug!(code = e.code.as_str(), "bad frame: {}", e.description);
-                Some(frame::call_error(
-                    &e.id,
-                    e.code,
-                    &e.description,
-                    Value::Null,
-                ))
+                e.answer().map(|f| f.to_text())
             }
             Ok(Frame::Call {
                 id,
@@ -223,12 +225,9 @@ impl Connection {
             Err(v) => Err(handlers::HandlerError::new(v.code, v.description)),
             Ok(()) => handlers::dispatch(&self.ctx, &mut self.session, action, payload).await,
         };
-        let label = if ocpp_schemas::is_known_action(action) {
-            action.to_owned()
-        } else {
-            "unknown".to_owned()
-        };
-        metrics::histogram!("csms_ocpp_handler_seconds", "action" => label.clone())
+        // Static labels: no allocation per message, and a station cannot mint new series.
+        let label = ocpp_schemas::action_name(action).unwrap_or("unknown");
+        metrics::histogram!("csms_ocpp_handler_seconds", "action" => label)
             .record(started.elapsed().as_secs_f64());
         metrics::counter!("csms_ocpp_messages_total", "direction" => "in", "action" => label)
             .increment(1);
@@ -238,7 +237,11 @@ impl Connection {
                     ocpp_schemas::validate(action, Direction::Response, &answer).is_ok(),
                     "our {action} response violates the schema: {answer}"
                 );
-                frame::call_result(id, &answer)
+                Frame::CallResult {
+                    id: id.to_owned(),
+                    payload: answer,
+                }
+                .to_text()
             }
             Err(e) => {
                 metrics::counter!("csms_ocpp_call_errors_total", "code" => e.code.as_str())
@@ -249,7 +252,7 @@ impl Connection {
                     "answered CALLERROR: {}",
                     e.description
                 );
-                frame::call_error(id, e.code, &e.description, Value::Null)
+                Frame::call_error(id, e.code, &e.description).to_text()
             }
         }
     }

@@ -3,7 +3,6 @@
 
 pub mod auth;
 pub mod connection;
-pub mod frame;
 pub mod gateway;
 pub mod handlers;
 pub mod registry;
