@@ -237,6 +237,50 @@ impl Server {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// GET a JSON body with a bearer token (any status).
+    pub async fn get_json(&self, token: &str, path: &str) -> anyhow::Result<Value> {
+        Ok(reqwest::Client::new()
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .json()
+            .await?)
+    }
+
+    /// POST a JSON body with a bearer token; returns the JSON answer (any status).
+    pub async fn post_json(&self, token: &str, path: &str, body: &Value) -> anyhow::Result<Value> {
+        Ok(reqwest::Client::new()
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await?
+            .json()
+            .await?)
+    }
+
+    /// Polls a GET until `done` holds (up to 15 s); returns the last body seen, so the
+    /// caller's assertion shows what the server had when it gave up.
+    pub async fn eventually(
+        &self,
+        token: &str,
+        path: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..150 {
+            if let Ok(v) = self.get_json(token, path).await {
+                if done(&v) {
+                    return v;
+                }
+                last = v;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        last
+    }
+
     /// Creates a user with the CLI and logs in over REST; returns the access token.
     pub async fn token_for(&self, role: &str) -> anyhow::Result<String> {
         let email = format!("{role}-{}@test.local", uuid::Uuid::new_v4().simple());

@@ -1,7 +1,5 @@
 //! Shutdown and restart as stations see them.
 
-use std::time::Duration;
-
 use e2e_tests::server::bin;
 use e2e_tests::{OcppClient, Received, Server, ServerOptions};
 use serde_json::{json, Value};
@@ -51,34 +49,16 @@ async fn stations_reconnect_after_a_server_restart() {
         .spawn()
         .unwrap();
     let token = server.token_for("operator").await.unwrap();
-    let http = reqwest::Client::new();
-    let connected = |server_url: String, token: String| {
-        let http = http.clone();
-        async move {
-            for _ in 0..150 {
-                if let Ok(r) = http
-                    .get(format!("{server_url}/api/stations/SIM-RESTART"))
-                    .bearer_auth(&token)
-                    .send()
-                    .await
-                {
-                    if let Ok(v) = r.json::<Value>().await {
-                        if v["connected"] == true {
-                            return true;
-                        }
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            false
-        }
-    };
-    assert!(connected(server.http.clone(), token.clone()).await);
+    let connected = |v: &Value| v["connected"] == true;
+    let seen = server
+        .eventually(&token, "/api/stations/SIM-RESTART", connected)
+        .await;
+    assert!(connected(&seen), "{seen}");
     assert!(server.terminate().await.unwrap().success());
     let server = Server::start_on(db_url, options, &addr).await.unwrap();
-    assert!(
-        connected(server.http.clone(), token).await,
-        "the simulator did not come back"
-    );
+    let seen = server
+        .eventually(&token, "/api/stations/SIM-RESTART", connected)
+        .await;
+    assert!(connected(&seen), "the simulator did not come back: {seen}");
     let _ = sim.start_kill();
 }

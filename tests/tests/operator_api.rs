@@ -1,7 +1,5 @@
 //! Operator REST over HTTP, with stations answering over real sockets.
 
-use std::time::Duration;
-
 use e2e_tests::server::bin;
 use e2e_tests::{OcppClient, Server, ServerOptions};
 use serde_json::{json, Value};
@@ -59,25 +57,12 @@ async fn remote_start_is_answered_by_a_simulated_station() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let http = reqwest::Client::new();
     // Wait until the simulator has connected and booted.
-    let mut station = Value::Null;
-    for _ in 0..100 {
-        station = http
-            .get(server.url("/api/stations/SIM-E2E"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if station["connected"] == true && station["evses"].as_array().is_some_and(|e| e.len() == 2)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let station = server
+        .eventually(&token, "/api/stations/SIM-E2E", |s| {
+            s["connected"] == true && s["evses"].as_array().is_some_and(|e| e.len() == 2)
+        })
+        .await;
     assert_eq!(station["connected"], true, "{station}");
     assert_eq!(station["registrationStatus"], "Accepted");
     assert_eq!(
@@ -85,69 +70,51 @@ async fn remote_start_is_answered_by_a_simulated_station() {
         "{station}"
     );
 
-    let started: Value = http
-        .post(server.url("/api/stations/SIM-E2E/remote-start"))
-        .bearer_auth(&token)
-        .json(&json!({"evseId": 1, "idToken": "REMOTE-1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let started = server
+        .post_json(
+            &token,
+            "/api/stations/SIM-E2E/remote-start",
+            &json!({"evseId": 1, "idToken": "REMOTE-1"}),
+        )
         .await
         .unwrap();
     assert_eq!(started["status"], "Accepted", "{started}");
     let remote_start_id = started["remoteStartId"].as_i64().unwrap();
 
     // The station starts a transaction carrying our remoteStartId.
-    let mut tx = Value::Null;
-    for _ in 0..100 {
-        let list: Value = http
-            .get(server.url("/api/transactions?stationId=SIM-E2E&active=true"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if let Some(t) = list["items"].as_array().and_then(|i| i.first()) {
-            tx = t.clone();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(tx["remoteStartId"].as_i64(), Some(remote_start_id), "{tx}");
+    let has_items = |l: &Value| l["items"].as_array().is_some_and(|i| !i.is_empty());
+    let active = server
+        .eventually(
+            &token,
+            "/api/transactions?stationId=SIM-E2E&active=true",
+            has_items,
+        )
+        .await;
+    let tx = &active["items"][0];
+    assert_eq!(
+        tx["remoteStartId"].as_i64(),
+        Some(remote_start_id),
+        "{active}"
+    );
     assert_eq!(tx["evseId"], 1);
 
-    let stop: Value = http
-        .post(server.url("/api/stations/SIM-E2E/remote-stop"))
-        .bearer_auth(&token)
-        .json(&json!({"transactionId": tx["transactionId"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let stop = server
+        .post_json(
+            &token,
+            "/api/stations/SIM-E2E/remote-stop",
+            &json!({"transactionId": tx["transactionId"]}),
+        )
         .await
         .unwrap();
     assert_eq!(stop["status"], "Accepted");
-    let mut ended = false;
-    for _ in 0..100 {
-        let list: Value = http
-            .get(server.url("/api/transactions?stationId=SIM-E2E&active=false"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if list["items"].as_array().is_some_and(|i| !i.is_empty()) {
-            ended = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(ended, "the transaction never ended");
+    let ended = server
+        .eventually(
+            &token,
+            "/api/transactions?stationId=SIM-E2E&active=false",
+            has_items,
+        )
+        .await;
+    assert!(has_items(&ended), "the transaction never ended: {ended}");
     let _ = sim.start_kill();
 }
 
@@ -306,4 +273,15 @@ async fn id_token_crud_with_field_errors() {
         .await
         .unwrap();
     assert_eq!(gone.status(), 404);
+    let garbage = http
+        .get(server.url("/api/id-tokens/not-a-uuid"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage.status(), 404);
+    assert_eq!(
+        garbage.headers()["content-type"],
+        "application/problem+json"
+    );
 }

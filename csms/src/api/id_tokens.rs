@@ -106,6 +106,11 @@ impl IdTokenBody {
     }
 }
 
+/// A path segment that is not a UUID names no token: 404 problem+json, not axum's plain text.
+fn token_id(raw: &str) -> Result<Uuid, Error> {
+    Uuid::parse_str(raw).map_err(|_| Error::NotFound("id token"))
+}
+
 fn map_db(e: sqlx::Error) -> Error {
     match &e {
         sqlx::Error::Database(d) if d.constraint() == Some("id_tokens_token_type_key") => {
@@ -147,9 +152,9 @@ async fn create(
 async fn show(
     _: RequireOperator,
     State(app): State<AppState>,
-    Path(id): Path<Uuid>,
+    Path(id): Path<String>,
 ) -> Result<ApiJson<IdTokenRow>, Error> {
-    let row = id_tokens::get(&app.api.pool, id)
+    let row = id_tokens::get(&app.api.pool, token_id(&id)?)
         .await?
         .ok_or(Error::NotFound("id token"))?;
     Ok(ApiJson(row))
@@ -158,10 +163,10 @@ async fn show(
 async fn replace(
     _: RequireOperator,
     State(app): State<AppState>,
-    Path(id): Path<Uuid>,
+    Path(id): Path<String>,
     ApiJson(body): ApiJson<IdTokenBody>,
 ) -> Result<ApiJson<IdTokenRow>, Error> {
-    let row = id_tokens::update(&app.api.pool, id, &body.validated()?)
+    let row = id_tokens::update(&app.api.pool, token_id(&id)?, &body.validated()?)
         .await
         .map_err(map_db)?
         .ok_or(Error::NotFound("id token"))?;
@@ -171,9 +176,9 @@ async fn replace(
 async fn remove(
     _: RequireOperator,
     State(app): State<AppState>,
-    Path(id): Path<Uuid>,
+    Path(id): Path<String>,
 ) -> Result<StatusCode, Error> {
-    if id_tokens::delete(&app.api.pool, id).await? {
+    if id_tokens::delete(&app.api.pool, token_id(&id)?).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Error::NotFound("id token"))
