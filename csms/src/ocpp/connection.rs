@@ -92,7 +92,9 @@ impl Connection {
                 incoming = ws.recv() => match incoming {
                     Some(Ok(Message::Text(text))) => {
                         last_heard = Instant::now();
-                        if let Some(answer) = self.on_text(text.as_str()).await {
+                        // Boxed: the handler futures (database queries) are large, and inline they
+                        // would make every idle connection's task as big as the biggest one.
+                        if let Some(answer) = Box::pin(self.on_text(text.as_str())).await {
                             if ws.send(Message::text(answer)).await.is_err() {
                                 break "write failed";
                             }

@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::{FromRow, PgConnection, PgPool, Postgres, QueryBuilder};
+use sqlx::{FromRow, PgExecutor, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 /// One TransactionEvent, reduced to what the transaction row needs.
@@ -30,35 +30,26 @@ pub struct EventFacts<'a> {
 /// (station, transaction, seqNo) was already stored: a retry, changed nothing.
 ///
 /// Events may arrive out of order (offline queues): every field is merged so that the
-/// result does not depend on arrival order.
-pub async fn record_event(db: &mut PgConnection, e: &EventFacts<'_>) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query(
-        "INSERT INTO transaction_events (station_id, transaction_id, seq_no, event_type,
-                                         trigger_reason, event_at, offline, payload)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-    )
-    .bind(e.station_id)
-    .bind(e.transaction_id)
-    .bind(e.seq_no)
-    .bind(e.event_type)
-    .bind(e.trigger_reason)
-    .bind(e.timestamp)
-    .bind(e.offline)
-    .bind(e.payload)
-    .execute(&mut *db)
-    .await?
-    .rows_affected()
-        == 1;
-    if !inserted {
-        return Ok(false);
-    }
+/// result does not depend on arrival order. It is one statement, so no BEGIN/COMMIT round
+/// trips: the upsert runs only when the event row was new, and both happen atomically.
+pub async fn record_event<'e>(
+    db: impl PgExecutor<'e>,
+    e: &EventFacts<'_>,
+) -> Result<bool, sqlx::Error> {
     let ended = e.event_type == "Ended";
-    sqlx::query(
-        "INSERT INTO transactions AS t (id, station_id, transaction_id, evse_id, connector_id,
+    let fresh: Option<i32> = sqlx::query_scalar(
+        "WITH ev AS (
+            INSERT INTO transaction_events (station_id, transaction_id, seq_no, event_type,
+                                            trigger_reason, event_at, offline, payload)
+            VALUES ($2, $3, $18, $19, $20, $11, $21, $22) ON CONFLICT DO NOTHING
+            RETURNING 1
+         )
+         INSERT INTO transactions AS t (id, station_id, transaction_id, evse_id, connector_id,
             id_token, id_token_type, charging_state, remote_start_id, reservation_id,
             started_at, ended_at, stopped_reason, meter_start_wh, meter_start_at,
             meter_last_wh, meter_last_at, last_seq_no)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18
+         WHERE EXISTS (SELECT 1 FROM ev)
          ON CONFLICT (station_id, transaction_id) DO UPDATE SET
             evse_id = COALESCE(t.evse_id, EXCLUDED.evse_id),
             connector_id = COALESCE(t.connector_id, EXCLUDED.connector_id),
@@ -80,7 +71,8 @@ pub async fn record_event(db: &mut PgConnection, e: &EventFacts<'_>) -> Result<b
                             THEN COALESCE(EXCLUDED.meter_last_wh, t.meter_last_wh) ELSE t.meter_last_wh END,
             meter_last_at = GREATEST(t.meter_last_at, EXCLUDED.meter_last_at),
             last_seq_no = GREATEST(t.last_seq_no, EXCLUDED.last_seq_no),
-            updated_at = now()",
+            updated_at = now()
+         RETURNING 1",
     )
     .bind(Uuid::now_v7())
     .bind(e.station_id)
@@ -100,9 +92,13 @@ pub async fn record_event(db: &mut PgConnection, e: &EventFacts<'_>) -> Result<b
     .bind(e.energy_last.map(|x| x.1))
     .bind(e.energy_last.map(|x| x.0))
     .bind(e.seq_no)
-    .execute(&mut *db)
+    .bind(e.event_type)
+    .bind(e.trigger_reason)
+    .bind(e.offline)
+    .bind(e.payload)
+    .fetch_optional(db)
     .await?;
-    Ok(true)
+    Ok(fresh.is_some())
 }
 
 #[derive(Debug, Clone, Serialize, FromRow)]

@@ -57,13 +57,11 @@ pub async fn transaction_event(
         energy_last: energy.last().copied(),
         payload: &raw,
     };
-    let mut tx = ctx.pool.begin().await?;
-    let fresh = record_event(&mut tx, &facts).await?;
+    let fresh = record_event(&ctx.pool, &facts).await?;
     let info = match &req.id_token {
-        Some(token) => Some(id_token_info(&mut *tx, token).await?),
+        Some(token) => Some(id_token_info(&ctx.pool, token).await?),
         None => None,
     };
-    tx.commit().await?;
     if fresh {
         ctx.writers.meter_samples.push_all(samples).await;
     } else {
