@@ -2,6 +2,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::ConnectInfo;
 use axum::{Extension, Router};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
@@ -99,7 +100,9 @@ async fn serve_conn<S>(
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let service = TowerToHyperService::new(app.layer(Extension(peer)));
+    // ConnectInfo lets routes rate-limit by client address (`ConnectInfo<SocketAddr>`).
+    let app = app.layer(Extension(peer)).layer(Extension(ConnectInfo(remote)));
+    let service = TowerToHyperService::new(app);
     let builder = Builder::new(TokioExecutor::new());
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
     tokio::pin!(conn);
