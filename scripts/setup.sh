@@ -5,6 +5,7 @@
 #   scripts/setup.sh          PostgreSQL server + contrib + PostGIS, C toolchain, pkg-config
 #   scripts/setup.sh --test   the same, plus cargo-nextest (scripts/test.sh falls back to
 #                             `cargo test` when it cannot be installed)
+#   scripts/setup.sh --bench  the same, plus wrk (the HTTP load generator of the benchmarks)
 #
 # Works as root (CI) and as a normal user (then apt-get runs through sudo).
 # PG_MAJOR selects the PostgreSQL major version (default 15, Debian 12's).
@@ -12,10 +13,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 want_nextest=0
+want_bench=0
 for arg in "$@"; do
     case "$arg" in
         --test) want_nextest=1 ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        --bench) want_bench=1 ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         *) echo "setup.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -42,6 +45,9 @@ command -v cc >/dev/null 2>&1 || pkgs+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || pkgs+=(pkg-config)
 # The demo script waits for /healthz with curl.
 command -v curl >/dev/null 2>&1 || pkgs+=(curl ca-certificates)
+if [ "$want_bench" -eq 1 ]; then
+    command -v wrk >/dev/null 2>&1 || pkgs+=(wrk)
+fi
 
 if [ "${#pkgs[@]}" -gt 0 ]; then
     if ! command -v apt-get >/dev/null 2>&1; then

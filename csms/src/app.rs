@@ -22,7 +22,7 @@ use crate::ocpp::gateway::StationGateway;
 use crate::ocpp::registry::Registry;
 use crate::ocpp::{upgrade, OcppConfig, OcppContext};
 use crate::store::writer;
-use crate::{api, server};
+use crate::{api, openapi, server};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .merge(marketplace::http::router())
         .merge(api::router())
+        .merge(openapi::router())
         .with_state(state)
 }
 

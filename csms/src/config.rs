@@ -33,8 +33,8 @@ pub enum Command {
     /// Development certificates.
     #[command(subcommand)]
     Certs(CertsCommand),
-    /// Seed demo data (users, stations, id tokens); safe to run again.
-    Demo(DbArgs),
+    /// Seed demo data (users, stations, id tokens, an Amsterdam marketplace); safe to run again.
+    Demo(DemoArgs),
     /// The private PostgreSQL cluster used when DATABASE_URL is unset.
     #[command(subcommand)]
     Pg(PgCommand),
@@ -50,6 +50,20 @@ pub struct DbArgs {
     pub data_dir: PathBuf,
     #[arg(long, env = "CSMS_DB_MAX_CONNECTIONS", default_value_t = 24)]
     pub db_max_connections: u32,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Instead of the demo city: N listed synthetic listings (1-4 ports each) spread over
+    /// European and North American cities and countryside, for benchmarks. Skipped when N
+    /// synthetic listings already exist; tops up when fewer do.
+    #[arg(long, value_name = "N")]
+    pub synthetic: Option<u32>,
+    /// Seed of the synthetic data's random numbers (same seed, same places).
+    #[arg(long, default_value_t = 42, requires = "synthetic")]
+    pub seed: u64,
 }
 
 #[derive(Args, Debug, Clone)]

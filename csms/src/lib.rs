@@ -9,5 +9,6 @@ pub mod config;
 pub mod db;
 pub mod embedded_pg;
 pub mod ocpp;
+pub mod openapi;
 pub mod server;
 pub mod store;

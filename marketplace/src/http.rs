@@ -9,6 +9,7 @@ use axum::extract::FromRef;
 use axum::Router;
 
 use crate::accounts;
+use crate::search;
 
 pub use json::ApiJson;
 
@@ -20,6 +21,9 @@ pub use json::ApiJson;
 pub struct ApiContext {
     pub pool: sqlx::PgPool,
     pub auth: Arc<accounts::AuthKeys>,
+    /// Plans drives to chargers: the great-circle estimate unless a deployment configures a
+    /// road router (OSRM) through [`ApiContext::with_route_planner`].
+    pub route_planner: Arc<dyn search::RoutePlanner>,
 }
 
 impl ApiContext {
@@ -27,7 +31,14 @@ impl ApiContext {
         Self {
             pool,
             auth: Arc::new(auth),
+            route_planner: Arc::new(search::GreatCircleEstimate),
         }
+    }
+
+    /// Replaces the route planner, e.g. with `search::OsrmPlanner::new(url)?`.
+    pub fn with_route_planner(mut self, planner: Arc<dyn search::RoutePlanner>) -> Self {
+        self.route_planner = planner;
+        self
     }
 }
 
@@ -40,7 +51,10 @@ where
     ApiContext: FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
-    Router::new().merge(accounts::http::router())
+    Router::new()
+        .merge(accounts::http::router())
+        .merge(search::http::router())
+        .merge(crate::listings::http::router())
 }
 
 #[cfg(test)]

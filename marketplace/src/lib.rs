@@ -5,6 +5,8 @@
 pub mod accounts;
 pub mod error;
 pub mod http;
+pub mod listings;
+pub mod search;
 
 pub use accounts::{AuthKeys, AuthUser, RequireAdmin, RequireOperator, Role};
 pub use error::{Error, FieldError, ResultExt};

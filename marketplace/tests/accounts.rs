@@ -3,5 +3,12 @@
 
 mod accounts {
     mod http;
+    mod otp;
+    mod otp_http;
+    mod profile_http;
     mod service;
+    mod support;
+    mod two_factor;
+    mod two_factor_http;
+    mod vehicles_http;
 }

@@ -1,13 +1,46 @@
-//! Demo data: who can log in, which stations are expected, which badges work.
+//! Demo data: who can log in, which stations are expected, which badges work, and a
+//! believable marketplace around them (`city`), or synthetic bulk data (`synthetic`).
+
+mod city;
+mod synthetic;
 
 use marketplace::accounts::{create_user, Role};
 use sqlx::PgPool;
+
+use crate::config::DemoArgs;
 
 use crate::store::id_tokens::{self, NewIdToken};
 use crate::store::stations;
 
 pub const DEMO_PASSWORD: &str = "demo-password";
 pub const DEMO_STATIONS: usize = 5;
+
+pub async fn run(pool: &PgPool, args: &DemoArgs) -> anyhow::Result<()> {
+    if let Some(n) = args.synthetic {
+        return synthetic::seed(pool, n, args.seed).await;
+    }
+    seed(pool).await?;
+    city::seed(pool).await
+}
+
+/// Creates a user unless the e-mail is taken; either way answers its id.
+pub(crate) async fn ensure_user(
+    pool: &PgPool,
+    email: &str,
+    role: Role,
+    name: &str,
+) -> anyhow::Result<uuid::Uuid> {
+    match create_user(pool, email, DEMO_PASSWORD, role, Some(name)).await {
+        Ok(u) => Ok(u.id),
+        Err(marketplace::error::Error::Conflict { .. }) => {
+            Ok(sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_one(pool)
+                .await?)
+        }
+        Err(e) => Err(anyhow::anyhow!("creating {email}: {e}")),
+    }
+}
 
 pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
     let users = [

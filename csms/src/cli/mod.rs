@@ -94,7 +94,10 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Demo(db) => with_db(&db, |pool| async move { demo::seed(&pool).await }).await,
+        Command::Demo(args) => {
+            let db = args.db.clone();
+            with_db(&db, |pool| async move { demo::run(&pool, &args).await }).await
+        }
         Command::Pg(PgCommand::Up { dir, database }) => {
             let pg = embedded_pg::EmbeddedPg::start(&dir, &database).await?;
             println!("DATABASE_URL={}", pg.database_url());

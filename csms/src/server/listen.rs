@@ -101,7 +101,9 @@ async fn serve_conn<S>(
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     // ConnectInfo lets routes rate-limit by client address (`ConnectInfo<SocketAddr>`).
-    let app = app.layer(Extension(peer)).layer(Extension(ConnectInfo(remote)));
+    let app = app
+        .layer(Extension(peer))
+        .layer(Extension(ConnectInfo(remote)));
     let service = TowerToHyperService::new(app);
     let builder = Builder::new(TokioExecutor::new());
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);

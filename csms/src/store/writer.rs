@@ -218,7 +218,30 @@ async fn write_statuses(pool: PgPool, batch: Vec<StatusReport>) -> Result<(), sq
     .bind(&at)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await
+    tx.commit().await?;
+    update_listing_ports(&pool, &batch).await;
+    Ok(())
+}
+
+/// Mirrors the batch onto the marketplace ports bound to these stations. The OCPP record is
+/// committed already and is the source of truth, so a failure here is logged, not retried:
+/// the next report for the connector corrects the port.
+async fn update_listing_ports(pool: &PgPool, batch: &[StatusReport]) {
+    use marketplace::listings::{apply_device_status, DeviceKind, DeviceStatus};
+    let statuses: Vec<DeviceStatus> = batch
+        .iter()
+        .map(|r| DeviceStatus {
+            device_kind: DeviceKind::Ocpp,
+            device_id: r.station_id.clone(),
+            evse_id: r.evse_id,
+            connector_id: r.connector_id,
+            status: r.status.clone(),
+            at: r.reported_at,
+        })
+        .collect();
+    if let Err(e) = apply_device_status(pool, &statuses).await {
+        tracing::warn!(error = %e, rows = batch.len(), "listing port status update failed");
+    }
 }
 
 async fn write_samples(pool: PgPool, batch: Vec<MeterSample>) -> Result<(), sqlx::Error> {
@@ -266,4 +289,82 @@ async fn write_samples(pool: PgPool, batch: Vec<MeterSample>) -> Result<(), sqlx
     .execute(&pool)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use marketplace::accounts::{create_user, Role};
+    use marketplace::listings::model::{
+        ConnectorType, CurrentType, DeviceKind, ListingInput, PortInput, PortStatus,
+    };
+    use marketplace::listings::service;
+    use marketplace::AuthUser;
+
+    fn report(evse_id: i32, status: &str, at: DateTime<Utc>) -> StatusReport {
+        StatusReport {
+            station_id: "CP-1".into(),
+            evse_id,
+            connector_id: 1,
+            status: status.into(),
+            reported_at: at,
+        }
+    }
+
+    /// A StatusNotification batch reaches the listing bound to the station, and a status the
+    /// marketplace does not know does not fail the OCPP write.
+    #[sqlx::test(migrations = "../migrations")]
+    async fn statuses_reach_listing_ports(pool: PgPool) {
+        sqlx::query("INSERT INTO stations (id) VALUES ('CP-1')")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let user = create_user(&pool, "host@example.com", "correct horse", Role::Host, None)
+            .await
+            .unwrap();
+        let host = AuthUser {
+            id: user.id,
+            role: Role::Host,
+        };
+        let input = ListingInput {
+            title: "Depot".into(),
+            address: "Depot street 1".into(),
+            latitude: 48.1,
+            longitude: 11.6,
+            time_zone: "Europe/Berlin".into(),
+            device_kind: Some(DeviceKind::Ocpp),
+            device_id: Some("CP-1".into()),
+            ..ListingInput::default()
+        };
+        let id = service::create(&pool, &host, input)
+            .await
+            .unwrap()
+            .listing
+            .id;
+        let port = PortInput {
+            label: String::new(),
+            connector_type: ConnectorType::Ccs2,
+            power_kw: 50.0,
+            current_type: CurrentType::Dc,
+            evse_id: Some(1),
+            connector_id: Some(1),
+        };
+        service::add_port(&pool, &host, id, port).await.unwrap();
+
+        let now = Utc::now();
+        write_statuses(
+            pool.clone(),
+            vec![report(1, "Available", now), report(2, "Bogus", now)],
+        )
+        .await
+        .unwrap();
+        let details = service::get(&pool, Some(&host), id).await.unwrap();
+        assert_eq!(details.ports[0].live_status, PortStatus::Available);
+        assert_eq!(details.listing.ports_available, 1);
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM connector_status_history")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(rows, 2, "the OCPP record keeps every report");
+    }
 }

@@ -1,14 +1,23 @@
-//! Accounts: sign-up, login, rotating refresh tokens, and who may do what (roles).
+//! Accounts: sign-up, login, rotating refresh tokens, who may do what (roles), one-time codes
+//! by e-mail/SMS, the TOTP second factor, the profile and the driver's vehicles.
 
+mod client;
 mod extract;
 pub mod http;
+pub mod limits;
 pub mod model;
+pub mod otp;
 mod password;
 pub mod service;
 mod store;
 mod tokens;
+pub mod totp;
+pub mod vehicles;
 
+pub use client::{ClientKey, UNKNOWN_CLIENT};
 pub use extract::{AuthUser, RequireAdmin, RequireOperator};
-pub use model::{AccessClaims, Role, TokenPair, UnknownRole, User};
+pub use limits::RateLimited;
+pub use model::{AccessClaims, LoginOutcome, MfaRequired, Role, TokenPair, UnknownRole, User};
+pub use otp::{Channel, Purpose};
 pub use service::{create_user, load_or_create_secret, Registered, Registration};
 pub use tokens::{generate_secret, AuthKeys, DEFAULT_ACCESS_TTL, SECRET_BYTES};

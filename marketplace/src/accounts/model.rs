@@ -89,6 +89,12 @@ pub struct User {
     pub display_name: Option<String>,
     pub created_at: DateTime<Utc>,
     pub disabled: bool,
+    /// E.164, unique across accounts.
+    pub phone: Option<String>,
+    /// When a one-time code sent to the address was last entered correctly.
+    pub email_verified_at: Option<DateTime<Utc>>,
+    /// The same for the phone; cleared when the phone changes.
+    pub phone_verified_at: Option<DateTime<Utc>>,
 }
 
 /// Sign-up input that passed every rule; `email` is normalised, `display_name` trimmed.
@@ -264,6 +270,49 @@ impl TokenPair {
         }
     }
 }
+
+/// What a login answers once the first factor passed: tokens, or a request for the second
+/// factor when TOTP is on. Serialises as either body, untagged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum LoginOutcome {
+    Tokens(TokenPair),
+    MfaRequired(MfaRequired),
+}
+
+impl LoginOutcome {
+    /// The tokens, when no second factor was due.
+    pub fn tokens(self) -> Option<TokenPair> {
+        match self {
+            LoginOutcome::Tokens(tokens) => Some(tokens),
+            LoginOutcome::MfaRequired(_) => None,
+        }
+    }
+}
+
+/// `{"mfa_required": true, "mfa_token": "...", "expires_in": 300}`: present `mfa_token` with
+/// a TOTP or recovery code at `/api/auth/login/2fa` to get the tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MfaRequired {
+    pub mfa_required: bool,
+    pub mfa_token: String,
+    pub expires_in: u64,
+}
+
+impl MfaRequired {
+    pub fn new(mfa_token: String) -> Self {
+        Self {
+            mfa_required: true,
+            mfa_token,
+            expires_in: MFA_TOKEN_TTL_SECS as u64,
+        }
+    }
+}
+
+/// Long enough to open an authenticator app, short enough that a stolen one soon expires.
+pub const MFA_TOKEN_TTL_SECS: i64 = 5 * 60;
+/// Wrong second factors one `mfa_token` takes before it is locked.
+pub const MFA_MAX_ATTEMPTS: i32 = 5;
 
 /// The opaque refresh token the client holds: its random bytes, base64url without padding.
 pub fn encode_refresh_token(bytes: &[u8; REFRESH_TOKEN_BYTES]) -> String {

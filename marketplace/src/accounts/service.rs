@@ -1,15 +1,26 @@
 //! Account use cases. Each one is a single transaction: it either happens completely or not.
 
+use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::model::{
-    hash_refresh_token, normalize_email, validate_new_account, validate_sign_up, NewAccount, Role,
-    TokenPair, User, PASSWORD_MAX_CHARS,
+    hash_refresh_token, normalize_email, validate_new_account, validate_sign_up, LoginOutcome,
+    MfaRequired, NewAccount, Role, TokenPair, User, MFA_TOKEN_TTL_SECS, PASSWORD_MAX_CHARS,
 };
 use super::tokens::{generate_secret, new_refresh_token, AuthKeys};
 use super::{password, store};
 use crate::error::Error;
+
+mod otp;
+mod profile;
+mod two_factor;
+
+pub use otp::{
+    request_otp, verify_otp, ChallengeRef, OtpChallenge, OtpRequest, OtpRequested, OtpVerified,
+};
+pub use profile::{get_profile, update_profile, Profile, ProfileUpdate};
+pub use two_factor::{complete_mfa_login, disable_totp, enable_totp, setup_totp, TotpSetup};
 
 /// The `server_secrets` row holding the access-token signing key.
 const JWT_SECRET_NAME: &str = "jwt_hs256";
@@ -70,13 +81,14 @@ pub async fn create_user(
     insert_account(&mut conn, &account, &password_hash).await
 }
 
-/// Exchanges email and password for a new token pair, starting a new refresh-token family.
+/// Exchanges email and password for a new token pair, starting a new refresh-token family;
+/// or, when the account has TOTP on, for an `mfa_token` to finish with the second factor.
 pub async fn login(
     pool: &PgPool,
     keys: &AuthKeys,
     email: &str,
     password: &str,
-) -> Result<TokenPair, Error> {
+) -> Result<LoginOutcome, Error> {
     // Over-long input can never match (the policy caps length) and is not worth hashing.
     if password.chars().count() > PASSWORD_MAX_CHARS {
         return Err(Error::InvalidCredentials);
@@ -92,12 +104,41 @@ pub async fn login(
     if !password::verify(password.to_owned(), hash).await? {
         return Err(Error::InvalidCredentials);
     }
-    // Checked after the password so that probing cannot tell which accounts are disabled.
+    // Disabled is checked (in `finish_login`) after the password so that probing cannot tell
+    // which accounts are disabled.
+    let mut tx = pool.begin().await?;
+    let outcome = finish_login(&mut tx, keys, &user, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// The end of every first factor (password, one-time code): tokens, or the second step when
+/// the account has TOTP on.
+pub(super) async fn finish_login(
+    conn: &mut PgConnection,
+    keys: &AuthKeys,
+    user: &User,
+    now: DateTime<Utc>,
+) -> Result<LoginOutcome, Error> {
     if user.disabled {
         return Err(Error::AccountDisabled);
     }
-    let refresh_token = start_family(&mut *pool.acquire().await?, user.id).await?;
-    pair(keys, &user, refresh_token)
+    if store::totp_enabled(conn, user.id).await? {
+        // same shape and entropy as a refresh token; only its digest is stored
+        let mfa_token = new_refresh_token();
+        let expires_at = now + Duration::seconds(MFA_TOKEN_TTL_SECS);
+        store::insert_mfa_token(
+            conn,
+            user.id,
+            &hash_refresh_token(&mfa_token),
+            now,
+            expires_at,
+        )
+        .await?;
+        return Ok(LoginOutcome::MfaRequired(MfaRequired::new(mfa_token)));
+    }
+    let refresh_token = start_family(conn, user.id).await?;
+    Ok(LoginOutcome::Tokens(pair(keys, user, refresh_token)?))
 }
 
 /// Rotates a refresh token: the presented one is spent and a new pair issued in the same
@@ -207,13 +248,17 @@ async fn insert_account(
 }
 
 /// Starts a refresh-token family (one per login) and returns its first token.
-async fn start_family(conn: &mut PgConnection, user_id: Uuid) -> Result<String, Error> {
+pub(super) async fn start_family(conn: &mut PgConnection, user_id: Uuid) -> Result<String, Error> {
     let token = new_refresh_token();
     store::insert_refresh_token(conn, Uuid::now_v7(), user_id, &hash_refresh_token(&token)).await?;
     Ok(token)
 }
 
-fn pair(keys: &AuthKeys, user: &User, refresh_token: String) -> Result<TokenPair, Error> {
+pub(super) fn pair(
+    keys: &AuthKeys,
+    user: &User,
+    refresh_token: String,
+) -> Result<TokenPair, Error> {
     let access_token = keys.issue_access(user.id, user.role)?;
     Ok(TokenPair::bearer(
         access_token,

@@ -11,7 +11,18 @@ use uuid::Uuid;
 use super::model::{Role, User, REFRESH_TOKEN_TTL_DAYS};
 use crate::error::{Error, ResultExt};
 
-const USER_COLUMNS: &str = "id, email, role, display_name, created_at, disabled";
+mod factors;
+mod otp;
+mod outbox;
+mod profile;
+
+pub(super) use factors::*;
+pub(super) use otp::*;
+pub(super) use outbox::*;
+pub(super) use profile::*;
+
+const USER_COLUMNS: &str = "id, email, role, display_name, created_at, disabled, \
+                            phone, email_verified_at, phone_verified_at";
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -21,6 +32,9 @@ struct UserRow {
     display_name: Option<String>,
     created_at: DateTime<Utc>,
     disabled: bool,
+    phone: Option<String>,
+    email_verified_at: Option<DateTime<Utc>>,
+    phone_verified_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -39,6 +53,9 @@ impl TryFrom<UserRow> for User {
             display_name: row.display_name,
             created_at: row.created_at,
             disabled: row.disabled,
+            phone: row.phone,
+            email_verified_at: row.email_verified_at,
+            phone_verified_at: row.phone_verified_at,
         })
     }
 }

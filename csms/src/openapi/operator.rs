@@ -1,0 +1,211 @@
+//! Operator routes over OCPP stations (`csms::api::stations` and `calls`). Field names are
+//! camelCase there, as in OCPP payloads.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::common::{limit, offset};
+use super::route::{one_of, Route, OPERATOR};
+
+const TAG: &str = "stations";
+
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct Station {
+    pub id: String,
+    /// 0 none, 1 Basic auth, 2 TLS + Basic auth, 3 TLS client certificate.
+    #[schema(minimum = 0, maximum = 3)]
+    pub security_profile: i16,
+    #[schema(example = "Accepted")]
+    pub registration_status: String,
+    pub vendor_name: Option<String>,
+    pub model: Option<String>,
+    pub serial_number: Option<String>,
+    pub firmware_version: Option<String>,
+    pub last_boot_at: Option<DateTime<Utc>>,
+    pub last_heartbeat_at: Option<DateTime<Utc>>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// Whether the station has a socket open to this node right now.
+    pub connected: bool,
+}
+
+#[derive(ToSchema)]
+pub struct StationPage {
+    pub items: Vec<Station>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct ConnectorStatus {
+    pub connector_id: i32,
+    #[schema(example = "Available")]
+    pub status: String,
+    pub reported_at: DateTime<Utc>,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct Evse {
+    pub evse_id: i32,
+    pub connectors: Vec<ConnectorStatus>,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct Connection {
+    pub connected_at: DateTime<Utc>,
+    pub tls: bool,
+    pub subprotocol: String,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct StationDetail {
+    // The station's own fields, repeated: the handler flattens them into this object.
+    pub id: String,
+    pub security_profile: i16,
+    pub registration_status: String,
+    pub vendor_name: Option<String>,
+    pub model: Option<String>,
+    pub serial_number: Option<String>,
+    pub firmware_version: Option<String>,
+    pub last_boot_at: Option<DateTime<Utc>>,
+    pub last_heartbeat_at: Option<DateTime<Utc>>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub connected: bool,
+    /// `null` when not connected.
+    pub connection: Option<Connection>,
+    pub evses: Vec<Evse>,
+    pub active_transactions: Vec<super::transactions::Transaction>,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub enum RegistrationStatus {
+    Accepted,
+    Pending,
+    Rejected,
+}
+
+/// Creates or updates how a station must connect.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct ProvisioningBody {
+    #[schema(minimum = 0, maximum = 3)]
+    pub security_profile: i16,
+    /// OCPP BasicAuthPassword; required for profiles 1 and 2.
+    #[schema(min_length = 16, max_length = 40)]
+    pub password: Option<String>,
+    /// Defaults to `Accepted`.
+    pub registration_status: Option<RegistrationStatus>,
+}
+
+/// Sent to the station as RequestStartTransaction.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct RemoteStartBody {
+    #[schema(minimum = 1)]
+    pub evse_id: Option<i32>,
+    #[schema(min_length = 1, max_length = 36)]
+    pub id_token: String,
+    /// OCPP IdTokenEnumType; defaults to `Central`.
+    pub id_token_type: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct RemoteStopBody {
+    #[schema(max_length = 36)]
+    pub transaction_id: String,
+}
+
+/// The station's RequestStartTransactionResponse plus the `remoteStartId` we chose.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct RemoteStartAnswer {
+    #[schema(example = "Accepted")]
+    pub status: String,
+    pub remote_start_id: i32,
+    pub transaction_id: Option<String>,
+}
+
+/// The station's answer payload, unchanged (see the OCPP 2.0.1 schema of the action).
+#[derive(ToSchema)]
+pub struct OcppPayload(Value);
+
+fn station_call(route: Route) -> Route {
+    route
+        .access(OPERATOR)
+        .path_param("id", "OCPP stationId")
+        .problem(404, "`not_found`: the station is not connected")
+        .problem(
+            502,
+            "`station_call_error`, `station_invalid_response` or `station_disconnected`",
+        )
+        .problem(
+            503,
+            "`service_unavailable`: too many calls queued for the station",
+        )
+        .problem(504, "`gateway_timeout`: the station did not answer in time")
+}
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/api/stations", TAG, "List stations")
+            .access(OPERATOR)
+            .query("limit", "Page size", limit())
+            .query("offset", "Rows to skip", offset())
+            .ok::<StationPage>(200, "A page of stations"),
+        Route::get("/api/stations/{id}", TAG, "One station with its EVSEs and open transactions")
+            .access(OPERATOR)
+            .path_param("id", "OCPP stationId")
+            .ok::<StationDetail>(200, "The station (its fields, plus connection/evses/activeTransactions)")
+            .not_found("station"),
+        Route::put("/api/stations/{id}", TAG, "Provision a station")
+            .access(OPERATOR)
+            .path_param("id", "OCPP stationId: 1-48 of A-Z a-z 0-9 * - _ = + | @ .")
+            .body::<ProvisioningBody>()
+            .ok::<Station>(200, "Updated")
+            .ok::<Station>(201, "Created"),
+        station_call(Route::post("/api/stations/{id}/remote-start", TAG, "Start charging remotely"))
+            .body::<RemoteStartBody>()
+            .ok::<RemoteStartAnswer>(200, "The station's answer"),
+        station_call(Route::post("/api/stations/{id}/remote-stop", TAG, "Stop a transaction remotely"))
+            .body::<RemoteStopBody>()
+            .ok::<OcppPayload>(200, "The station's RequestStopTransactionResponse"),
+        station_call(Route::post("/api/stations/{id}/calls/{action}", TAG, "Send a raw OCPP call"))
+            .describe("The body is the OCPP payload, checked against the action's official schema before it is sent.")
+            .path_param_schema(
+                "action",
+                "CSMS-initiated OCPP action (others are a 404)",
+                one_of(OUTGOING_ACTIONS),
+            )
+            .body::<OcppPayload>()
+            .ok::<OcppPayload>(200, "The station's response payload"),
+    ]
+}
+
+/// CSMS-initiated actions an operator may send; mirrors `OUTGOING_ACTIONS` in
+/// `csms::api::calls` (private there), and the e2e test checks each one is routed.
+pub const OUTGOING_ACTIONS: &[&str] = &[
+    "RequestStartTransaction",
+    "RequestStopTransaction",
+    "Reset",
+    "ChangeAvailability",
+    "UnlockConnector",
+    "TriggerMessage",
+    "GetVariables",
+    "SetVariables",
+    "GetBaseReport",
+    "GetTransactionStatus",
+    "ClearCache",
+    "DataTransfer",
+    "ReserveNow",
+    "CancelReservation",
+];

@@ -1,0 +1,267 @@
+//! Search use cases: run the indexed query, complete the few rows returned, apply the rules.
+//! All read-only, so no transactions; `now` comes from the caller so tests control the clock.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::calendar::{self, BookedInterval, Calendar, PortAvailability, SlotStatus};
+use super::geocode::{self, Place};
+use super::model::{next_offset, Cluster, Filters, GeoPoint, ListingHit, MapBox, NearbyQuery};
+use super::route::{self, RouteEstimate, RoutePlanner};
+use super::scoring::{self, Scored, Weights};
+use crate::error::Error;
+
+/// One page of results, nearest (or best sorted) first.
+#[derive(Debug, Serialize)]
+pub struct Page {
+    pub results: Vec<ListingHit>,
+    pub count: usize,
+    pub next_offset: Option<u32>,
+}
+
+/// Sets `open_now` on the rows already chosen (one query for all of them).
+async fn mark_open(
+    pool: &PgPool,
+    hits: &mut [ListingHit],
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let ids: Vec<Uuid> = hits.iter().map(|h| h.id).collect();
+    let open = super::store::open_now(pool, &ids, now).await?;
+    for hit in hits {
+        hit.open_now = open.contains(&hit.id);
+    }
+    Ok(())
+}
+
+pub async fn nearby(pool: &PgPool, q: &NearbyQuery, now: DateTime<Utc>) -> Result<Page, Error> {
+    let mut results = super::store::nearby(pool, q, now).await?;
+    mark_open(pool, &mut results, now).await?;
+    let count = results.len();
+    Ok(Page {
+        next_offset: next_offset(q.offset, q.limit, count),
+        results,
+        count,
+    })
+}
+
+/// How many of the nearest matching listings the recommendation weighs.
+pub const RECOMMEND_CANDIDATES: u32 = 50;
+
+#[derive(Debug, Serialize)]
+pub struct Recommendation {
+    pub results: Vec<Scored>,
+    pub count: usize,
+    /// how many listings were scored
+    pub candidates: usize,
+    /// the weights used, normalised to sum to 1
+    pub weights: Weights,
+}
+
+/// Scores the nearest [`RECOMMEND_CANDIDATES`] matching listings and keeps the best `q.limit`.
+pub async fn recommend(
+    pool: &PgPool,
+    q: &NearbyQuery,
+    weights: Weights,
+    now: DateTime<Utc>,
+) -> Result<Recommendation, Error> {
+    let weights = weights.normalised().map_err(Error::Validation)?;
+    let candidates_query = NearbyQuery {
+        limit: RECOMMEND_CANDIDATES,
+        offset: 0,
+        ..q.clone()
+    };
+    let mut candidates = super::store::nearby(pool, &candidates_query, now).await?;
+    mark_open(pool, &mut candidates, now).await?;
+    let scored = candidates.len();
+    let mut results = scoring::rank(candidates, q.radius_km, weights);
+    results.truncate(q.limit as usize);
+    Ok(Recommendation {
+        count: results.len(),
+        results,
+        candidates: scored,
+        weights,
+    })
+}
+
+/// What `location` tells every client: the gazetteer stops at cities.
+pub const GEOCODER_NOTE: &str = "offline city-level geocoder (GeoNames cities of 15 000+ \
+    inhabitants, CC BY 4.0): street addresses are not resolved, results are city centres";
+
+#[derive(Debug, Serialize)]
+pub struct Located {
+    pub query: String,
+    pub results: Vec<Place>,
+    pub count: usize,
+    pub note: &'static str,
+    /// the chargers around the best match, when asked for
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chargers: Option<Page>,
+}
+
+/// Looks a place name up; with `chargers`, also searches around the best match (the query's
+/// point is replaced by the match's centre).
+pub async fn locate(
+    pool: &PgPool,
+    query: &str,
+    limit: usize,
+    chargers: Option<NearbyQuery>,
+    now: DateTime<Utc>,
+) -> Result<Located, Error> {
+    let results = geocode::gazetteer().search(query, limit);
+    let chargers = match (chargers, results.first()) {
+        (Some(mut q), Some(best)) => {
+            q.center = GeoPoint::new(best.latitude, best.longitude);
+            Some(nearby(pool, &q, now).await?)
+        }
+        (Some(_), None) => Some(Page {
+            results: Vec::new(),
+            count: 0,
+            next_offset: None,
+        }),
+        (None, _) => None,
+    };
+    Ok(Located {
+        query: query.to_owned(),
+        count: results.len(),
+        results,
+        note: GEOCODER_NOTE,
+        chargers,
+    })
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum AreaView {
+    /// every listing in the box (distance measured from the box centre)
+    Markers {
+        results: Vec<ListingHit>,
+        count: usize,
+    },
+    /// more listings than `limit`: counts per grid cell instead
+    Clusters {
+        clusters: Vec<Cluster>,
+        /// listings in the box
+        count: i64,
+    },
+}
+
+pub async fn area(
+    pool: &PgPool,
+    b: &MapBox,
+    f: &Filters,
+    limit: u32,
+    now: DateTime<Utc>,
+) -> Result<AreaView, Error> {
+    // one row more than shown tells whether the box overflows without counting it all
+    let mut results = super::store::area_markers(pool, b, f, limit + 1, now).await?;
+    if results.len() > limit as usize {
+        let clusters = super::store::area_clusters(pool, b, f, now).await?;
+        let count = clusters.iter().map(|c| c.count).sum();
+        return Ok(AreaView::Clusters { clusters, count });
+    }
+    mark_open(pool, &mut results, now).await?;
+    Ok(AreaView::Markers {
+        count: results.len(),
+        results,
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct RouteView {
+    pub charger_id: Uuid,
+    #[serde(flatten)]
+    pub route: RouteEstimate,
+    /// set when the configured planner failed and the estimate was used instead
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_reason: Option<String>,
+}
+
+/// Distance and time to a listed charger. When the configured road router fails, the driver
+/// still gets the great-circle estimate, marked as such, rather than an error.
+pub async fn route(
+    pool: &PgPool,
+    planner: &dyn RoutePlanner,
+    from: GeoPoint,
+    charger_id: Uuid,
+) -> Result<RouteView, Error> {
+    let to = super::store::listed_location(pool, charger_id)
+        .await?
+        .ok_or(Error::NotFound("charger"))?;
+    let (route, fallback_reason) = match planner.plan(from, to).await {
+        Ok(route) => (route, None),
+        Err(err) => {
+            tracing::warn!(error = %err, "route planner failed; answering the estimate");
+            (route::estimate(from, to), Some(err.to_string()))
+        }
+    };
+    Ok(RouteView {
+        charger_id,
+        route,
+        fallback_reason,
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct Availability {
+    pub listing_id: Uuid,
+    pub title: String,
+    pub time_zone: String,
+    pub as_of: DateTime<Utc>,
+    pub open_now: bool,
+    pub ports_total: usize,
+    pub ports_free_now: usize,
+    pub ports: Vec<PortAvailability>,
+}
+
+/// The booked intervals of a listing in a window. The seam for the bookings module: until it
+/// lands nothing is booked, and availability comes from live status and the calendar only.
+async fn booked_intervals(
+    _pool: &PgPool,
+    _listing_id: Uuid,
+    _from: DateTime<Utc>,
+    _to: DateTime<Utc>,
+) -> Result<Vec<BookedInterval>, Error> {
+    Ok(Vec::new())
+}
+
+pub async fn availability(
+    pool: &PgPool,
+    listing_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Availability, Error> {
+    use super::store;
+    let listing = store::listed_listing(pool, listing_id)
+        .await?
+        .ok_or(Error::NotFound("charger"))?;
+    let tz = listing.time_zone.parse().map_err(|_| {
+        Error::Internal(format!(
+            "listing {listing_id} has an unknown time zone {:?}",
+            listing.time_zone
+        ))
+    })?;
+    let calendar = Calendar {
+        tz,
+        windows: store::windows(pool, listing_id).await?,
+        blackouts: store::blackouts(pool, listing_id).await?,
+    };
+    let ports = store::ports(pool, listing_id).await?;
+    let horizon = now + chrono::Duration::hours(calendar::SLOTS + 1);
+    let booked = booked_intervals(pool, listing_id, now, horizon).await?;
+    let has_device = listing.device_kind != "plain";
+    let ports = calendar::port_availability(&calendar, &ports, has_device, &booked, now);
+    Ok(Availability {
+        listing_id: listing.id,
+        title: listing.title,
+        time_zone: listing.time_zone,
+        as_of: now,
+        open_now: calendar.is_open_at(now),
+        ports_total: ports.len(),
+        ports_free_now: ports
+            .iter()
+            .filter(|p| p.status_now == SlotStatus::Free)
+            .count(),
+        ports,
+    })
+}
