@@ -316,22 +316,49 @@ pub async fn forget_live_status(conn: &mut PgConnection, listing_id: Uuid) -> Re
     Ok(())
 }
 
-/// Recomputes the search columns from the ports. Call it in the transaction that changed
-/// them, after locking the listing ([`listing_by_id`] with `for_update`).
+/// The search columns of listings, recomputed from their ports. `{scope}` selects the
+/// listings (a predicate on `l`); one statement serves a single listing and a million.
+///
+/// A port counts as available when its device says so; a plain socket reports nothing, so
+/// its ports count as available unless someone said otherwise (search would hide every plain
+/// charger from "available now" otherwise).
+const PORT_SUMMARY: &str = "UPDATE listings l SET \
+       connector_types = COALESCE(s.types, '{}'), max_power_kw = COALESCE(s.max_kw, 0), \
+       ports_total = COALESCE(s.total, 0), ports_available = COALESCE(s.available, 0), \
+       updated_at = now() \
+     FROM listings l2 LEFT JOIN LATERAL ( \
+       SELECT array_agg(DISTINCT p.connector_type ORDER BY p.connector_type) AS types, \
+              max(p.power_kw) AS max_kw, count(*)::int AS total, \
+              (count(*) FILTER (WHERE p.live_status = 'Available' \
+                  OR (p.live_status = 'Unknown' AND l2.device_kind = 'plain')))::int AS available \
+       FROM listing_ports p WHERE p.listing_id = l2.id) s ON true \
+     WHERE l2.id = l.id AND {scope}";
+
+/// Recomputes the search columns of one listing. Call it in the transaction that changed its
+/// ports, after locking the listing ([`listing_by_id`] with `for_update`).
 pub async fn refresh_port_summary(conn: &mut PgConnection, listing_id: Uuid) -> Result<(), Error> {
-    // Aggregates without GROUP BY always give one row, so a listing with no ports gets zeros.
-    sqlx::query(
-        "UPDATE listings l SET \
-           connector_types = COALESCE(s.types, '{}'), max_power_kw = COALESCE(s.max_kw, 0), \
-           ports_total = s.total, ports_available = s.available \
-         FROM (SELECT array_agg(DISTINCT connector_type ORDER BY connector_type) AS types, \
-                      max(power_kw) AS max_kw, count(*)::int AS total, \
-                      (count(*) FILTER (WHERE live_status = 'Available'))::int AS available \
-               FROM listing_ports WHERE listing_id = $1) s \
-         WHERE l.id = $1",
-    )
-    .bind(listing_id)
-    .execute(conn)
-    .await?;
+    refresh_port_summaries(conn, &[listing_id]).await
+}
+
+pub async fn refresh_port_summaries(
+    conn: &mut PgConnection,
+    listing_ids: &[Uuid],
+) -> Result<(), Error> {
+    sqlx::query(&PORT_SUMMARY.replace("{scope}", "l.id = ANY($1)"))
+        .bind(listing_ids)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Recomputes the search columns of every listing of these hosts (bulk seeding).
+pub async fn refresh_port_summaries_of_hosts(
+    conn: &mut PgConnection,
+    host_ids: &[Uuid],
+) -> Result<(), Error> {
+    sqlx::query(&PORT_SUMMARY.replace("{scope}", "l.host_id = ANY($1)"))
+        .bind(host_ids)
+        .execute(conn)
+        .await?;
     Ok(())
 }

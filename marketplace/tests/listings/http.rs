@@ -208,7 +208,8 @@ async fn review_lifecycle_and_visibility(pool: PgPool) {
     assert_eq!(body["ports"][0]["connector_type"], "Type2");
     assert_eq!(body["ports"][0]["live_status"], "Unknown");
     assert_eq!(body["ports_total"], 1);
-    assert_eq!(body["ports_available"], 0);
+    // A plain socket reports nothing: its ports count as available until told otherwise.
+    assert_eq!(body["ports_available"], 1);
     assert_eq!(body["connector_types"], json!(["Type2"]));
     assert_eq!(body["rating"], json!({"average": 0.0, "count": 0}));
     assert_eq!(body["opening_hours"], json!([]));

@@ -492,3 +492,42 @@ async fn changing_the_device_forgets_live_status(pool: PgPool) {
         "{err:?}"
     );
 }
+
+/// A plain socket never reports a status, so its ports count as available; a device-bound
+/// port that has not reported yet does not.
+#[sqlx::test(migrations = "../migrations")]
+async fn unreported_ports_count_as_available_only_on_plain_sockets(pool: PgPool) {
+    let host = user(&pool, "host@example.com", Role::Host).await;
+    let plain = service::create(&pool, &host, listing_input())
+        .await
+        .unwrap()
+        .listing
+        .id;
+    service::add_port(&pool, &host, plain, port(ConnectorType::Type2, 11.0))
+        .await
+        .unwrap();
+    let mut input = listing_input();
+    input.device_kind = Some(DeviceKind::Ocpp);
+    input.device_id = Some("CP-9".into());
+    let bound = service::create(&pool, &host, input)
+        .await
+        .unwrap()
+        .listing
+        .id;
+    service::add_port(&pool, &host, bound, ocpp_port(ConnectorType::Ccs2, 1, 1))
+        .await
+        .unwrap();
+    let available = |id| {
+        let pool = pool.clone();
+        let host = host.clone();
+        async move {
+            service::get(&pool, Some(&host), id)
+                .await
+                .unwrap()
+                .listing
+                .ports_available
+        }
+    };
+    assert_eq!(available(plain).await, 1);
+    assert_eq!(available(bound).await, 0);
+}

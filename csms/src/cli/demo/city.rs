@@ -65,10 +65,7 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
             .bind(&hosts)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(super::synthetic::DENORMALISE_PORTS)
-            .bind(&hosts)
-            .execute(&mut *tx)
-            .await?;
+        marketplace::listings::store::refresh_port_summaries_of_hosts(&mut tx, &hosts).await?;
         println!(
             "{LISTINGS} Amsterdam listings ({SUBMITTED} submitted, {DRAFTS} drafts), SIM-1..SIM-{DEMO_STATIONS} bound to listings"
         );

@@ -14,21 +14,6 @@ use super::ensure_user;
 
 pub const SYNTHETIC_HOST: &str = "synthetic-host@demo.local";
 
-/// Keeps a listing's port summary (what search filters on) equal to its ports. $1: hosts.
-pub const DENORMALISE_PORTS: &str = r#"
-UPDATE listings l SET connector_types = a.types, max_power_kw = a.max_kw,
-    ports_total = a.total, ports_available = a.available, updated_at = now()
-FROM (
-    SELECT p.listing_id, array_agg(DISTINCT p.connector_type ORDER BY p.connector_type) types,
-        max(p.power_kw) max_kw, count(*)::int total,
-        count(*) FILTER (WHERE p.live_status = 'Available')::int available
-    FROM listing_ports p JOIN listings l2 ON l2.id = p.listing_id
-    WHERE l2.host_id = ANY($1)
-    GROUP BY p.listing_id
-) a
-WHERE l.id = a.listing_id
-"#;
-
 pub async fn seed(pool: &PgPool, n: u32, seed: u64) -> anyhow::Result<()> {
     let host = ensure_user(pool, SYNTHETIC_HOST, Role::Host, "Synthetic Host").await?;
     let have: i64 = sqlx::query_scalar("SELECT count(*) FROM listings WHERE host_id = $1")

@@ -66,16 +66,7 @@ pub async fn apply_device_status(
     .await?
     .rows_affected();
     if updated > 0 {
-        sqlx::query(
-            "UPDATE listings l SET ports_available = s.available \
-             FROM (SELECT listing_id, \
-                          (count(*) FILTER (WHERE live_status = 'Available'))::int AS available \
-                   FROM listing_ports WHERE listing_id = ANY($1) GROUP BY listing_id) s \
-             WHERE l.id = s.listing_id AND l.ports_available <> s.available",
-        )
-        .bind(&locked)
-        .execute(conn)
-        .await?;
+        super::refresh_port_summaries(&mut *conn, &locked).await?;
     }
     Ok(updated)
 }
