@@ -519,7 +519,6 @@ async fn unreported_ports_count_as_available_only_on_plain_sockets(pool: PgPool)
         .unwrap();
     let available = |id| {
         let pool = pool.clone();
-        let host = host;
         async move {
             service::get(&pool, Some(&host), id)
                 .await
