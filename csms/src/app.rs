@@ -105,8 +105,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         passwords: PasswordCache::default(),
         tasks: TaskTracker::new(),
     });
+    let mut api = ApiContext::new(pool.clone(), auth);
+    if let Some(url) = &args.osrm_url {
+        let planner = marketplace::search::OsrmPlanner::new(url)
+            .map_err(|e| anyhow::anyhow!("--osrm-url {url}: {e}"))?;
+        api = api.with_route_planner(Arc::new(planner));
+    }
     let state = AppState {
-        api: ApiContext::new(pool.clone(), auth),
+        api,
         ocpp: ocpp.clone(),
         gateway: StationGateway::new(registry, call_timeout),
         metrics,

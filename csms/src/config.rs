@@ -107,6 +107,10 @@ pub struct ServeArgs {
     /// Secret for access tokens. Unset: one is generated once and kept in the database.
     #[arg(long, env = "CSMS_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// OSRM server for `POST /api/search/route` (e.g. http://127.0.0.1:5000). Unset: the
+    /// great-circle estimate (distance × 1.3 at 40 km/h).
+    #[arg(long, env = "CSMS_OSRM_URL")]
+    pub osrm_url: Option<String>,
     /// Access token lifetime in seconds.
     #[arg(long, env = "CSMS_ACCESS_TOKEN_TTL", default_value_t = 900)]
     pub access_token_ttl: u64,
