@@ -10,6 +10,7 @@ mod transactions;
 use axum::Router;
 
 use crate::app::AppState;
+pub use calls::OUTGOING_ACTIONS;
 pub use query::{ApiQuery, Page};
 
 pub fn router() -> Router<AppState> {

@@ -1,11 +1,12 @@
-//! Accounts: registration, login (with optional second factor), tokens, the caller's profile
-//! and vehicles. Bodies use snake_case, as `marketplace::accounts::http` does.
+//! Accounts: registration, login (with optional second factor), one-time codes, tokens, the
+//! caller's profile and vehicles. Mirrors `marketplace::accounts::http` (and `http/otp.rs`,
+//! `http/two_factor.rs`, `vehicles/http.rs`); bodies use snake_case.
 
 use chrono::{DateTime, Utc};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::route::{Access, Route};
+use super::route::{one_of_schema, Access, Route};
 
 const TAG: &str = "accounts";
 
@@ -18,13 +19,16 @@ pub enum Role {
     Admin,
 }
 
-/// Only `driver` and `host` may be chosen at registration; other roles are given by an admin.
+/// `role` may only be `driver` or `host` at registration (others are a 422); other roles
+/// are given by an admin (`csms user add`).
 #[derive(ToSchema)]
 pub struct RegisterBody {
+    /// Trimmed and lower-cased before use.
     #[schema(example = "driver@example.com", max_length = 254)]
     pub email: String,
     #[schema(min_length = 8, max_length = 128, example = "correct horse battery")]
     pub password: String,
+    /// Trimmed; blank means none.
     #[schema(max_length = 100)]
     pub display_name: Option<String>,
     /// Defaults to `driver`.
@@ -33,7 +37,9 @@ pub struct RegisterBody {
 
 #[derive(ToSchema)]
 pub struct LoginBody {
+    #[schema(example = "driver@example.com")]
     pub email: String,
+    #[schema(example = "correct horse battery")]
     pub password: String,
 }
 
@@ -54,36 +60,53 @@ pub struct TokenPair {
     pub expires_in: u64,
 }
 
-/// Login answers tokens, or — when the account has 2FA on — a challenge to finish with
+/// The password (or one-time code) was right but the account has TOTP on: finish with
 /// `POST /api/auth/login/2fa`.
 #[derive(ToSchema)]
-pub struct LoginAnswer {
-    pub access_token: Option<String>,
-    pub refresh_token: Option<String>,
-    pub token_type: Option<String>,
-    pub expires_in: Option<u64>,
-    /// Set when a second factor is required.
-    pub mfa_required: Option<bool>,
-    /// Short-lived token naming the half-finished login.
-    pub mfa_token: Option<String>,
+pub struct MfaRequired {
+    /// Always `true`.
+    #[schema(example = true)]
+    pub mfa_required: bool,
+    /// Single-use token naming the half-finished login.
+    pub mfa_token: String,
+    /// Lifetime of `mfa_token` in seconds.
+    #[schema(example = 300)]
+    pub expires_in: u64,
 }
 
+one_of_schema!(
+    /// Tokens, or (when the account has 2FA on) the second-factor challenge.
+    LoginAnswer = TokenPair | MfaRequired
+);
+
+/// The account as its owner sees it.
 #[derive(ToSchema)]
 pub struct User {
     pub id: Uuid,
     pub email: String,
     pub role: Role,
+    #[schema(required)]
     pub display_name: Option<String>,
-    /// E.164, e.g. `+31612345678`.
-    pub phone: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// E.164, e.g. `+31612345678`.
+    #[schema(required)]
+    pub phone: Option<String>,
+    /// When a one-time code sent to the address was last entered correctly.
+    #[schema(required)]
+    pub email_verified_at: Option<DateTime<Utc>>,
+    /// The same for the phone; cleared when the phone changes.
+    #[schema(required)]
+    pub phone_verified_at: Option<DateTime<Utc>>,
+    pub two_factor_enabled: bool,
 }
 
+/// The new account (`two_factor_enabled` false) plus its first tokens, side by side.
 #[derive(ToSchema)]
 pub struct Registered {
     pub user: User,
     pub access_token: String,
     pub refresh_token: String,
+    #[schema(example = "Bearer")]
     pub token_type: String,
     pub expires_in: u64,
 }
@@ -95,65 +118,95 @@ pub enum OtpChannel {
     Sms,
 }
 
+/// `login` signs in without a password; `verify` (needs a bearer token) proves the caller's
+/// own e-mail address or phone.
 #[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
+#[schema(rename_all = "lowercase")]
 pub enum OtpPurpose {
     Login,
-    VerifyEmail,
-    VerifyPhone,
+    Verify,
 }
 
-/// Always answers 202, whether or not the destination belongs to an account.
 #[derive(ToSchema)]
 pub struct OtpRequestBody {
     pub channel: OtpChannel,
-    /// An e-mail address or an E.164 phone number.
+    /// An e-mail address (`email`) or an E.164 phone number (`sms`).
+    #[schema(example = "driver@example.com")]
     pub destination: String,
     pub purpose: OtpPurpose,
 }
 
+/// Answered whether or not the destination belongs to an account (nothing is sent when it
+/// does not).
+#[derive(ToSchema)]
+pub struct OtpChallenge {
+    pub challenge_id: Uuid,
+    /// Lifetime of the code in seconds.
+    #[schema(example = 300)]
+    pub expires_in: u64,
+}
+
+/// Either `challenge_id`, or `channel` and `destination` (the newest code sent there); the
+/// purpose is the one the code was requested for.
 #[derive(ToSchema)]
 pub struct OtpVerifyBody {
-    pub channel: OtpChannel,
-    pub destination: String,
-    pub purpose: OtpPurpose,
+    pub challenge_id: Option<Uuid>,
+    pub channel: Option<OtpChannel>,
+    pub destination: Option<String>,
     #[schema(pattern = "^[0-9]{6}$", example = "123456")]
     pub code: String,
 }
+
+one_of_schema!(
+    /// `login` codes answer like `POST /api/auth/login`; `verify` codes answer the caller's
+    /// account with the contact verified.
+    OtpVerified = TokenPair | MfaRequired | User
+);
 
 #[derive(ToSchema)]
 pub struct Login2faBody {
     pub mfa_token: String,
     /// A TOTP code (6 digits) or a recovery code.
-    #[schema(example = "123456")]
+    #[schema(min_length = 1, max_length = 32, example = "123456")]
     pub code: String,
 }
 
+/// Absent fields stay as they are; `null` or `""` clears one.
 #[derive(ToSchema)]
 pub struct UpdateMeBody {
     #[schema(max_length = 100)]
     pub display_name: Option<String>,
-    #[schema(pattern = r"^\+[1-9][0-9]{6,14}$", example = "+31612345678")]
+    /// E.164; a new phone starts unverified.
+    #[schema(example = "+31612345678")]
     pub phone: Option<String>,
 }
 
+/// Shown once: the secret is never answered again.
 #[derive(ToSchema)]
-pub struct TwoFactorSetup {
+pub struct TotpSetup {
     /// Base32 TOTP secret, to type into an authenticator app.
     pub secret: String,
     /// `otpauth://totp/...` for a QR code.
-    pub otpauth_url: String,
+    pub otpauth_uri: String,
 }
 
 #[derive(ToSchema)]
-pub struct TwoFactorCodeBody {
-    #[schema(pattern = "^[0-9]{6}$", example = "123456")]
+pub struct TotpEnableBody {
+    /// A TOTP code from the app (recovery codes do not exist yet).
+    #[schema(min_length = 1, max_length = 32, example = "123456")]
+    pub code: String,
+}
+
+#[derive(ToSchema)]
+pub struct TotpDisableBody {
+    /// A TOTP code or a recovery code.
+    #[schema(min_length = 1, max_length = 32, example = "123456")]
     pub code: String,
 }
 
 #[derive(ToSchema)]
 pub struct RecoveryCodes {
-    /// Shown once; each works once instead of a TOTP code.
+    /// Ten codes, shown once; each works once instead of a TOTP code.
     pub recovery_codes: Vec<String>,
 }
 
@@ -172,22 +225,26 @@ pub enum ConnectorType {
     Schuko,
 }
 
+/// Create or fully replace a vehicle. Names are trimmed.
 #[derive(ToSchema)]
 pub struct VehicleBody {
     #[schema(min_length = 1, max_length = 60, example = "Volkswagen")]
     pub make: String,
     #[schema(min_length = 1, max_length = 60, example = "ID.3")]
     pub model: String,
-    #[schema(minimum = 1990, maximum = 2100)]
+    #[schema(minimum = 1990, maximum = 2100, example = 2022)]
     pub year: Option<i32>,
     /// Usable capacity, more than 0 and at most 250.
     #[schema(exclusive_minimum = 0, maximum = 250, example = 58.0)]
     pub battery_kwh: f64,
+    /// Duplicates are dropped.
     #[schema(min_items = 1)]
     pub connector_types: Vec<ConnectorType>,
-    #[schema(max_length = 40)]
+    /// Blank means none.
+    #[schema(max_length = 60)]
     pub nickname: Option<String>,
-    /// At most one default vehicle per driver; setting it clears the others.
+    /// Defaults to `false`. At most one default vehicle per user; setting it clears the
+    /// others.
     pub is_default: Option<bool>,
 }
 
@@ -196,9 +253,11 @@ pub struct Vehicle {
     pub id: Uuid,
     pub make: String,
     pub model: String,
+    #[schema(required)]
     pub year: Option<i32>,
     pub battery_kwh: f64,
     pub connector_types: Vec<ConnectorType>,
+    #[schema(required)]
     pub nickname: Option<String>,
     pub is_default: bool,
     pub created_at: DateTime<Utc>,
@@ -212,16 +271,20 @@ pub struct VehicleList {
 
 pub fn routes() -> Vec<Route> {
     let me = Access::AnyUser;
+    let otp = Access::Optional("required for `purpose: verify`");
+    let disabled = "`account_disabled`";
+    let default_race = "`default_vehicle_conflict`: another vehicle became the default at \
+                        the same time; retry";
     vec![
         Route::post("/api/auth/register", TAG, "Create an account")
             .body::<RegisterBody>()
-            .ok::<Registered>(201, "Created; signed in")
+            .ok::<Registered>(201, "Created; signed in (`Cache-Control: no-store`)")
             .conflict("`email_taken`: the e-mail address is in use"),
         Route::post("/api/auth/login", TAG, "Log in with e-mail and password")
             .body::<LoginBody>()
             .ok::<LoginAnswer>(200, "Tokens, or a second-factor challenge")
             .problem(401, "`invalid_credentials`")
-            .problem(403, "`account_disabled`"),
+            .problem(403, disabled),
         Route::post(
             "/api/auth/refresh",
             TAG,
@@ -230,25 +293,36 @@ pub fn routes() -> Vec<Route> {
         .describe("The refresh token rotates: the old one stops working.")
         .body::<RefreshBody>()
         .ok::<TokenPair>(200, "New tokens")
-        .problem(401, "`invalid_refresh_token`"),
+        .problem(401, "`invalid_refresh_token`")
+        .problem(403, disabled),
         Route::post("/api/auth/logout", TAG, "Revoke a refresh token")
             .body::<RefreshBody>()
             .empty(204, "Revoked (also when it already was)"),
         Route::post("/api/auth/otp/request", TAG, "Send a one-time code")
+            .access(otp)
+            .describe(
+                "Answers 202 whether or not the destination has an account; nothing is sent \
+                 when it has none. A new code replaces the older open ones for the destination.",
+            )
             .body::<OtpRequestBody>()
-            .empty(202, "Accepted (sent if the destination is known)")
-            .problem(
-                429,
-                "`too_many_requests`: rate limit for this destination or client",
+            .ok::<OtpChallenge>(202, "Accepted (sent if the destination is known)")
+            .rate_limited(
+                "`rate_limited`: too many codes for this destination or client; see \
+                 `Retry-After`",
             ),
         Route::post("/api/auth/otp/verify", TAG, "Check a one-time code")
-            .describe(
-                "For `login` answers tokens; for verification marks the e-mail/phone verified.",
-            )
+            .access(otp)
             .body::<OtpVerifyBody>()
-            .ok::<TokenPair>(200, "Verified")
-            .problem(401, "`invalid_code`: wrong, expired or used up")
-            .problem(429, "`too_many_requests`"),
+            .ok::<OtpVerified>(
+                200,
+                "`login`: tokens or the second-factor step; `verify`: the account",
+            )
+            .problem(
+                400,
+                "`invalid_code` (wrong code), `otp_expired` (expired, used or replaced), \
+                 `malformed_json` or `invalid_body`",
+            )
+            .conflict("`otp_locked`: too many wrong codes; request a new one"),
         Route::post(
             "/api/auth/login/2fa",
             TAG,
@@ -256,41 +330,53 @@ pub fn routes() -> Vec<Route> {
         )
         .body::<Login2faBody>()
         .ok::<TokenPair>(200, "Tokens")
-        .problem(401, "`invalid_code` or expired `mfa_token`"),
+        .problem(
+            400,
+            "`invalid_code`, `invalid_mfa_token` (unknown, expired or used), `malformed_json` \
+             or `invalid_body`",
+        )
+        .problem(401, "`invalid_credentials`: the account is gone")
+        .problem(403, disabled)
+        .conflict("`mfa_locked`: too many wrong codes for this login; log in again"),
         Route::get("/api/me", TAG, "The caller's account")
             .access(me)
             .ok::<User>(200, "The account")
-            .problem(403, "`account_disabled`"),
+            .problem(403, disabled),
         Route::put("/api/me", TAG, "Update the caller's profile")
             .access(me)
             .body::<UpdateMeBody>()
             .ok::<User>(200, "Updated; a new phone is unverified")
-            .conflict("`phone_taken`"),
+            .problem(403, disabled)
+            .conflict("`phone_taken`: another account has this phone"),
         Route::post("/api/me/2fa/setup", TAG, "Start TOTP enrolment")
             .access(me)
-            .ok::<TwoFactorSetup>(200, "A new secret; 2FA is not on until enabled")
-            .conflict("`2fa_already_enabled`"),
+            .describe("A new secret replaces an unfinished set-up; 2FA is not on until enabled.")
+            .ok::<TotpSetup>(200, "The secret, shown once")
+            .conflict("`two_factor_already_enabled`"),
         Route::post(
             "/api/me/2fa/enable",
             TAG,
             "Turn TOTP on by proving the app works",
         )
         .access(me)
-        .body::<TwoFactorCodeBody>()
+        .body::<TotpEnableBody>()
         .ok::<RecoveryCodes>(200, "2FA on; recovery codes shown once")
-        .problem(401, "`invalid_code`"),
+        .problem(400, "`invalid_code`, `malformed_json` or `invalid_body`")
+        .conflict("`two_factor_not_set_up` or `two_factor_already_enabled`"),
         Route::post("/api/me/2fa/disable", TAG, "Turn TOTP off")
             .access(me)
-            .body::<TwoFactorCodeBody>()
+            .body::<TotpDisableBody>()
             .empty(204, "2FA off")
-            .problem(401, "`invalid_code`"),
+            .problem(400, "`invalid_code`, `malformed_json` or `invalid_body`")
+            .conflict("`two_factor_not_enabled`"),
         Route::get("/api/me/vehicles", TAG, "The caller's vehicles")
             .access(me)
             .ok::<VehicleList>(200, "Vehicles, default first"),
         Route::post("/api/me/vehicles", TAG, "Add a vehicle")
             .access(me)
             .body::<VehicleBody>()
-            .ok::<Vehicle>(201, "Created"),
+            .ok::<Vehicle>(201, "Created")
+            .conflict(default_race),
         Route::get("/api/me/vehicles/{id}", TAG, "One vehicle")
             .access(me)
             .uuid_param("id", "Vehicle id")
@@ -301,7 +387,8 @@ pub fn routes() -> Vec<Route> {
             .uuid_param("id", "Vehicle id")
             .body::<VehicleBody>()
             .ok::<Vehicle>(200, "Updated")
-            .not_found("vehicle"),
+            .not_found("vehicle")
+            .conflict(default_race),
         Route::delete("/api/me/vehicles/{id}", TAG, "Delete a vehicle")
             .access(me)
             .uuid_param("id", "Vehicle id")

@@ -53,10 +53,11 @@ pub struct IdTokenBody {
     pub expires_at: Option<DateTime<Utc>>,
     #[schema(min_length = 1, max_length = 36)]
     pub group_id: Option<String>,
-    /// The marketplace user the token belongs to (must exist).
+    /// The marketplace user the token belongs to (must exist: a 422 on `userId` otherwise).
     pub user_id: Option<Uuid>,
 }
 
+/// A stored token.
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
 pub struct IdToken {
@@ -65,8 +66,11 @@ pub struct IdToken {
     #[schema(rename = "type")]
     pub token_type: IdTokenType,
     pub status: IdTokenStatus,
+    #[schema(required)]
     pub expires_at: Option<DateTime<Utc>>,
+    #[schema(required)]
     pub group_id: Option<String>,
+    #[schema(required)]
     pub user_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
 }
@@ -85,7 +89,11 @@ pub fn routes() -> Vec<Route> {
             .access(OPERATOR)
             .query("limit", "Page size", limit())
             .query("offset", "Rows to skip", offset())
-            .ok::<IdTokenPage>(200, "A page of tokens"),
+            .ok::<IdTokenPage>(200, "A page of tokens")
+            .problem(
+                422,
+                "`limit` (1 to 500) or `offset` (0 or more) out of range, or not a number",
+            ),
         Route::post("/api/id-tokens", TAG, "Create an id token")
             .access(OPERATOR)
             .body::<IdTokenBody>()

@@ -6,7 +6,9 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::common::{limit, offset};
+use super::id_tokens::IdTokenType;
 use super::route::{one_of, Route, OPERATOR};
+use crate::api::OUTGOING_ACTIONS;
 
 const TAG: &str = "stations";
 
@@ -19,16 +21,49 @@ pub struct Station {
     pub security_profile: i16,
     #[schema(example = "Accepted")]
     pub registration_status: String,
+    #[schema(required)]
     pub vendor_name: Option<String>,
+    #[schema(required)]
     pub model: Option<String>,
+    #[schema(required)]
     pub serial_number: Option<String>,
+    #[schema(required)]
     pub firmware_version: Option<String>,
+    #[schema(required)]
     pub last_boot_at: Option<DateTime<Utc>>,
+    #[schema(required)]
     pub last_heartbeat_at: Option<DateTime<Utc>>,
+    #[schema(required)]
     pub last_seen_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     /// Whether the station has a socket open to this node right now.
     pub connected: bool,
+}
+
+/// A station as stored, without the live `connected` flag (the provisioning answer).
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct StationRow {
+    pub id: String,
+    #[schema(minimum = 0, maximum = 3)]
+    pub security_profile: i16,
+    #[schema(example = "Accepted")]
+    pub registration_status: String,
+    #[schema(required)]
+    pub vendor_name: Option<String>,
+    #[schema(required)]
+    pub model: Option<String>,
+    #[schema(required)]
+    pub serial_number: Option<String>,
+    #[schema(required)]
+    pub firmware_version: Option<String>,
+    #[schema(required)]
+    pub last_boot_at: Option<DateTime<Utc>>,
+    #[schema(required)]
+    pub last_heartbeat_at: Option<DateTime<Utc>>,
+    #[schema(required)]
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(ToSchema)]
@@ -70,16 +105,24 @@ pub struct StationDetail {
     pub id: String,
     pub security_profile: i16,
     pub registration_status: String,
+    #[schema(required)]
     pub vendor_name: Option<String>,
+    #[schema(required)]
     pub model: Option<String>,
+    #[schema(required)]
     pub serial_number: Option<String>,
+    #[schema(required)]
     pub firmware_version: Option<String>,
+    #[schema(required)]
     pub last_boot_at: Option<DateTime<Utc>>,
+    #[schema(required)]
     pub last_heartbeat_at: Option<DateTime<Utc>>,
+    #[schema(required)]
     pub last_seen_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub connected: bool,
     /// `null` when not connected.
+    #[schema(required)]
     pub connection: Option<Connection>,
     pub evses: Vec<Evse>,
     pub active_transactions: Vec<super::transactions::Transaction>,
@@ -110,12 +153,13 @@ pub struct ProvisioningBody {
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
 pub struct RemoteStartBody {
-    #[schema(minimum = 1)]
+    /// Omitted: the station picks the EVSE.
     pub evse_id: Option<i32>,
-    #[schema(min_length = 1, max_length = 36)]
+    /// Checked with the rest of the payload against the OCPP schema (a 422 names the field).
+    #[schema(max_length = 36, example = "04A2B3C4D5E6F7")]
     pub id_token: String,
-    /// OCPP IdTokenEnumType; defaults to `Central`.
-    pub id_token_type: Option<String>,
+    /// Defaults to `Central`.
+    pub id_token_type: Option<IdTokenType>,
 }
 
 #[derive(ToSchema)]
@@ -125,13 +169,17 @@ pub struct RemoteStopBody {
     pub transaction_id: String,
 }
 
-/// The station's RequestStartTransactionResponse plus the `remoteStartId` we chose.
+/// The station's RequestStartTransactionResponse payload, unchanged, plus the
+/// `remoteStartId` the CSMS chose (its other fields, e.g. `statusInfo`, may appear too).
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
 pub struct RemoteStartAnswer {
+    /// `Accepted` or `Rejected`.
     #[schema(example = "Accepted")]
     pub status: String,
+    #[schema(minimum = 1, maximum = 65536)]
     pub remote_start_id: i32,
+    /// Set when the station already had a transaction on the EVSE.
     pub transaction_id: Option<String>,
 }
 
@@ -144,6 +192,11 @@ fn station_call(route: Route) -> Route {
         .access(OPERATOR)
         .path_param("id", "OCPP stationId")
         .problem(404, "`not_found`: the station is not connected")
+        .problem(
+            422,
+            "`validation_failed`: the payload breaks the action's OCPP schema (field named in \
+             `errors`), or a body field is missing or unknown",
+        )
         .problem(
             502,
             "`station_call_error`, `station_invalid_response` or `station_disconnected`",
@@ -161,7 +214,8 @@ pub fn routes() -> Vec<Route> {
             .access(OPERATOR)
             .query("limit", "Page size", limit())
             .query("offset", "Rows to skip", offset())
-            .ok::<StationPage>(200, "A page of stations"),
+            .ok::<StationPage>(200, "A page of stations, by id")
+            .problem(422, "`limit` (1 to 500) or `offset` (0 or more) out of range, or not a number"),
         Route::get("/api/stations/{id}", TAG, "One station with its EVSEs and open transactions")
             .access(OPERATOR)
             .path_param("id", "OCPP stationId")
@@ -171,8 +225,13 @@ pub fn routes() -> Vec<Route> {
             .access(OPERATOR)
             .path_param("id", "OCPP stationId: 1-48 of A-Z a-z 0-9 * - _ = + | @ .")
             .body::<ProvisioningBody>()
-            .ok::<Station>(200, "Updated")
-            .ok::<Station>(201, "Created"),
+            .ok::<StationRow>(200, "Updated")
+            .ok::<StationRow>(201, "Created")
+            .problem(
+                422,
+                "A bad stationId (`id`), `securityProfile`, `password` (16 to 40 characters; \
+                 required for profiles 1 and 2) or `registrationStatus`",
+            ),
         station_call(Route::post("/api/stations/{id}/remote-start", TAG, "Start charging remotely"))
             .body::<RemoteStartBody>()
             .ok::<RemoteStartAnswer>(200, "The station's answer"),
@@ -183,29 +242,11 @@ pub fn routes() -> Vec<Route> {
             .describe("The body is the OCPP payload, checked against the action's official schema before it is sent.")
             .path_param_schema(
                 "action",
-                "CSMS-initiated OCPP action (others are a 404)",
+                "CSMS-initiated OCPP action (`csms::api::OUTGOING_ACTIONS`)",
                 one_of(OUTGOING_ACTIONS),
             )
             .body::<OcppPayload>()
-            .ok::<OcppPayload>(200, "The station's response payload"),
+            .ok::<OcppPayload>(200, "The station's response payload")
+            .problem(404, "`not_found`: the station is not connected, or the action is not one of these"),
     ]
 }
-
-/// CSMS-initiated actions an operator may send; mirrors `OUTGOING_ACTIONS` in
-/// `csms::api::calls` (private there), and the e2e test checks each one is routed.
-pub const OUTGOING_ACTIONS: &[&str] = &[
-    "RequestStartTransaction",
-    "RequestStopTransaction",
-    "Reset",
-    "ChangeAvailability",
-    "UnlockConnector",
-    "TriggerMessage",
-    "GetVariables",
-    "SetVariables",
-    "GetBaseReport",
-    "GetTransactionStatus",
-    "ClearCache",
-    "DataTransfer",
-    "ReserveNow",
-    "CancelReservation",
-];

@@ -2,12 +2,13 @@
 //! path, who may call it, parameters, body, answers. It also collects the schemas a route
 //! names, so the document can never refer to a component it does not define.
 
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{Schema, SchemaFormat, Type};
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{
-    ContentBuilder, KnownFormat, ObjectBuilder, Ref, RefOr, Required, ResponseBuilder,
+    ArrayBuilder, ContentBuilder, KnownFormat, ObjectBuilder, Ref, RefOr, Required, ResponseBuilder,
 };
 use utoipa::{PartialSchema, ToSchema};
 
@@ -19,6 +20,9 @@ pub const PROBLEM: &str = "application/problem+json";
 #[derive(Clone, Copy)]
 pub enum Access {
     Public,
+    /// Public, but a bearer token changes the answer (e.g. reveals the caller's own rows);
+    /// a token that is sent must be valid.
+    Optional(&'static str),
     AnyUser,
     Roles(&'static [&'static str]),
 }
@@ -91,6 +95,17 @@ impl Route {
     pub fn access(mut self, access: Access) -> Self {
         let roles = match access {
             Access::Public => return self,
+            Access::Optional(effect) => {
+                self.description = format!(
+                    "**Roles:** none needed; a bearer token is optional: {effect}.\n\n{}",
+                    self.description
+                );
+                self.op = self
+                    .op
+                    .security(SecurityRequirement::default())
+                    .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+                return self.problem(401, "A bearer token was sent but is malformed or expired");
+            }
             Access::AnyUser => "any signed-in user".to_owned(),
             Access::Roles(r) => r.join(", "),
         };
@@ -162,6 +177,56 @@ impl Route {
         .problem(415, "The body is not `application/json`")
     }
 
+    /// A required JSON body that is a plain array of `T`.
+    pub fn body_array<T: ToSchema>(mut self) -> Self {
+        let schema = self.named_array::<T>();
+        self.op = self.op.request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content(JSON, ContentBuilder::new().schema(Some(schema)).build())
+                .build(),
+        ));
+        self.problem(
+            422,
+            "A field is missing, has the wrong type or breaks a rule (named in `errors`)",
+        )
+        .problem(400, "The body is not JSON")
+        .problem(415, "The body is not `application/json`")
+    }
+
+    /// A success answer whose body is a plain JSON array of `T`.
+    pub fn ok_array<T: ToSchema>(mut self, status: u16, description: &str) -> Self {
+        let schema = self.named_array::<T>();
+        self.op = self.op.response(
+            status.to_string(),
+            ResponseBuilder::new()
+                .description(description)
+                .content(JSON, ContentBuilder::new().schema(Some(schema)).build()),
+        );
+        self
+    }
+
+    /// 429 problem+json with a `Retry-After` header (whole seconds).
+    pub fn rate_limited(mut self, description: &str) -> Self {
+        let retry_after = HeaderBuilder::new()
+            .schema(integer(1, None, None))
+            .description(Some("Seconds to wait before asking again"))
+            .build();
+        self.op = self.op.response(
+            "429",
+            ResponseBuilder::new()
+                .description(description)
+                .header("Retry-After", retry_after)
+                .content(
+                    PROBLEM,
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                ),
+        );
+        self
+    }
+
     /// A success answer with a JSON body.
     pub fn ok<T: ToSchema>(mut self, status: u16, description: &str) -> Self {
         let schema = self.named::<T>();
@@ -227,6 +292,11 @@ impl Route {
         Ref::from_schema_name(name).into()
     }
 
+    fn named_array<T: ToSchema>(&mut self) -> RefOr<Schema> {
+        let item = self.named::<T>();
+        RefOr::T(Schema::Array(ArrayBuilder::new().items(item).build()))
+    }
+
     pub fn build(self) -> (HttpMethod, &'static str, utoipa::openapi::path::Operation) {
         let op = if self.description.is_empty() {
             self.op
@@ -281,3 +351,66 @@ pub fn one_of(values: &[&str]) -> Schema {
         .enum_values(Some(values.iter().copied()))
         .into()
 }
+
+pub fn number(
+    min: Option<f64>,
+    exclusive_min: bool,
+    max: Option<f64>,
+    default: Option<f64>,
+) -> Schema {
+    let mut b = ObjectBuilder::new().schema_type(Type::Number);
+    b = if exclusive_min {
+        b.exclusive_minimum(min)
+    } else {
+        b.minimum(min)
+    };
+    b.maximum(max).default(default.map(Into::into)).into()
+}
+
+/// A schema that is exactly one of other named schemas (a serde untagged or tagged enum),
+/// e.g. `one_of_schema!(LoginAnswer = TokenPair | MfaRequired);`. With `tag = "field"` the
+/// document names the discriminator property too.
+macro_rules! one_of_schema {
+    ($(#[$meta:meta])* $name:ident $(tag $tag:literal)? = $($t:ty)|+) => {
+        $(#[$meta])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                #[allow(unused_mut)]
+                let mut builder = utoipa::openapi::schema::OneOfBuilder::new()
+                    $(.item(utoipa::openapi::Ref::from_schema_name(
+                        <$t as utoipa::ToSchema>::name(),
+                    )))+;
+                $(
+                    builder = builder.discriminator(Some(
+                        utoipa::openapi::schema::Discriminator::new($tag),
+                    ));
+                )?
+                builder.into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
+            }
+
+            fn schemas(
+                out: &mut Vec<(
+                    String,
+                    utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+                )>,
+            ) {
+                $(
+                    out.push((
+                        <$t as utoipa::ToSchema>::name().into_owned(),
+                        <$t as utoipa::PartialSchema>::schema(),
+                    ));
+                    <$t as utoipa::ToSchema>::schemas(out);
+                )+
+            }
+        }
+    };
+}
+pub(crate) use one_of_schema;

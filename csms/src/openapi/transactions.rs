@@ -16,16 +16,25 @@ pub struct Transaction {
     pub station_id: String,
     /// The station's transactionId.
     pub transaction_id: String,
+    #[schema(required)]
     pub evse_id: Option<i32>,
+    #[schema(required)]
     pub connector_id: Option<i32>,
+    #[schema(required)]
     pub id_token: Option<String>,
     /// OCPP ChargingStateEnumType, e.g. `Charging`, `SuspendedEV`.
+    #[schema(required)]
     pub charging_state: Option<String>,
+    #[schema(required)]
     pub remote_start_id: Option<i32>,
+    #[schema(required)]
     pub started_at: Option<DateTime<Utc>>,
     /// `null` while the transaction is active.
+    #[schema(required)]
     pub ended_at: Option<DateTime<Utc>>,
+    #[schema(required)]
     pub stopped_reason: Option<String>,
+    #[schema(required)]
     pub energy_wh: Option<f64>,
     pub last_seq_no: i32,
 }
@@ -52,5 +61,10 @@ pub fn routes() -> Vec<Route> {
         .query("to", "Started before", date_time())
         .query("limit", "Page size", limit())
         .query("offset", "Rows to skip", offset())
-        .ok::<TransactionPage>(200, "A page of transactions")]
+        .ok::<TransactionPage>(200, "A page of transactions")
+        .problem(
+            422,
+            "`to` not after `from`, `limit` (1 to 500) or `offset` out of range, or a \
+             parameter of the wrong type (`query`)",
+        )]
 }

@@ -8,6 +8,8 @@ use uuid::Uuid;
 pub struct IdTokenRow {
     pub id: Uuid,
     pub id_token: String,
+    /// Named as in OCPP's IdTokenType and in the request body.
+    #[serde(rename = "type")]
     pub token_type: String,
     pub status: String,
     pub expires_at: Option<DateTime<Utc>>,

@@ -1,71 +1,18 @@
-//! When a charger can be used: weekly opening hours and blackout days in the listing's own
-//! time zone (DST-correct through chrono-tz), and the port-by-port hourly availability built
-//! from them, the ports' live status and, once bookings exist, the booked intervals.
+//! Port-by-port hourly availability: the listing's calendar (owned by listings, see
+//! [`ListingCalendar`] for the opening-hours, blackout and DST rules), the ports' live status
+//! and, once bookings exist, the booked intervals. Only the slot logic lives here.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, Duration, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 use uuid::Uuid;
 
-/// One opening window on an ISO weekday (1 = Monday), in seconds after local midnight;
-/// `closes` may be 86 400 (the schema's `24:00`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    pub weekday: u32,
-    pub opens: u32,
-    pub closes: u32,
-}
+use crate::listings::ListingCalendar;
 
-/// Whole local days (inclusive) when the listing is closed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Blackout {
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
-}
-
-/// A listing's calendar. No windows at all means open around the clock (as the schema says).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Calendar {
-    pub tz: Tz,
-    pub windows: Vec<Window>,
-    pub blackouts: Vec<Blackout>,
-}
-
-impl Calendar {
-    /// Open at this instant? Evaluated on the local wall clock at that instant, so a window
-    /// "08:00–20:00" follows the clocks across a DST change.
-    pub fn is_open_at(&self, at: DateTime<Utc>) -> bool {
-        let local = at.with_timezone(&self.tz);
-        let date = local.date_naive();
-        if self
-            .blackouts
-            .iter()
-            .any(|b| b.starts_on <= date && date <= b.ends_on)
-        {
-            return false;
-        }
-        if self.windows.is_empty() {
-            return true;
-        }
-        let weekday = local.weekday().number_from_monday();
-        let secs = local.num_seconds_from_midnight();
-        self.windows
-            .iter()
-            .any(|w| w.weekday == weekday && w.opens <= secs && secs < w.closes)
-    }
-
-    /// Open at any minute of `[from, to)`. Minute steps are exact for hours kept to the minute
-    /// and cost ~60 time-zone conversions per slot.
-    pub fn is_open_during(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> bool {
-        let mut t = from;
-        while t < to {
-            if self.is_open_at(t) {
-                return true;
-            }
-            t += Duration::minutes(1);
-        }
-        false
-    }
+/// Open at some instant of `[from, to)`: exact, from the calendar's own open intervals.
+fn is_open_during(calendar: &ListingCalendar, from: DateTime<Utc>, to: DateTime<Utc>) -> bool {
+    // open_intervals drops empty stretches, so any interval at all is a real opening
+    !calendar.open_intervals(from, to).is_empty()
 }
 
 /// What a port is doing in one slot.
@@ -152,22 +99,22 @@ pub fn slot_origin(now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
 /// out of order stays so for the forecast (nothing says when it is fixed); a booking makes
 /// the slot reserved; the live occupied/reserved status only speaks for the current hour.
 pub fn port_availability(
-    calendar: &Calendar,
+    calendar: &ListingCalendar,
     ports: &[PortState],
     has_device: bool,
     booked: &[BookedInterval],
     now: DateTime<Utc>,
 ) -> Vec<PortAvailability> {
-    let origin = slot_origin(now, calendar.tz);
+    let origin = slot_origin(now, calendar.time_zone);
     let bounds: Vec<_> = (0..SLOTS)
         .map(|i| (origin + Duration::hours(i), origin + Duration::hours(i + 1)))
         .collect();
     // the calendar does not depend on the port: evaluate it once per slot
     let open: Vec<bool> = bounds
         .iter()
-        .map(|(a, b)| calendar.is_open_during(*a, *b))
+        .map(|(a, b)| is_open_during(calendar, *a, *b))
         .collect();
-    let open_now = calendar.is_open_at(now);
+    let open_now = calendar.is_open(now);
     ports
         .iter()
         .map(|port| {
@@ -195,8 +142,8 @@ pub fn port_availability(
                 .zip(&open)
                 .enumerate()
                 .map(|(i, ((a, b), open))| Slot {
-                    starts_at: a.with_timezone(&calendar.tz).to_rfc3339(),
-                    ends_at: b.with_timezone(&calendar.tz).to_rfc3339(),
+                    starts_at: a.with_timezone(&calendar.time_zone).to_rfc3339(),
+                    ends_at: b.with_timezone(&calendar.time_zone).to_rfc3339(),
                     status: status(*open, *a, *b, i == 0),
                 })
                 .collect();
@@ -216,16 +163,21 @@ pub fn port_availability(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use crate::listings::{Blackout, ClockTime, OpeningWindow};
+    use chrono::{NaiveDate, TimeZone};
 
-    fn paris_weekdays_8_to_20() -> Calendar {
-        Calendar {
-            tz: chrono_tz::Europe::Paris,
-            windows: (1..=7)
-                .map(|d| Window {
+    fn hm(hours: u16, minutes: u16) -> ClockTime {
+        ClockTime::from_minutes(hours * 60 + minutes).unwrap()
+    }
+
+    fn paris_weekdays_8_to_20() -> ListingCalendar {
+        ListingCalendar {
+            time_zone: chrono_tz::Europe::Paris,
+            opening_hours: (1..=7)
+                .map(|d| OpeningWindow {
                     weekday: d,
-                    opens: 8 * 3600,
-                    closes: 20 * 3600,
+                    opens: hm(8, 0),
+                    closes: hm(20, 0),
                 })
                 .collect(),
             blackouts: vec![],
@@ -240,49 +192,77 @@ mod tests {
     fn opening_hours_follow_the_local_clock_across_dst() {
         let cal = paris_weekdays_8_to_20();
         // winter: UTC+1, 08:00 local = 07:00 UTC
-        assert!(!cal.is_open_at(utc(2025, 1, 15, 6, 59)));
-        assert!(cal.is_open_at(utc(2025, 1, 15, 7, 0)));
+        assert!(!cal.is_open(utc(2025, 1, 15, 6, 59)));
+        assert!(cal.is_open(utc(2025, 1, 15, 7, 0)));
         // summer: UTC+2, 08:00 local = 06:00 UTC
-        assert!(cal.is_open_at(utc(2025, 7, 15, 6, 0)));
-        assert!(!cal.is_open_at(utc(2025, 7, 15, 18, 0)));
+        assert!(cal.is_open(utc(2025, 7, 15, 6, 0)));
+        assert!(!cal.is_open(utc(2025, 7, 15, 18, 0)));
         // the DST day itself (30 March 2025, clocks jump 02:00 → 03:00): opens 06:00 UTC
-        assert!(!cal.is_open_at(utc(2025, 3, 30, 5, 59)));
-        assert!(cal.is_open_at(utc(2025, 3, 30, 6, 0)));
+        assert!(!cal.is_open(utc(2025, 3, 30, 5, 59)));
+        assert!(cal.is_open(utc(2025, 3, 30, 6, 0)));
     }
 
     #[test]
     fn no_windows_is_always_open_but_blackouts_close() {
-        let mut cal = Calendar {
-            tz: chrono_tz::America::New_York,
-            windows: vec![],
+        let mut cal = ListingCalendar {
+            time_zone: chrono_tz::America::New_York,
+            opening_hours: vec![],
             blackouts: vec![],
         };
-        assert!(cal.is_open_at(utc(2025, 12, 25, 3, 0)));
+        assert!(cal.is_open(utc(2025, 12, 25, 3, 0)));
         cal.blackouts.push(Blackout {
             starts_on: NaiveDate::from_ymd_opt(2025, 12, 25).unwrap(),
             ends_on: NaiveDate::from_ymd_opt(2025, 12, 26).unwrap(),
+            reason: String::new(),
         });
         // 03:00 UTC on the 25th is still the 24th in New York
-        assert!(cal.is_open_at(utc(2025, 12, 25, 3, 0)));
-        assert!(!cal.is_open_at(utc(2025, 12, 25, 12, 0)));
-        assert!(!cal.is_open_at(utc(2025, 12, 27, 4, 59)));
-        assert!(cal.is_open_at(utc(2025, 12, 27, 5, 0)));
+        assert!(cal.is_open(utc(2025, 12, 25, 3, 0)));
+        assert!(!cal.is_open(utc(2025, 12, 25, 12, 0)));
+        assert!(!cal.is_open(utc(2025, 12, 27, 4, 59)));
+        assert!(cal.is_open(utc(2025, 12, 27, 5, 0)));
     }
 
     #[test]
     fn closes_at_midnight_is_24_00() {
-        let cal = Calendar {
-            tz: chrono_tz::UTC,
-            windows: vec![Window {
+        let cal = ListingCalendar {
+            time_zone: chrono_tz::UTC,
+            opening_hours: vec![OpeningWindow {
                 weekday: 1,
-                opens: 22 * 3600,
-                closes: 86_400,
+                opens: hm(22, 0),
+                closes: ClockTime::END_OF_DAY,
             }],
             blackouts: vec![],
         };
         // 2025-01-13 is a Monday
-        assert!(cal.is_open_at(utc(2025, 1, 13, 23, 59)));
-        assert!(!cal.is_open_at(utc(2025, 1, 14, 0, 0)));
+        assert!(cal.is_open(utc(2025, 1, 13, 23, 59)));
+        assert!(!cal.is_open(utc(2025, 1, 14, 0, 0)));
+    }
+
+    #[test]
+    fn a_slot_is_open_if_any_part_of_it_is() {
+        let cal = paris_weekdays_8_to_20();
+        // summer: 08:00 local = 06:00 UTC, 20:00 local = 18:00 UTC
+        assert!(is_open_during(
+            &cal,
+            utc(2025, 7, 15, 5, 30),
+            utc(2025, 7, 15, 6, 30)
+        ));
+        assert!(is_open_during(
+            &cal,
+            utc(2025, 7, 15, 17, 59),
+            utc(2025, 7, 15, 19, 0)
+        ));
+        // touching the window is not overlapping it
+        assert!(!is_open_during(
+            &cal,
+            utc(2025, 7, 15, 5, 0),
+            utc(2025, 7, 15, 6, 0)
+        ));
+        assert!(!is_open_during(
+            &cal,
+            utc(2025, 7, 15, 18, 0),
+            utc(2025, 7, 15, 19, 0)
+        ));
     }
 
     #[test]
@@ -334,9 +314,9 @@ mod tests {
 
     #[test]
     fn live_status_now_and_bookings_later() {
-        let cal = Calendar {
-            tz: chrono_tz::UTC,
-            windows: vec![],
+        let cal = ListingCalendar {
+            time_zone: chrono_tz::UTC,
+            opening_hours: vec![],
             blackouts: vec![],
         };
         let now = utc(2025, 6, 2, 10, 15);

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::calendar::{self, BookedInterval, Calendar, PortAvailability, SlotStatus};
+use super::calendar::{self, BookedInterval, PortAvailability, SlotStatus};
 use super::geocode::{self, Place};
 use super::model::{next_offset, Cluster, Filters, GeoPoint, ListingHit, MapBox, NearbyQuery};
 use super::route::{self, RouteEstimate, RoutePlanner};
@@ -235,16 +235,13 @@ pub async fn availability(
     let listing = store::listed_listing(pool, listing_id)
         .await?
         .ok_or(Error::NotFound("charger"))?;
-    let tz = listing.time_zone.parse().map_err(|_| {
-        Error::Internal(format!(
-            "listing {listing_id} has an unknown time zone {:?}",
-            listing.time_zone
-        ))
-    })?;
-    let calendar = Calendar {
-        tz,
-        windows: store::windows(pool, listing_id).await?,
-        blackouts: store::blackouts(pool, listing_id).await?,
+    // the listings calendar (it rejects an unknown time zone as an internal error)
+    let calendar = {
+        let mut conn = pool.acquire().await?;
+        crate::listings::store::calendar_of(&mut conn, listing_id)
+            .await?
+            // deleted since the row above was read
+            .ok_or(Error::NotFound("charger"))?
     };
     let ports = store::ports(pool, listing_id).await?;
     let horizon = now + chrono::Duration::hours(calendar::SLOTS + 1);
@@ -256,7 +253,7 @@ pub async fn availability(
         title: listing.title,
         time_zone: listing.time_zone,
         as_of: now,
-        open_now: calendar.is_open_at(now),
+        open_now: calendar.is_open(now),
         ports_total: ports.len(),
         ports_free_now: ports
             .iter()

@@ -3,11 +3,11 @@
 //! on the listing row only, and orders by `<->` so PostgreSQL walks the index nearest first
 //! and stops at LIMIT. Port rows and calendars are read afterwards for the few rows returned.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::calendar::{Blackout, PortState, Window};
+use super::calendar::PortState;
 use super::model::{
     Cluster, Filters, GeoPoint, ListingHit, MapBox, NearbyQuery, Price, Rating, SortBy,
     EARTH_RADIUS_KM, GRID,
@@ -89,9 +89,17 @@ fn push_select(qb: &mut QueryBuilder<'_, Postgres>, from: GeoPoint) {
     );
 }
 
-/// "Open at `at`" on the listing's local clock, the same rule as `Calendar::is_open_at`:
-/// not in a blackout, and either no opening hours at all or inside one window. Each probe is
-/// a primary-key lookup; it is only added when a driver asks for open chargers.
+/// "Open at `at`", mirroring the listings calendar
+/// ([`ListingCalendar::is_open`](crate::listings::ListingCalendar::is_open)), which is the rule:
+/// not in a blackout, and either no opening hours at all or inside one window, on the
+/// listing's local clock. It runs inside the indexed query so it filters rows before LIMIT;
+/// each probe is a primary-key lookup, only added when a driver asks for open chargers.
+///
+/// It compares the local wall-clock time at `at`, so it matches the calendar everywhere except
+/// in a fall-back repeated hour when a window opens or closes inside it (the calendar takes the
+/// earlier instant of an ambiguous boundary and stays open or closed for the whole repeat;
+/// this predicate sees the second pass's wall clock again). A spring-forward gap agrees: a
+/// boundary in the gap takes effect when the gap ends in both.
 fn push_open_at(qb: &mut QueryBuilder<'_, Postgres>, at: DateTime<Utc>) {
     qb.push(
         " AND NOT EXISTS (SELECT 1 FROM listing_blackouts b WHERE b.listing_id = l.id \
@@ -314,9 +322,10 @@ pub async fn area_clusters(
         .collect())
 }
 
-/// What the availability view needs about a listed listing.
+/// What the availability view needs about a listed listing (its calendar comes from
+/// [`crate::listings::store::calendar_of`]).
 #[derive(sqlx::FromRow)]
-pub struct ListingCalendarRow {
+pub struct ListedListingRow {
     pub id: Uuid,
     pub title: String,
     pub time_zone: String,
@@ -326,7 +335,7 @@ pub struct ListingCalendarRow {
 pub async fn listed_listing(
     pool: &PgPool,
     id: Uuid,
-) -> Result<Option<ListingCalendarRow>, sqlx::Error> {
+) -> Result<Option<ListedListingRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, title, time_zone, device_kind FROM listings \
          WHERE id = $1 AND status = 'listed'",
@@ -356,38 +365,6 @@ pub async fn ports(pool: &PgPool, listing_id: Uuid) -> Result<Vec<PortState>, sq
                 live_status,
             },
         )
-        .collect())
-}
-
-/// Opening windows in seconds after local midnight: `time` '24:00' does not fit a
-/// `NaiveTime`, 86 400 seconds does.
-pub async fn windows(pool: &PgPool, listing_id: Uuid) -> Result<Vec<Window>, sqlx::Error> {
-    let rows: Vec<(i16, i32, i32)> = sqlx::query_as(
-        "SELECT weekday, extract(epoch FROM opens_at)::int, extract(epoch FROM closes_at)::int \
-         FROM listing_opening_hours WHERE listing_id = $1",
-    )
-    .bind(listing_id)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(weekday, opens, closes)| Window {
-            weekday: weekday as u32,
-            opens: opens as u32,
-            closes: closes as u32,
-        })
-        .collect())
-}
-
-pub async fn blackouts(pool: &PgPool, listing_id: Uuid) -> Result<Vec<Blackout>, sqlx::Error> {
-    let rows: Vec<(NaiveDate, NaiveDate)> =
-        sqlx::query_as("SELECT starts_on, ends_on FROM listing_blackouts WHERE listing_id = $1")
-            .bind(listing_id)
-            .fetch_all(pool)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(starts_on, ends_on)| Blackout { starts_on, ends_on })
         .collect())
 }
 
