@@ -9,7 +9,7 @@
 # (the target is >= 2,000 requests/s). The data lives in var/pg-bench-search and is seeded
 # once (`csms demo --synthetic`), so reruns start at once.
 # Tunables: BENCH_LISTINGS (1000000), BENCH_SECONDS (25), BENCH_CONNECTIONS (32),
-# BENCH_ADDR (127.0.0.1:18481). Needs `wrk` (Debian package `wrk`).
+# BENCH_ADDR (127.0.0.1:18481). Uses `wrk` (installed by scripts/setup.sh --bench).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -19,8 +19,7 @@ CONNS=${BENCH_CONNECTIONS:-32}
 ADDR=${BENCH_ADDR:-127.0.0.1:18481}
 PG_DIR=var/pg-bench-search
 
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-./scripts/setup.sh
+./scripts/setup.sh --bench
 cargo build --release -p csms
 CSMS="${CARGO_TARGET_DIR:-target}/release/csms"
 export RUST_LOG=${RUST_LOG:-warn,sqlx=error}
