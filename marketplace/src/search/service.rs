@@ -21,23 +21,8 @@ pub struct Page {
     pub next_offset: Option<u32>,
 }
 
-/// Sets `open_now` on the rows already chosen (one query for all of them).
-async fn mark_open(
-    pool: &PgPool,
-    hits: &mut [ListingHit],
-    now: DateTime<Utc>,
-) -> Result<(), Error> {
-    let ids: Vec<Uuid> = hits.iter().map(|h| h.id).collect();
-    let open = super::store::open_now(pool, &ids, now).await?;
-    for hit in hits {
-        hit.open_now = open.contains(&hit.id);
-    }
-    Ok(())
-}
-
 pub async fn nearby(pool: &PgPool, q: &NearbyQuery, now: DateTime<Utc>) -> Result<Page, Error> {
-    let mut results = super::store::nearby(pool, q, now).await?;
-    mark_open(pool, &mut results, now).await?;
+    let results = super::store::nearby(pool, q, now).await?;
     let count = results.len();
     Ok(Page {
         next_offset: next_offset(q.offset, q.limit, count),
@@ -72,8 +57,7 @@ pub async fn recommend(
         offset: 0,
         ..q.clone()
     };
-    let mut candidates = super::store::nearby(pool, &candidates_query, now).await?;
-    mark_open(pool, &mut candidates, now).await?;
+    let candidates = super::store::nearby(pool, &candidates_query, now).await?;
     let scored = candidates.len();
     let mut results = scoring::rank(candidates, q.radius_km, weights);
     results.truncate(q.limit as usize);
@@ -155,13 +139,12 @@ pub async fn area(
     now: DateTime<Utc>,
 ) -> Result<AreaView, Error> {
     // one row more than shown tells whether the box overflows without counting it all
-    let mut results = super::store::area_markers(pool, b, f, limit + 1, now).await?;
+    let results = super::store::area_markers(pool, b, f, limit + 1, now).await?;
     if results.len() > limit as usize {
         let clusters = super::store::area_clusters(pool, b, f, now).await?;
         let count = clusters.iter().map(|c| c.count).sum();
         return Ok(AreaView::Clusters { clusters, count });
     }
-    mark_open(pool, &mut results, now).await?;
     Ok(AreaView::Markers {
         count: results.len(),
         results,

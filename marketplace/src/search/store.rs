@@ -31,6 +31,7 @@ struct HitRow {
     ports_total: i32,
     ports_available: i32,
     amenities: Vec<String>,
+    open_now: bool,
 }
 
 impl From<HitRow> for ListingHit {
@@ -57,7 +58,7 @@ impl From<HitRow> for ListingHit {
             ports_available: r.ports_available,
             amenities: r.amenities,
             // filled in by `open_now` for the rows returned
-            open_now: false,
+            open_now: r.open_now,
         }
     }
 }
@@ -72,7 +73,7 @@ fn push_point(qb: &mut QueryBuilder<'_, Postgres>, p: GeoPoint) {
 }
 
 /// The columns of a hit; distance on the sphere (`false`: no spheroid), like the KNN operator.
-fn push_select(qb: &mut QueryBuilder<'_, Postgres>, from: GeoPoint) {
+fn push_select(qb: &mut QueryBuilder<'_, Postgres>, from: GeoPoint, now: DateTime<Utc>) {
     qb.push(
         "SELECT l.id, l.title, l.address, \
          ST_Y(l.location::geometry) AS latitude, ST_X(l.location::geometry) AS longitude, \
@@ -84,9 +85,12 @@ fn push_select(qb: &mut QueryBuilder<'_, Postgres>, from: GeoPoint) {
          l.currency::text AS currency, l.price_per_kwh::float8 AS price_per_kwh, \
          l.price_per_hour::float8 AS price_per_hour, l.rating_avg::float8 AS rating_avg, \
          l.rating_count, l.connector_types, l.max_power_kw::float8 AS max_power_kw, \
-         l.ports_total, l.ports_available, l.amenities \
-         FROM listings l WHERE l.status = 'listed'",
+         l.ports_total, l.ports_available, l.amenities, ",
     );
+    // Computed in the same statement, only for the rows the scan hands to LIMIT: no second
+    // round trip per search.
+    push_open_expr(qb, now);
+    qb.push(" AS open_now FROM listings l WHERE l.status = 'listed'");
 }
 
 /// "Open at `at`", mirroring the listings calendar
@@ -101,8 +105,14 @@ fn push_select(qb: &mut QueryBuilder<'_, Postgres>, from: GeoPoint) {
 /// this predicate sees the second pass's wall clock again). A spring-forward gap agrees: a
 /// boundary in the gap takes effect when the gap ends in both.
 fn push_open_at(qb: &mut QueryBuilder<'_, Postgres>, at: DateTime<Utc>) {
+    qb.push(" AND ");
+    push_open_expr(qb, at);
+}
+
+/// The boolean expression behind [`push_open_at`], for a row `l`.
+fn push_open_expr(qb: &mut QueryBuilder<'_, Postgres>, at: DateTime<Utc>) {
     qb.push(
-        " AND NOT EXISTS (SELECT 1 FROM listing_blackouts b WHERE b.listing_id = l.id \
+        "(NOT EXISTS (SELECT 1 FROM listing_blackouts b WHERE b.listing_id = l.id \
          AND (",
     )
     .push_bind(at)
@@ -117,7 +127,7 @@ fn push_open_at(qb: &mut QueryBuilder<'_, Postgres>, at: DateTime<Utc>) {
     .push_bind(at)
     .push(" AT TIME ZONE l.time_zone)::time AND (")
     .push_bind(at)
-    .push(" AT TIME ZONE l.time_zone)::time < h.closes_at))");
+    .push(" AT TIME ZONE l.time_zone)::time < h.closes_at)))");
 }
 
 /// The filters that live on the listing row.
@@ -163,7 +173,7 @@ pub async fn nearby(
     now: DateTime<Utc>,
 ) -> Result<Vec<ListingHit>, sqlx::Error> {
     let mut qb = QueryBuilder::new("");
-    push_select(&mut qb, q.center);
+    push_select(&mut qb, q.center, now);
     // `ST_DWithin` spelled out: PostGIS would add its own estimate for the distance test on top
     // of the index box's, the planner then expects a handful of rows and prefers a bitmap scan
     // plus a sort over the whole radius (measured 50 ms at 100 km on 1M rows). The box `&&`
@@ -198,21 +208,6 @@ pub async fn nearby(
         .push_bind(i64::from(q.offset));
     let rows: Vec<HitRow> = qb.build_query_as().fetch_all(pool).await?;
     Ok(rows.into_iter().map(Into::into).collect())
-}
-
-/// Which of these listings are open at `at` (by their calendars), for the rows already chosen.
-pub async fn open_now(
-    pool: &PgPool,
-    ids: &[Uuid],
-    at: DateTime<Utc>,
-) -> Result<Vec<Uuid>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut qb = QueryBuilder::new("SELECT l.id FROM listings l WHERE l.id = ANY(");
-    qb.push_bind(ids.to_vec()).push(")");
-    push_open_at(&mut qb, at);
-    qb.build_query_scalar().fetch_all(pool).await
 }
 
 /// The listed listings inside a map box, nearest its centre first. `center_filter` narrows
@@ -259,7 +254,7 @@ pub async fn area_markers(
     now: DateTime<Utc>,
 ) -> Result<Vec<ListingHit>, sqlx::Error> {
     let mut qb = QueryBuilder::new("");
-    push_select(&mut qb, b.center());
+    push_select(&mut qb, b.center(), now);
     push_area_where(&mut qb, b, f, now);
     qb.push(" ORDER BY l.location <-> ");
     push_point(&mut qb, b.center());
