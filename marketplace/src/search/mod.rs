@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod geocode;
 pub mod http;
 pub mod model;
+pub mod planar;
 pub mod route;
 pub mod scoring;
 pub mod service;

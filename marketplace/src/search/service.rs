@@ -8,7 +8,10 @@ use uuid::Uuid;
 
 use super::calendar::{self, BookedInterval, PortAvailability, SlotStatus};
 use super::geocode::{self, Place};
-use super::model::{next_offset, Cluster, Filters, GeoPoint, ListingHit, MapBox, NearbyQuery};
+use super::model::{
+    next_offset, Cluster, Filters, GeoPoint, ListingHit, MapBox, NearbyQuery, SortBy,
+};
+use super::planar;
 use super::route::{self, RouteEstimate, RoutePlanner};
 use super::scoring::{self, Scored, Weights};
 use crate::error::Error;
@@ -22,13 +25,58 @@ pub struct Page {
 }
 
 pub async fn nearby(pool: &PgPool, q: &NearbyQuery, now: DateTime<Utc>) -> Result<Page, Error> {
-    let results = super::store::nearby(pool, q, now).await?;
+    let results = nearest(pool, q, now).await?;
     let count = results.len();
     Ok(Page {
         next_offset: next_offset(q.offset, q.limit, count),
         results,
         count,
     })
+}
+
+/// How many planar candidates to fetch per wanted row: at mid latitudes about 2.3 times as
+/// many points lie in the planar disc that must be covered as in the sphere's, so 3 times
+/// plus a margin usually proves the answer in one fetch.
+const PLANAR_OVERFETCH: usize = 3;
+const PLANAR_MARGIN: usize = 16;
+/// Fetch sizes past this go straight to the geography KNN.
+const PLANAR_MAX_FETCH: usize = 2_000;
+
+/// One page of the sphere's nearest matches within the radius (or sorted by `q.sort`).
+///
+/// Distance-sorted pages come from the planar index when [`planar::is_complete`] can prove
+/// them (the first fetch nearly always; a second, larger one otherwise), and from the
+/// geography KNN otherwise: near the poles, across the antimeridian, or for sparse filters.
+/// Both give the same rows; ties in distance are broken by id here.
+async fn nearest(
+    pool: &PgPool,
+    q: &NearbyQuery,
+    now: DateTime<Utc>,
+) -> Result<Vec<ListingHit>, Error> {
+    let wanted = (q.offset + q.limit) as usize;
+    let cap_box = planar::cap_box(q.center, q.radius_km);
+    if let (SortBy::Distance, Some(cap_box)) = (q.sort, cap_box) {
+        let mut fetch = wanted * PLANAR_OVERFETCH + PLANAR_MARGIN;
+        while fetch <= PLANAR_MAX_FETCH {
+            let page = super::store::nearby_planar(pool, q, cap_box, fetch, wanted, now).await?;
+            // no row within the radius says nothing about the fetch: ask the exact query
+            if page.hits.is_empty() {
+                break;
+            }
+            let nearest: Vec<f64> = page.hits.iter().map(|h| h.distance_km).collect();
+            let seen = planar::Fetch {
+                cap: fetch,
+                fetched: page.fetched,
+                last_planar_deg: page.last_planar_deg,
+                nearest_km: &nearest,
+            };
+            if planar::is_complete(q.center, q.radius_km, wanted, &seen) {
+                return Ok(page.hits.into_iter().skip(q.offset as usize).collect());
+            }
+            fetch *= 4;
+        }
+    }
+    Ok(super::store::nearby(pool, q, now).await?)
 }
 
 /// How many of the nearest matching listings the recommendation weighs.
@@ -57,7 +105,7 @@ pub async fn recommend(
         offset: 0,
         ..q.clone()
     };
-    let candidates = super::store::nearby(pool, &candidates_query, now).await?;
+    let candidates = nearest(pool, &candidates_query, now).await?;
     let scored = candidates.len();
     let mut results = scoring::rank(candidates, q.radius_km, weights);
     results.truncate(q.limit as usize);

@@ -9,8 +9,7 @@ use uuid::Uuid;
 
 use super::calendar::PortState;
 use super::model::{
-    Cluster, Filters, GeoPoint, ListingHit, MapBox, NearbyQuery, Price, Rating, SortBy,
-    EARTH_RADIUS_KM, GRID,
+    Cluster, Filters, GeoPoint, ListingHit, MapBox, NearbyQuery, Price, Rating, SortBy, GRID,
 };
 
 #[derive(sqlx::FromRow)]
@@ -73,7 +72,7 @@ fn push_point(qb: &mut QueryBuilder<'_, Postgres>, p: GeoPoint) {
 }
 
 /// The columns of a hit; distance on the sphere (`false`: no spheroid), like the KNN operator.
-fn push_select(qb: &mut QueryBuilder<'_, Postgres>, from: GeoPoint, now: DateTime<Utc>) {
+fn push_columns(qb: &mut QueryBuilder<'_, Postgres>, from: GeoPoint, now: DateTime<Utc>) {
     qb.push(
         "SELECT l.id, l.title, l.address, \
          ST_Y(l.location::geometry) AS latitude, ST_X(l.location::geometry) AS longitude, \
@@ -90,8 +89,16 @@ fn push_select(qb: &mut QueryBuilder<'_, Postgres>, from: GeoPoint, now: DateTim
     // Computed in the same statement, only for the rows the scan hands to LIMIT: no second
     // round trip per search.
     push_open_expr(qb, now);
-    qb.push(" AS open_now FROM listings l WHERE l.status = 'listed'");
+    qb.push(" AS open_now");
 }
+
+/// [`push_columns`] over the listed listings.
+fn push_select(qb: &mut QueryBuilder<'_, Postgres>, from: GeoPoint, now: DateTime<Utc>) {
+    push_columns(qb, from, now);
+    qb.push(FROM_LISTED);
+}
+
+const FROM_LISTED: &str = " FROM listings l WHERE l.status = 'listed'";
 
 /// "Open at `at`", mirroring the listings calendar
 /// ([`ListingCalendar::is_open`](crate::listings::ListingCalendar::is_open)), which is the rule:
@@ -111,8 +118,9 @@ fn push_open_at(qb: &mut QueryBuilder<'_, Postgres>, at: DateTime<Utc>) {
 
 /// The boolean expression behind [`push_open_at`], for a row `l`.
 fn push_open_expr(qb: &mut QueryBuilder<'_, Postgres>, at: DateTime<Utc>) {
+    // CASE fixes the order: a listing without hours or blackouts is open, no probes needed
     qb.push(
-        "(NOT EXISTS (SELECT 1 FROM listing_blackouts b WHERE b.listing_id = l.id \
+        "CASE WHEN NOT l.has_calendar THEN true ELSE (NOT EXISTS (SELECT 1 FROM listing_blackouts b WHERE b.listing_id = l.id \
          AND (",
     )
     .push_bind(at)
@@ -127,7 +135,7 @@ fn push_open_expr(qb: &mut QueryBuilder<'_, Postgres>, at: DateTime<Utc>) {
     .push_bind(at)
     .push(" AT TIME ZONE l.time_zone)::time AND (")
     .push_bind(at)
-    .push(" AT TIME ZONE l.time_zone)::time < h.closes_at)))");
+    .push(" AT TIME ZONE l.time_zone)::time < h.closes_at))) END");
 }
 
 /// The filters that live on the listing row.
@@ -210,27 +218,112 @@ pub async fn nearby(
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-/// The listed listings inside a map box, nearest its centre first. `center_filter` narrows
-/// through the index (a cap that holds the box); the envelopes cut exactly in lon/lat.
+/// What [`nearby_planar`] answers: the sphere-nearest of the candidates within the radius,
+/// and what [`super::planar::is_complete`] needs to know about the whole fetch.
+pub struct PlanarPage {
+    pub hits: Vec<ListingHit>,
+    pub fetched: usize,
+    pub last_planar_deg: f64,
+}
+
+#[derive(sqlx::FromRow)]
+struct PlanarRow {
+    #[sqlx(flatten)]
+    hit: HitRow,
+    fetched: i64,
+    last_planar_deg: f64,
+}
+
+/// Planar search in one statement: the `fetch` planar-nearest listed listings inside
+/// `cap_box` (the lon/lat box of the radius's cap) that pass the filters are taken with
+/// their true sphere distance only; of those within the radius, the `wanted` nearest are
+/// answered with every column (the wide columns and the calendar only for them). Rows are
+/// in sphere order, ties by id.
+pub async fn nearby_planar(
+    pool: &PgPool,
+    q: &NearbyQuery,
+    cap_box: (f64, f64, f64, f64),
+    fetch: usize,
+    wanted: usize,
+    now: DateTime<Utc>,
+) -> Result<PlanarPage, sqlx::Error> {
+    // `c` carries the raw columns so the page needs no second lookup; only the few rows
+    // answered get the casts and the calendar.
+    let mut qb = QueryBuilder::new(
+        "WITH c AS MATERIALIZED (SELECT l.id, l.title, l.address, l.location, l.time_zone, \
+         l.has_calendar, l.currency, l.price_per_kwh, l.price_per_hour, l.rating_avg, \
+         l.rating_count, l.connector_types, l.max_power_kw, l.ports_total, l.ports_available, \
+         l.amenities, ST_Distance(l.location, ",
+    );
+    push_point(&mut qb, q.center);
+    qb.push(", false) AS d, l.location::geometry <-> ");
+    push_plain_point(&mut qb, q.center);
+    qb.push(" AS planar").push(FROM_LISTED);
+    let (x0, y0, x1, y1) = cap_box;
+    qb.push(" AND l.location::geometry && ST_MakeEnvelope(")
+        .push_bind(x0)
+        .push(", ")
+        .push_bind(y0)
+        .push(", ")
+        .push_bind(x1)
+        .push(", ")
+        .push_bind(y1)
+        .push(", 4326)");
+    push_filters(&mut qb, &q.filters, now);
+    qb.push(" ORDER BY l.location::geometry <-> ");
+    push_plain_point(&mut qb, q.center);
+    qb.push(" LIMIT ").push_bind(fetch as i64);
+    qb.push(
+        "), s AS MATERIALIZED (SELECT count(*) AS fetched, \
+         coalesce(max(planar), 0) AS last_planar_deg FROM c) \
+         SELECT l.id, l.title, l.address, \
+         ST_Y(l.location::geometry) AS latitude, ST_X(l.location::geometry) AS longitude, \
+         l.d / 1000.0 AS distance_km, \
+         l.currency::text AS currency, l.price_per_kwh::float8 AS price_per_kwh, \
+         l.price_per_hour::float8 AS price_per_hour, l.rating_avg::float8 AS rating_avg, \
+         l.rating_count, l.connector_types, l.max_power_kw::float8 AS max_power_kw, \
+         l.ports_total, l.ports_available, l.amenities, ",
+    );
+    push_open_expr(&mut qb, now);
+    qb.push(" AS open_now, s.fetched, s.last_planar_deg FROM s CROSS JOIN LATERAL (SELECT * FROM c WHERE c.d <= ")
+        .push_bind(q.radius_km * 1000.0)
+        .push(" ORDER BY c.d, c.id LIMIT ")
+        .push_bind(wanted as i64)
+        .push(") l ORDER BY l.d, l.id");
+    let rows: Vec<PlanarRow> = qb.build_query_as().fetch_all(pool).await?;
+    let (fetched, last_planar_deg) = rows
+        .first()
+        .map_or((0, 0.0), |r| (r.fetched as usize, r.last_planar_deg));
+    Ok(PlanarPage {
+        hits: rows.into_iter().map(|r| r.hit.into()).collect(),
+        fetched,
+        last_planar_deg,
+    })
+}
+
+/// `geometry` point (lon/lat degrees) from bound lon/lat.
+fn push_plain_point(qb: &mut QueryBuilder<'_, Postgres>, p: GeoPoint) {
+    qb.push("ST_SetSRID(ST_MakePoint(")
+        .push_bind(p.longitude)
+        .push(", ")
+        .push_bind(p.latitude)
+        .push("), 4326)");
+}
+
+/// The listed listings inside a map box. A map box is a lon/lat rectangle (one per side of
+/// the antimeridian), so the planar index's `&&` is the exact test, not a prefilter.
 fn push_area_where(
     qb: &mut QueryBuilder<'_, Postgres>,
     b: &MapBox,
     f: &Filters,
     now: DateTime<Utc>,
 ) {
-    let radius_km = b.covering_radius_km();
-    // a cap of half the globe or more would hold everything: the index cannot help then
-    if radius_km < std::f64::consts::PI * EARTH_RADIUS_KM {
-        qb.push(" AND ST_DWithin(l.location, ");
-        push_point(qb, b.center());
-        qb.push(", ").push_bind(radius_km * 1000.0).push(", false)");
-    }
     qb.push(" AND (");
     for (i, (x0, y0, x1, y1)) in b.envelopes().into_iter().enumerate() {
         if i > 0 {
             qb.push(" OR ");
         }
-        qb.push("ST_Intersects(l.location::geometry, ST_MakeEnvelope(")
+        qb.push("l.location::geometry && ST_MakeEnvelope(")
             .push_bind(x0)
             .push(", ")
             .push_bind(y0)
@@ -238,14 +331,18 @@ fn push_area_where(
             .push_bind(x1)
             .push(", ")
             .push_bind(y1)
-            .push(", 4326))");
+            .push(", 4326)");
     }
     qb.push(")");
     push_filters(qb, f, now);
 }
 
-/// Up to `limit` markers in the box; the caller asks for one more than it shows to learn
-/// whether the box holds more (then it clusters instead).
+/// Up to `limit` markers in the box, nearest its centre first; the caller asks for one more
+/// than it shows to learn whether the box holds more (then it clusters instead).
+///
+/// Which rows come back only matters when the box holds at most `limit`, and then it is all
+/// of them: so the index walks in planar order (it stops at LIMIT instead of sorting a dense
+/// box), and the few rows are put in sphere order here.
 pub async fn area_markers(
     pool: &PgPool,
     b: &MapBox,
@@ -256,11 +353,17 @@ pub async fn area_markers(
     let mut qb = QueryBuilder::new("");
     push_select(&mut qb, b.center(), now);
     push_area_where(&mut qb, b, f, now);
-    qb.push(" ORDER BY l.location <-> ");
-    push_point(&mut qb, b.center());
-    qb.push(", l.id LIMIT ").push_bind(i64::from(limit));
+    qb.push(" ORDER BY l.location::geometry <-> ");
+    push_plain_point(&mut qb, b.center());
+    qb.push(" LIMIT ").push_bind(i64::from(limit));
     let rows: Vec<HitRow> = qb.build_query_as().fetch_all(pool).await?;
-    Ok(rows.into_iter().map(Into::into).collect())
+    let mut hits: Vec<ListingHit> = rows.into_iter().map(Into::into).collect();
+    hits.sort_by(|a, b| {
+        a.distance_km
+            .total_cmp(&b.distance_km)
+            .then(a.id.cmp(&b.id))
+    });
+    Ok(hits)
 }
 
 #[derive(sqlx::FromRow)]

@@ -330,3 +330,89 @@ async fn recommend_weighs_four_factors(pool: PgPool) {
         .unwrap();
     assert_eq!(rec.results[0].listing.id, near_dear);
 }
+
+/// The planar fast path answers exactly what the geography KNN answers: same rows, same
+/// order (up to ties), same distances — at mid and high latitudes, beside the antimeridian
+/// (where it must fall back), with filters, radii and pages that force a second fetch.
+#[sqlx::test(migrations = "../migrations")]
+async fn planar_path_agrees_with_the_geography_knn(pool: PgPool) {
+    let h = host(&pool).await;
+    let centres = [
+        (48.8566, 2.3522),
+        (69.65, 18.96),
+        (-17.8, 179.97),
+        (0.2, -78.5),
+        (64.1, -21.9),
+    ];
+    sqlx::query("SELECT setseed(0.42)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    for (lat, lon) in centres {
+        // 400 listings scattered over about 30 km, some across the antimeridian
+        sqlx::query(
+            "INSERT INTO listings (id, host_id, title, address, location, time_zone, status, \
+             connector_types, max_power_kw, ports_total, ports_available, price_per_kwh) \
+             SELECT gen_random_uuid(), $1, 'Spot ' || g, '1 Test Street', \
+               ST_SetSRID(ST_MakePoint( \
+                 (($3 + (random() - 0.5) * 0.6 / cos(radians($2)) + 540)::numeric % 360 - 180)::float8, \
+                 $2 + (random() - 0.5) * 0.3), 4326)::geography, \
+               'UTC', 'listed', \
+               CASE WHEN random() < 0.5 THEN ARRAY['Type2'] ELSE ARRAY['CCS2','Type2'] END, \
+               (ARRAY[7.4, 11, 22, 50, 150])[1 + floor(random() * 5)::int], 2, \
+               floor(random() * 3)::int, 0.2 + floor(random() * 6) * 0.05 \
+             FROM generate_series(1, 400) g",
+        )
+        .bind(h)
+        .bind(lat)
+        .bind(lon)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let filter_sets = [
+        Filters::default(),
+        Filters {
+            connector_types: vec!["CCS2".into()],
+            min_power_kw: Some(50.0),
+            ..Filters::default()
+        },
+        Filters {
+            available_now: true,
+            max_price_per_kwh: Some(0.3),
+            ..Filters::default()
+        },
+    ];
+    let mut compared = 0;
+    for (lat, lon) in centres {
+        for (i, filters) in filter_sets.iter().enumerate() {
+            for (radius_km, limit, offset) in [(5.0, 20, 0), (15.0, 50, 30), (1.0, 5, 0)] {
+                let q = NearbyQuery {
+                    center: GeoPoint::new(lat + 0.01 * i as f64, lon),
+                    radius_km,
+                    filters: filters.clone(),
+                    sort: SortBy::Distance,
+                    limit,
+                    offset,
+                };
+                let fast = service::nearby(&pool, &q, noon()).await.unwrap().results;
+                let exact = marketplace::search::store::nearby(&pool, &q, noon())
+                    .await
+                    .unwrap();
+                let d = |v: &[marketplace::search::model::ListingHit]| -> Vec<i64> {
+                    v.iter()
+                        .map(|h| (h.distance_km * 1e6).round() as i64)
+                        .collect()
+                };
+                assert_eq!(d(&fast), d(&exact), "at {lat},{lon} r={radius_km} #{i}");
+                let mut a: Vec<_> = fast.iter().map(|h| h.id).collect();
+                let mut b: Vec<_> = exact.iter().map(|h| h.id).collect();
+                a.sort();
+                b.sort();
+                assert_eq!(a, b, "at {lat},{lon} r={radius_km} #{i}");
+                compared += fast.len();
+            }
+        }
+    }
+    assert!(compared > 300, "only {compared} rows compared");
+}
