@@ -17,6 +17,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::ServeArgs;
 use crate::db::Database;
+use crate::jobs::{self, JobConfig, ReservationConfig};
 use crate::ocpp::auth::PasswordCache;
 use crate::ocpp::gateway::StationGateway;
 use crate::ocpp::registry::Registry;
@@ -111,10 +112,24 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("--osrm-url {url}: {e}"))?;
         api = api.with_route_planner(Arc::new(planner));
     }
+    let gateway = StationGateway::new(registry, call_timeout);
+    let jobs = jobs::start(
+        &pool,
+        &gateway,
+        JobConfig {
+            tick: Duration::from_millis(args.job_tick_ms.max(10)),
+            reservations: ReservationConfig {
+                lead: chrono::Duration::minutes(i64::from(args.reservation_lead_minutes)),
+                batch: 200,
+                concurrency: 32,
+            },
+        },
+        &shutdown,
+    );
     let state = AppState {
         api,
         ocpp: ocpp.clone(),
-        gateway: StationGateway::new(registry, call_timeout),
+        gateway,
         metrics,
     };
     let app = router(state);
@@ -154,7 +169,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     wait_for_signal().await;
     tracing::info!("shutting down: closing station connections");
     shutdown.cancel();
-    for l in listeners {
+    for l in listeners.into_iter().chain(jobs) {
         let _ = l.await;
     }
     ocpp.tasks.close();

@@ -114,6 +114,14 @@ pub struct ServeArgs {
     /// Access token lifetime in seconds.
     #[arg(long, env = "CSMS_ACCESS_TOKEN_TTL", default_value_t = 900)]
     pub access_token_ttl: u64,
+    /// How often background jobs (booking expiry and no-shows, station reservations) look
+    /// for due work, in milliseconds.
+    #[arg(long, env = "CSMS_JOB_TICK_MS", default_value_t = 1000)]
+    pub job_tick_ms: u64,
+    /// How many minutes before a booking starts its EVSE is reserved on the station
+    /// (ReserveNow).
+    #[arg(long, env = "CSMS_RESERVATION_LEAD_MINUTES", default_value_t = 15)]
+    pub reservation_lead_minutes: u32,
 }
 
 #[derive(Subcommand, Debug)]

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod embedded_pg;
+pub mod jobs;
 pub mod ocpp;
 pub mod openapi;
 pub mod server;

@@ -14,6 +14,8 @@
 #[allow(dead_code)]
 mod accounts;
 #[allow(dead_code)]
+mod bookings;
+#[allow(dead_code)]
 mod common;
 mod health;
 #[allow(dead_code)]
@@ -53,6 +55,7 @@ pub fn routes() -> Vec<Route> {
         transactions::routes(),
         listings::routes(),
         search::routes(),
+        bookings::routes(),
         health::routes(),
     ]
     .into_iter()
@@ -141,6 +144,11 @@ const TAGS: &[(&str, &str)] = &[
         "Chargers hosts list, and their review by admins",
     ),
     ("search", "Finding listed chargers"),
+    (
+        "bookings",
+        "Holding a port for a time slot: book, confirm, cancel (refunds), reschedule, extend, \
+         check in; free slots; hosts' view and booking rules",
+    ),
     ("health", "Probes, metrics, this document"),
 ];
 

@@ -5,8 +5,18 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::error::DatabaseError;
+use uuid::Uuid;
+
+/// A booked slot that a request collided with: the port and the `[start, end)` it is held for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SlotConflict {
+    pub port_id: Uuid,
+    pub start_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
+}
 
 /// One field that failed validation; `field` is a dotted JSON path (`items[0].name`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -58,6 +68,10 @@ pub enum Error {
     #[error("conflict ({code}): {detail}")]
     Conflict { code: &'static str, detail: String },
 
+    /// A booking would overlap another one on the same port; the answer names that slot.
+    #[error("slot taken: {0:?}")]
+    SlotTaken(SlotConflict),
+
     /// The request cannot be understood, e.g. a body that is not JSON.
     #[error("bad request ({code}): {detail}")]
     BadRequest { code: &'static str, detail: String },
@@ -81,7 +95,7 @@ pub enum Error {
     GatewayTimeout(String),
 
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
 
     #[error("internal error: {0}")]
     Internal(String),
@@ -101,7 +115,7 @@ impl Error {
             }
             Self::Forbidden | Self::AccountDisabled => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::SlotTaken(_) => StatusCode::CONFLICT,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -122,6 +136,7 @@ impl Error {
             Self::Forbidden => "forbidden",
             Self::AccountDisabled => "account_disabled",
             Self::NotFound(_) => "not_found",
+            Self::SlotTaken(_) => "slot_taken",
             Self::Conflict { code, .. }
             | Self::BadRequest { code, .. }
             | Self::BadGateway { code, .. } => code,
@@ -141,9 +156,10 @@ impl Error {
             Self::InvalidCredentials => Some("Invalid email or password"),
             Self::InvalidRefreshToken => Some("Invalid refresh token"),
             Self::AccountDisabled => Some("Account disabled"),
-            Self::Conflict { .. } | Self::BadRequest { .. } | Self::BadGateway { .. } => {
-                self.status().canonical_reason()
-            }
+            Self::Conflict { .. }
+            | Self::SlotTaken(_)
+            | Self::BadRequest { .. }
+            | Self::BadGateway { .. } => self.status().canonical_reason(),
             _ => None,
         }
     }
@@ -164,6 +180,12 @@ impl Error {
             Self::Forbidden => "your role does not allow this".into(),
             Self::AccountDisabled => "this account has been disabled".into(),
             Self::NotFound(what) => format!("{what} not found"),
+            Self::SlotTaken(slot) => format!(
+                "port {} is already booked from {} to {}",
+                slot.port_id,
+                slot.start_time.to_rfc3339(),
+                slot.end_time.to_rfc3339()
+            ),
             Self::Conflict { detail, .. }
             | Self::BadRequest { detail, .. }
             | Self::BadGateway { detail, .. } => detail.clone(),
@@ -187,6 +209,9 @@ struct Problem<'a> {
     code: &'a str,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     errors: &'a [FieldError],
+    /// For `slot_taken`: the slot that is already booked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conflicting_slot: Option<&'a SlotConflict>,
 }
 
 impl IntoResponse for Error {
@@ -209,6 +234,10 @@ impl IntoResponse for Error {
             Self::Validation(errors) => errors.as_slice(),
             _ => &[],
         };
+        let conflicting_slot = match &self {
+            Self::SlotTaken(slot) => Some(slot),
+            _ => None,
+        };
         let body = Problem {
             kind,
             title,
@@ -216,6 +245,7 @@ impl IntoResponse for Error {
             detail: self.detail(),
             code,
             errors,
+            conflicting_slot,
         };
         // Serialising plain strings and numbers cannot fail; fall back to an empty body anyway.
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
@@ -231,6 +261,38 @@ impl IntoResponse for Error {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+/// Foreign keys that protect bookings from their charger or port being deleted: hitting one
+/// is the caller's conflict (a charger with bookings keeps them), never a server error,
+/// whichever module's statement ran into it.
+const BOOKING_HISTORY_KEYS: [&str; 3] = [
+    "bookings_listing_id_fkey",
+    "bookings_port_id_fkey",
+    "bookings_moved_from_port_fkey",
+];
+
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            // only the referenced side (deleting a charger or port), not a booking written
+            // with a port that is gone
+            sqlx::Error::Database(db)
+                if db
+                    .constraint()
+                    .is_some_and(|c| BOOKING_HISTORY_KEYS.contains(&c))
+                    && db.message().starts_with("update or delete on table") =>
+            {
+                Self::Conflict {
+                    code: "charger_has_bookings",
+                    detail: "the charger or port has bookings, which are kept as history; \
+                             unlist it instead"
+                        .into(),
+                }
+            }
+            _ => Self::Database(err),
+        }
     }
 }
 
@@ -331,6 +393,15 @@ mod tests {
                 },
                 400,
                 "malformed_json",
+            ),
+            (
+                Error::SlotTaken(SlotConflict {
+                    port_id: Uuid::nil(),
+                    start_time: DateTime::UNIX_EPOCH,
+                    end_time: DateTime::UNIX_EPOCH,
+                }),
+                409,
+                "slot_taken",
             ),
             (Error::PayloadTooLarge, 413, "payload_too_large"),
             (

@@ -9,6 +9,7 @@ use axum::extract::FromRef;
 use axum::Router;
 
 use crate::accounts;
+use crate::bookings;
 use crate::search;
 
 pub use json::ApiJson;
@@ -24,6 +25,9 @@ pub struct ApiContext {
     /// Plans drives to chargers: the great-circle estimate unless a deployment configures a
     /// road router (OSRM) through [`ApiContext::with_route_planner`].
     pub route_planner: Arc<dyn search::RoutePlanner>,
+    /// Where booking rules read "now": the system clock unless a test sets another through
+    /// [`ApiContext::with_clock`].
+    pub clock: Arc<dyn bookings::Clock>,
 }
 
 impl ApiContext {
@@ -32,7 +36,14 @@ impl ApiContext {
             pool,
             auth: Arc::new(auth),
             route_planner: Arc::new(search::GreatCircleEstimate),
+            clock: Arc::new(bookings::SystemClock),
         }
+    }
+
+    /// Replaces the clock, e.g. with a `bookings::FixedClock` in tests.
+    pub fn with_clock(mut self, clock: Arc<dyn bookings::Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Replaces the route planner, e.g. with `search::OsrmPlanner::new(url)?`.
@@ -55,6 +66,7 @@ where
         .merge(accounts::http::router())
         .merge(search::http::router())
         .merge(crate::listings::http::router())
+        .merge(bookings::http::router())
 }
 
 #[cfg(test)]

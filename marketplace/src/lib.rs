@@ -3,6 +3,7 @@
 //! It depends on nothing of ours; the `csms` crate composes it into the server.
 
 pub mod accounts;
+pub mod bookings;
 pub mod error;
 pub mod http;
 pub mod listings;

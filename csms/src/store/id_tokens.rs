@@ -120,3 +120,18 @@ pub async fn list<'e>(
     .fetch_all(db)
     .await
 }
+
+/// A driver's usable token (the oldest accepted, unexpired one), as `(idToken, type)`: what
+/// a reservation is made out to, so the station lets that driver start on it.
+pub async fn usable_for_user<'e>(
+    db: impl PgExecutor<'e>,
+    user_id: Uuid,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id_token, token_type FROM id_tokens WHERE user_id = $1 AND status = 'Accepted' \
+         AND (expires_at IS NULL OR expires_at > now()) ORDER BY created_at, id LIMIT 1",
+    )
+    .bind(user_id)
+    .fetch_optional(db)
+    .await
+}

@@ -246,15 +246,26 @@ pub struct Availability {
     pub ports: Vec<PortAvailability>,
 }
 
-/// The booked intervals of a listing in a window. The seam for the bookings module: until it
-/// lands nothing is booked, and availability comes from live status and the calendar only.
+/// The booked intervals of a listing in a window: the live bookings of each port (pending
+/// holds past their expiry no longer count), from the bookings module.
 async fn booked_intervals(
-    _pool: &PgPool,
-    _listing_id: Uuid,
-    _from: DateTime<Utc>,
-    _to: DateTime<Utc>,
+    pool: &PgPool,
+    listing_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
 ) -> Result<Vec<BookedInterval>, Error> {
-    Ok(Vec::new())
+    let mut conn = pool.acquire().await?;
+    // `from` is the availability view's "now"
+    let held =
+        crate::bookings::store::held_intervals(&mut conn, listing_id, from, to, from).await?;
+    Ok(held
+        .into_iter()
+        .map(|(port_id, starts_at, ends_at)| BookedInterval {
+            port_id: Some(port_id),
+            starts_at,
+            ends_at,
+        })
+        .collect())
 }
 
 pub async fn availability(

@@ -7,6 +7,7 @@ mod data_transfer;
 mod diagnostics;
 mod firmware;
 mod provisioning;
+mod reservation;
 mod security;
 mod smart_charging;
 mod transactions;
@@ -84,6 +85,9 @@ pub async fn dispatch(
         "LogStatusNotification" => diagnostics::log_status(ctx, session, payload).await,
         "FirmwareStatusNotification" => firmware::firmware_status(ctx, session, payload).await,
         "DataTransfer" => data_transfer::data_transfer(ctx, session, payload).await,
+        "ReservationStatusUpdate" => {
+            reservation::reservation_status_update(ctx, session, payload).await
+        }
         "NotifyEVChargingSchedule" => {
             smart_charging::notify_ev_charging_schedule(parse(payload)?).await
         }

@@ -12,6 +12,44 @@ use crate::ocpp::OcppContext;
 use crate::store::transactions::{record_event, EventFacts};
 use crate::store::writer::MeterSample;
 
+/// A session starting on a booked EVSE (matched by the event's reservationId, else by EVSE
+/// and time) puts the booking into `charging`; its end completes it. The station's message
+/// is stored either way: a failure here is logged, not answered as an error.
+async fn booking_news(
+    ctx: &OcppContext,
+    session: &StationSession,
+    req: &TransactionEventRequest,
+    event_type: &str,
+) {
+    use marketplace::bookings::reservations;
+    let station = session.station_id.as_str();
+    let tx_id = req.transaction_info.transaction_id.as_str();
+    let result = match (event_type, req.evse.as_ref()) {
+        ("Started", Some(evse)) => {
+            reservations::session_started(
+                &ctx.pool,
+                station,
+                evse.id,
+                req.reservation_id,
+                tx_id,
+                req.timestamp,
+            )
+            .await
+        }
+        ("Ended", _) => reservations::session_ended(&ctx.pool, station, tx_id, req.timestamp).await,
+        _ => return,
+    };
+    match result {
+        Ok(Some(booking)) => {
+            tracing::info!(station, tx_id, %booking, event_type, "booking follows the transaction")
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::error!(station, tx_id, error = %e, "booking not updated from TransactionEvent")
+        }
+    }
+}
+
 /// The measurand a sampled value has when it names none (OCPP 2.0.1 SampledValueType).
 const DEFAULT_MEASURAND: &str = "Energy.Active.Import.Register";
 
@@ -64,6 +102,7 @@ pub async fn transaction_event(
     };
     if fresh {
         ctx.writers.meter_samples.push_all(samples).await;
+        booking_news(ctx, session, &req, &event_type).await;
     } else {
         tracing::debug!(
             tx_id,

@@ -1,0 +1,65 @@
+//! Background jobs that drive the marketplace from the CSMS side. Their work lists live in
+//! the database (bookings' `status` and `reservation_state`), so a restart loses nothing:
+//! the next tick picks up whatever is due.
+
+mod booking_sweeps;
+mod reservations;
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::ocpp::gateway::StationGateway;
+
+pub use reservations::{connector_enum, ReservationConfig};
+
+/// How often the jobs look for due work.
+#[derive(Debug, Clone, Copy)]
+pub struct JobConfig {
+    pub tick: Duration,
+    pub reservations: ReservationConfig,
+}
+
+/// Starts every job; each stops at the next tick after `shutdown`.
+pub fn start(
+    pool: &PgPool,
+    gateway: &StationGateway,
+    config: JobConfig,
+    shutdown: &CancellationToken,
+) -> Vec<JoinHandle<()>> {
+    vec![
+        tokio::spawn(booking_sweeps::run(
+            pool.clone(),
+            config.tick,
+            shutdown.clone(),
+        )),
+        tokio::spawn(reservations::run(
+            pool.clone(),
+            gateway.clone(),
+            config.tick,
+            config.reservations,
+            shutdown.clone(),
+        )),
+    ]
+}
+
+/// Runs `step` every `tick` until `shutdown`; a failing step is logged and retried.
+async fn every<F, Fut>(name: &'static str, tick: Duration, shutdown: CancellationToken, mut step: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), marketplace::Error>>,
+{
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = interval.tick() => {}
+        }
+        if let Err(e) = step().await {
+            tracing::warn!(job = name, error = %e, "background job failed; retrying next tick");
+        }
+    }
+}
