@@ -13,7 +13,7 @@
 # The data lives in var/pg-bench-search and is seeded once (`csms demo --synthetic`, which
 # ends with VACUUM (FREEZE, ANALYZE)), so reruns start at once.
 # Tunables: BENCH_LISTINGS (1000000), BENCH_SECONDS (20), BENCH_CONNECTIONS (16),
-# BENCH_RATE (2000), BENCH_DB_CONNECTIONS (4), BENCH_ADDR (127.0.0.1:18481).
+# BENCH_RATE (2000), BENCH_DB_CONNECTIONS (8), BENCH_ADDR (127.0.0.1:18481).
 # Uses `wrk` (installed by scripts/setup.sh --bench).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -22,7 +22,7 @@ LISTINGS=${BENCH_LISTINGS:-1000000}
 SECONDS_=${BENCH_SECONDS:-20}
 CONNS=${BENCH_CONNECTIONS:-16}
 RATE=${BENCH_RATE:-2000}
-DB_CONNS=${BENCH_DB_CONNECTIONS:-4}
+DB_CONNS=${BENCH_DB_CONNECTIONS:-8}
 ADDR=${BENCH_ADDR:-127.0.0.1:18481}
 PG_DIR=var/pg-bench-search
 

@@ -38,6 +38,9 @@ pub enum Command {
     /// The private PostgreSQL cluster used when DATABASE_URL is unset.
     #[command(subcommand)]
     Pg(PgCommand),
+    /// OCPI 2.2.1 tariffs: price a CDR (no database needed).
+    #[command(subcommand)]
+    Tariff(TariffCommand),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -188,5 +191,22 @@ pub enum PgCommand {
     Down {
         #[arg(long, default_value = "var/pg")]
         dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TariffCommand {
+    /// Price an OCPI CDR's charging periods with an OCPI tariff; prints the OCPI totals as JSON.
+    Price {
+        /// OCPI 2.2.1 Tariff object (JSON file).
+        #[arg(long)]
+        tariff: PathBuf,
+        /// OCPI 2.2.1 CDR object (JSON file).
+        #[arg(long)]
+        cdr: PathBuf,
+        /// IANA zone the tariff's local times are read in. Default: the zone of the CDR
+        /// location's country, when it has only one (NLD -> Europe/Amsterdam).
+        #[arg(long)]
+        timezone: Option<String>,
     },
 }

@@ -28,6 +28,8 @@ mod route;
 #[allow(dead_code)]
 mod search;
 #[allow(dead_code)]
+mod tariffs;
+#[allow(dead_code)]
 mod transactions;
 
 use std::collections::BTreeMap;
@@ -56,6 +58,7 @@ pub fn routes() -> Vec<Route> {
         listings::routes(),
         search::routes(),
         bookings::routes(),
+        tariffs::routes(),
         health::routes(),
     ]
     .into_iter()
@@ -148,6 +151,10 @@ const TAGS: &[(&str, &str)] = &[
         "bookings",
         "Holding a port for a time slot: book, confirm, cancel (refunds), reschedule, extend, \
          check in; free slots; hosts' view and booking rules",
+    ),
+    (
+        "pricing",
+        "Chargers' tariffs (host settings or OCPI 2.2.1, with history) and itemized estimates",
     ),
     ("health", "Probes, metrics, this document"),
 ];

@@ -67,6 +67,7 @@ where
         .merge(search::http::router())
         .merge(crate::listings::http::router())
         .merge(bookings::http::router())
+        .merge(crate::tariffs::http::router())
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod error;
 pub mod http;
 pub mod listings;
 pub mod search;
+pub mod tariffs;
 
 pub use accounts::{AuthKeys, AuthUser, RequireAdmin, RequireOperator, Role};
 pub use error::{Error, FieldError, ResultExt};

@@ -1,10 +1,13 @@
 //! The commands other than `serve`.
 
 mod demo;
+pub mod tariff;
 
 use anyhow::{bail, Context};
 
-use crate::config::{CertsCommand, Command, DbArgs, PgCommand, StationCommand, UserCommand};
+use crate::config::{
+    CertsCommand, Command, DbArgs, PgCommand, StationCommand, TariffCommand, UserCommand,
+};
 use crate::db::Database;
 use crate::ocpp::auth::{hash_password, valid_station_password};
 use crate::ocpp::upgrade::valid_station_id;
@@ -103,6 +106,14 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             println!("DATABASE_URL={}", pg.database_url());
             // Leave the cluster running: `csms pg down` stops it.
             std::mem::forget(pg);
+            Ok(())
+        }
+        Command::Tariff(TariffCommand::Price {
+            tariff: path,
+            cdr,
+            timezone,
+        }) => {
+            println!("{}", tariff::price(&path, &cdr, timezone.as_deref())?);
             Ok(())
         }
         Command::Pg(PgCommand::Down { dir }) => {

@@ -1,0 +1,73 @@
+//! Pricing routes: parse, call the service, shape the answer. Ids in paths are parsed here, so
+//! a malformed id is the same 404 problem+json as an unknown one (as in listings).
+
+use axum::extract::{FromRef, Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use uuid::Uuid;
+
+use super::quote::EstimateInput;
+use super::rules::PricingInput;
+use super::service::{self, EstimateView, PricingView, VersionView};
+use crate::accounts::AuthUser;
+use crate::error::Error;
+use crate::http::{ApiContext, ApiJson};
+
+pub fn router<S>() -> Router<S>
+where
+    ApiContext: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route(
+            "/api/chargers/{id}/pricing",
+            get(show).post(create).put(replace),
+        )
+        .route("/api/pricing/estimate", post(estimate))
+}
+
+fn listing_id(text: &str) -> Result<Uuid, Error> {
+    text.parse().map_err(|_| Error::NotFound("listing"))
+}
+
+async fn show(
+    State(ctx): State<ApiContext>,
+    caller: Option<AuthUser>,
+    Path(id): Path<String>,
+) -> Result<ApiJson<PricingView>, Error> {
+    let view = service::pricing(&ctx.pool, caller.as_ref(), listing_id(&id)?).await?;
+    Ok(ApiJson(view))
+}
+
+/// POST: a new version (201).
+async fn create(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PricingInput>,
+) -> Result<(StatusCode, ApiJson<VersionView>), Error> {
+    let version = service::set_pricing(&ctx.pool, &caller, listing_id(&id)?, body).await?;
+    Ok((StatusCode::CREATED, ApiJson(version)))
+}
+
+/// PUT: the same as POST (history is never rewritten), answered 200.
+async fn replace(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PricingInput>,
+) -> Result<ApiJson<VersionView>, Error> {
+    let version = service::set_pricing(&ctx.pool, &caller, listing_id(&id)?, body).await?;
+    Ok(ApiJson(version))
+}
+
+async fn estimate(
+    State(ctx): State<ApiContext>,
+    caller: Option<AuthUser>,
+    ApiJson(body): ApiJson<EstimateInput>,
+) -> Result<ApiJson<EstimateView>, Error> {
+    Ok(ApiJson(
+        service::estimate(&ctx.pool, caller.as_ref(), body).await?,
+    ))
+}

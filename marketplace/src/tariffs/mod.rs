@@ -1,0 +1,36 @@
+//! Tariffs: an OCPI 2.2.1 price engine, host price settings with history, and itemized
+//! estimates.
+//!
+//! - [`ocpi`]: the OCPI 2.2.1 Tariff and CDR objects (import/export as JSON).
+//! - [`engine`]: prices a session's periods with a tariff in the charger's time zone.
+//! - [`simple`]: a host's simple settings (price per kWh, hourly rate, minimum, peak/night
+//!   multipliers, idle fee) as an OCPI tariff; emergency bookings pay a multiplier on top.
+//! - [`bill`]: subscription, package, plan discount, insurance fee, tax, commission split.
+//! - [`zones`]: countries' time zones and tax rules.
+//! - `rules` (what a host may send), `quote` (estimates): pure.
+//! - `store`/`service`/`http`: a tariff version per change, per listing (`listing_tariffs`);
+//!   a session is priced with the version in force when it started
+//!   ([`service::tariff_in_force`], [`service::bill_session`]).
+
+pub mod bill;
+mod charge;
+pub mod engine;
+pub mod http;
+mod lines;
+pub mod model;
+pub mod ocpi;
+mod pieces;
+pub mod quote;
+pub mod restrict;
+pub mod rules;
+pub mod service;
+pub mod simple;
+pub mod store;
+pub mod zones;
+
+pub use bill::{bill, Bill, Extras, Plan};
+pub use engine::{price, Charge, ChargeKind, OcpiTotals, PriceError, PriceReport};
+pub use model::{Period, Session};
+pub use ocpi::{Cdr, Tariff};
+pub use service::tariff_in_force;
+pub use simple::SimpleSettings;

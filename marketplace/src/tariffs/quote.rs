@@ -1,0 +1,138 @@
+//! A price estimate before booking: a planned session priced with the charger's tariff, then
+//! billed with the driver's extras. Pure.
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::bill::{self, Bill, ChargerSubscription, Extras, Plan, PrepaidPackage};
+use super::engine::{self, PriceError, PriceReport};
+use super::model::{Period, Session};
+use super::ocpi::Tariff;
+use super::simple::{self, Labels};
+use super::zones::TaxRule;
+use crate::error::FieldError;
+
+/// `POST /api/pricing/estimate`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EstimateInput {
+    pub charger_id: Uuid,
+    pub start_time: DateTime<Utc>,
+    /// Charging time, 1 to 10080 (a week).
+    pub duration_minutes: i64,
+    /// kWh expected over that time, 0 to 1000.
+    pub estimated_kwh: Decimal,
+    /// An instant booking: ENERGY and TIME × the host's emergency multiplier.
+    #[serde(default)]
+    pub emergency: bool,
+    /// Minutes connected after charging (idle fee), 0 to 1440.
+    #[serde(default)]
+    pub idle_minutes: i64,
+    /// The driver's plan. Until subscriptions are stored (issue 7) the caller says it;
+    /// absent: basic.
+    #[serde(default)]
+    pub plan: Plan,
+    /// kWh left on the driver's prepaid package, if any.
+    pub prepaid_kwh: Option<Decimal>,
+    /// The driver's subscription to this charger, if any.
+    pub charger_subscription: Option<ChargerSubscription>,
+}
+
+impl EstimateInput {
+    pub fn validate(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        if !(1..=10_080).contains(&self.duration_minutes) {
+            e.push(FieldError::new(
+                "duration_minutes",
+                "must be from 1 to 10080",
+            ));
+        }
+        if self.estimated_kwh < Decimal::ZERO || self.estimated_kwh > Decimal::from(1000) {
+            e.push(FieldError::new("estimated_kwh", "must be from 0 to 1000"));
+        }
+        if !(0..=1440).contains(&self.idle_minutes) {
+            e.push(FieldError::new("idle_minutes", "must be from 0 to 1440"));
+        }
+        if self.prepaid_kwh.is_some_and(|k| k < Decimal::ZERO) {
+            e.push(FieldError::new("prepaid_kwh", "must not be negative"));
+        }
+        if let Some(s) = self.charger_subscription {
+            if s.fair_use_kwh < Decimal::ZERO || s.used_kwh < Decimal::ZERO {
+                e.push(FieldError::new(
+                    "charger_subscription",
+                    "kWh must not be negative",
+                ));
+            }
+        }
+        e
+    }
+
+    /// The planned session: charging evenly for the duration, then idle.
+    pub fn session(&self) -> Session {
+        let charging_end = self.start_time + Duration::minutes(self.duration_minutes);
+        let mut periods = vec![Period {
+            start: self.start_time,
+            energy_kwh: self.estimated_kwh,
+            charging_hours: Decimal::from(self.duration_minutes) / Decimal::from(60),
+            ..Period::default()
+        }];
+        if self.idle_minutes > 0 {
+            periods.push(Period {
+                start: charging_end,
+                parking_hours: Decimal::from(self.idle_minutes) / Decimal::from(60),
+                ..Period::default()
+            });
+        }
+        Session {
+            start: self.start_time,
+            end: charging_end + Duration::minutes(self.idle_minutes),
+            periods,
+        }
+    }
+}
+
+/// The tariff a charger prices with, and how to present it.
+pub struct Priced<'a> {
+    pub tariff: &'a Tariff,
+    pub labels: Option<Labels>,
+    pub time_zone: Tz,
+    pub tax: TaxRule,
+    pub emergency_multiplier: Decimal,
+}
+
+/// Prices and bills the planned session.
+pub fn quote(p: Priced<'_>, input: &EstimateInput) -> Result<(PriceReport, Bill), PriceError> {
+    let mut labels = p.labels;
+    let emergency_tariff;
+    let tariff = if input.emergency {
+        emergency_tariff = simple::emergency_variant(p.tariff, p.emergency_multiplier);
+        if let Some(l) = labels.as_mut() {
+            l.emergency = Some(p.emergency_multiplier);
+        }
+        &emergency_tariff
+    } else {
+        p.tariff
+    };
+    let report = engine::price(tariff, &input.session(), p.time_zone)?;
+    let extras = Extras {
+        plan: input.plan,
+        subscription: input.charger_subscription,
+        package: input
+            .prepaid_kwh
+            .map(|remaining_kwh| PrepaidPackage { remaining_kwh }),
+        tax: p.tax,
+        ..Extras::default()
+    };
+    let bill = bill::bill(&report, labels.as_ref(), &extras);
+    Ok((report, bill))
+}
+
+/// Which stored version priced an estimate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TariffRef {
+    pub id: Uuid,
+    pub version: i32,
+}
