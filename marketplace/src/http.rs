@@ -2,6 +2,7 @@
 //! place where every module's routes are merged.
 
 mod json;
+pub mod paging;
 
 use std::sync::Arc;
 

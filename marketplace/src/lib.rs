@@ -2,6 +2,9 @@
 //! (`model` pure rules, `store` SQL, `service` use cases, `http` routes).
 //! It depends on nothing of ours; the `csms` crate composes it into the server.
 
+#[macro_use]
+mod macros;
+
 pub mod accounts;
 pub mod bookings;
 pub mod error;

@@ -2,8 +2,6 @@
 //! machine with who may see or change a listing ([`super::lifecycle`]) and the calendar
 //! ([`super::calendar`]) live next door and are re-exported here.
 
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
@@ -31,39 +29,6 @@ pub const DEVICE_ID_MAX_CHARS: usize = 64;
 pub const PORT_LABEL_MAX_CHARS: usize = 60;
 pub const MAX_POWER_KW: f64 = 1000.0;
 pub const REJECTION_REASON_MAX_CHARS: usize = 1000;
-
-/// A closed set of names stored as text: serde, `as_str` and `FromStr` agree by construction.
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = String;
-
-            fn from_str(s: &str) -> Result<Self, String> {
-                Self::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str() == s)
-                    .ok_or_else(|| format!("unknown {} `{s}`", stringify!($name)))
-            }
-        }
-    };
-}
 
 text_enum!(
     /// Where a listing is in its life; see [`transition`].

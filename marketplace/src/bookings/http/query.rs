@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::bookings::model::BookingStatus;
 use crate::bookings::store::{ListFilter, Scope};
 use crate::error::{Error, FieldError};
+use crate::http::paging;
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
@@ -53,20 +54,8 @@ pub(super) fn list_filter(
                 .parse::<Uuid>()
                 .map(|id| f.charger_id = Some(id))
                 .map_err(|_| "must be a UUID".to_owned()),
-            "limit" => match value.parse::<i64>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => {
-                    f.limit = n;
-                    Ok(())
-                }
-                _ => Err(format!("must be an integer from 1 to {MAX_LIMIT}")),
-            },
-            "offset" => match value.parse::<i64>() {
-                Ok(n) if n >= 0 => {
-                    f.offset = n;
-                    Ok(())
-                }
-                _ => Err("must be a non-negative integer".to_owned()),
-            },
+            "limit" => paging::limit(value, MAX_LIMIT).map(|n| f.limit = n),
+            "offset" => paging::offset(value).map(|n| f.offset = n),
             _ => Err("is not a known parameter".to_owned()),
         };
         if let Err(message) = result {

@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use crate::error::{Error, FieldError};
+use crate::http::paging;
 use crate::listings::model::ListingStatus;
 use crate::listings::store::{ListFilter, Scope};
 
@@ -32,20 +33,8 @@ pub(super) fn list_filter(params: &[(String, String)]) -> Result<ListFilter, Err
                 .parse::<Uuid>()
                 .map(|id| filter.host_id = Some(id))
                 .map_err(|_| "must be a UUID".to_owned()),
-            "limit" => match value.parse::<i64>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => {
-                    filter.limit = n;
-                    Ok(())
-                }
-                _ => Err(format!("must be an integer from 1 to {MAX_LIMIT}")),
-            },
-            "offset" => match value.parse::<i64>() {
-                Ok(n) if n >= 0 => {
-                    filter.offset = n;
-                    Ok(())
-                }
-                _ => Err("must be a non-negative integer".to_owned()),
-            },
+            "limit" => paging::limit(value, MAX_LIMIT).map(|n| filter.limit = n),
+            "offset" => paging::offset(value).map(|n| filter.offset = n),
             _ => Err("is not a known parameter".to_owned()),
         };
         if let Err(message) = result {
