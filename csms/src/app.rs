@@ -22,6 +22,7 @@ use crate::ocpp::auth::PasswordCache;
 use crate::ocpp::gateway::StationGateway;
 use crate::ocpp::registry::Registry;
 use crate::ocpp::{upgrade, OcppConfig, OcppContext};
+use crate::sessions_port::GatewayStationControl;
 use crate::store::writer;
 use crate::{api, openapi, server};
 
@@ -113,6 +114,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         api = api.with_route_planner(Arc::new(planner));
     }
     let gateway = StationGateway::new(registry, call_timeout);
+    let api = api.with_station_control(Arc::new(GatewayStationControl::new(
+        gateway.clone(),
+        pool.clone(),
+    )));
     let jobs = jobs::start(
         &pool,
         &gateway,
@@ -123,6 +128,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 batch: 200,
                 concurrency: 32,
             },
+            session_costs: (args.session_cost_updates_secs > 0)
+                .then(|| Duration::from_secs(args.session_cost_updates_secs)),
         },
         &shutdown,
     );

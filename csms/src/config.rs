@@ -125,6 +125,10 @@ pub struct ServeArgs {
     /// (ReserveNow).
     #[arg(long, env = "CSMS_RESERVATION_LEAD_MINUTES", default_value_t = 15)]
     pub reservation_lead_minutes: u32,
+    /// How often the running cost of charging sessions is pushed to their stations
+    /// (OCPP CostUpdated, only when it changed), in seconds; 0 turns it off.
+    #[arg(long, env = "CSMS_SESSION_COST_UPDATES_SECS", default_value_t = 60)]
+    pub session_cost_updates_secs: u64,
 }
 
 #[derive(Subcommand, Debug)]

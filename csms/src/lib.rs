@@ -12,4 +12,5 @@ pub mod jobs;
 pub mod ocpp;
 pub mod openapi;
 pub mod server;
+pub mod sessions_port;
 pub mod store;

@@ -28,6 +28,8 @@ mod route;
 #[allow(dead_code)]
 mod search;
 #[allow(dead_code)]
+mod sessions;
+#[allow(dead_code)]
 mod tariffs;
 #[allow(dead_code)]
 mod transactions;
@@ -59,6 +61,7 @@ pub fn routes() -> Vec<Route> {
         search::routes(),
         bookings::routes(),
         tariffs::routes(),
+        sessions::routes(),
         health::routes(),
     ]
     .into_iter()
@@ -155,6 +158,12 @@ const TAGS: &[(&str, &str)] = &[
     (
         "pricing",
         "Chargers' tariffs (host settings or OCPI 2.2.1, with history) and itemized estimates",
+    ),
+    (
+        "sessions",
+        "Charging: start from a booking or a free port, live figures and cost (also as \
+         server-sent events), pause/resume/stop, the itemized bill, history and totals; host \
+         analytics",
     ),
     ("health", "Probes, metrics, this document"),
 ];

@@ -267,10 +267,13 @@ impl IntoResponse for Error {
 /// Foreign keys that protect bookings from their charger or port being deleted: hitting one
 /// is the caller's conflict (a charger with bookings keeps them), never a server error,
 /// whichever module's statement ran into it.
-const BOOKING_HISTORY_KEYS: [&str; 3] = [
+const BOOKING_HISTORY_KEYS: [&str; 5] = [
     "bookings_listing_id_fkey",
     "bookings_port_id_fkey",
     "bookings_moved_from_port_fkey",
+    // charging sessions (and their bills) are history too
+    "charging_sessions_listing_id_fkey",
+    "charging_sessions_port_id_fkey",
 ];
 
 impl From<sqlx::Error> for Error {

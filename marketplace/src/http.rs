@@ -12,6 +12,7 @@ use axum::Router;
 use crate::accounts;
 use crate::bookings;
 use crate::search;
+use crate::sessions;
 
 pub use json::ApiJson;
 
@@ -29,6 +30,9 @@ pub struct ApiContext {
     /// Where booking rules read "now": the system clock unless a test sets another through
     /// [`ApiContext::with_clock`].
     pub clock: Arc<dyn bookings::Clock>,
+    /// Calls to charging stations (start, stop, pause): none unless the CSMS plugs its
+    /// gateway in through [`ApiContext::with_station_control`].
+    pub station_control: Arc<dyn sessions::StationControl>,
 }
 
 impl ApiContext {
@@ -38,12 +42,19 @@ impl ApiContext {
             auth: Arc::new(auth),
             route_planner: Arc::new(search::GreatCircleEstimate),
             clock: Arc::new(bookings::SystemClock),
+            station_control: Arc::new(sessions::NoStationControl),
         }
     }
 
     /// Replaces the clock, e.g. with a `bookings::FixedClock` in tests.
     pub fn with_clock(mut self, clock: Arc<dyn bookings::Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Plugs in the stations (the CSMS's gateway, or a fake in tests).
+    pub fn with_station_control(mut self, control: Arc<dyn sessions::StationControl>) -> Self {
+        self.station_control = control;
         self
     }
 
@@ -69,6 +80,7 @@ where
         .merge(crate::listings::http::router())
         .merge(bookings::http::router())
         .merge(crate::tariffs::http::router())
+        .merge(sessions::http::router())
 }
 
 #[cfg(test)]

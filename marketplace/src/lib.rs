@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod listings;
 pub mod search;
+pub mod sessions;
 pub mod tariffs;
 
 pub use accounts::{AuthKeys, AuthUser, RequireAdmin, RequireOperator, Role};

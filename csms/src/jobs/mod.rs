@@ -4,6 +4,7 @@
 
 mod booking_sweeps;
 mod reservations;
+mod sessions;
 
 use std::time::Duration;
 
@@ -20,6 +21,8 @@ pub use reservations::{connector_enum, ReservationConfig};
 pub struct JobConfig {
     pub tick: Duration,
     pub reservations: ReservationConfig,
+    /// How often running sessions' costs are pushed to stations (CostUpdated); `None`: never.
+    pub session_costs: Option<Duration>,
 }
 
 /// Starts every job; each stops at the next tick after `shutdown`.
@@ -29,7 +32,7 @@ pub fn start(
     config: JobConfig,
     shutdown: &CancellationToken,
 ) -> Vec<JoinHandle<()>> {
-    vec![
+    let mut jobs = vec![
         tokio::spawn(booking_sweeps::run(
             pool.clone(),
             config.tick,
@@ -42,7 +45,17 @@ pub fn start(
             config.reservations,
             shutdown.clone(),
         )),
-    ]
+        tokio::spawn(sessions::sweep(pool.clone(), config.tick, shutdown.clone())),
+    ];
+    if let Some(every) = config.session_costs {
+        jobs.push(tokio::spawn(sessions::cost_updates(
+            pool.clone(),
+            gateway.clone(),
+            every,
+            shutdown.clone(),
+        )));
+    }
+    jobs
 }
 
 /// Runs `step` every `tick` until `shutdown`; a failing step is logged and retried.

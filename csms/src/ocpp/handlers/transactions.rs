@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::{authorization::id_token_info, wire, HandlerResult, StationSession};
 use crate::ocpp::OcppContext;
+use crate::sessions_port;
 use crate::store::transactions::{record_event, EventFacts};
 use crate::store::writer::MeterSample;
 
@@ -110,9 +111,22 @@ pub async fn transaction_event(
             "duplicate TransactionEvent acknowledged"
         );
     }
+    // after the booking news (a session on a booked EVSE finds its booking by transaction);
+    // retries too: sessions fold events idempotently, and a retried Ended gets its totalCost
+    let outcome = sessions_port::transaction_event(ctx, &session.station_id, &req).await;
     let mut answer = json!({});
     if let Some(info) = info {
         answer["idTokenInfo"] = info;
+    }
+    if let Some(o) = outcome {
+        // the session's own central token (SESSION-n / BOOKING-n): the CSMS issued it
+        if o.token_accepted {
+            answer["idTokenInfo"] = json!({"status": "Accepted"});
+        }
+        // OCPP 2.0.1: totalCost "SHALL only be sent when charging has ended" (final cost)
+        if let Some(total) = o.total_cost {
+            answer["totalCost"] = sessions_port::cost_number(total);
+        }
     }
     Ok(answer)
 }
@@ -124,6 +138,7 @@ pub async fn meter_values(
 ) -> HandlerResult {
     let samples = samples(&session.station_id, req.evse_id, None, &req.meter_value);
     ctx.writers.meter_samples.push_all(samples).await;
+    sessions_port::meter_values(ctx, &session.station_id, req.evse_id, &req.meter_value).await;
     Ok(json!({}))
 }
 

@@ -1,0 +1,347 @@
+//! From a session's register readings to the periods the price engine bills. Pure.
+//!
+//! Rules (decisions where the issue is silent):
+//! - Readings are ordered by the station's timestamp, never by arrival, so offline events
+//!   replayed in any order give the same session. Two readings of one instant: the larger.
+//! - A drop in the register is a meter reset (or a meter swap): the new reading is the new
+//!   base, and the interval that contains the reset counts no energy — nothing can tell how
+//!   much flowed before the reset, and the driver is not billed for a guess.
+//! - Missing samples: the energy between two readings is spread evenly over the time between
+//!   them that was not paused (the engine cuts such a period at tariff boundaries pro rata).
+//! - Readings before the session's start or after its end count at the start or the end:
+//!   the reading nearest the start is the base; energy before the start is not the driver's.
+//! - Time is charging (OCPI TIME) where the register moved, idle (PARKING_TIME: connected,
+//!   not charging) where it did not. Paused time (a 0 A profile the driver asked for) is
+//!   idle and gets none of the energy between two readings (it goes to the interval's
+//!   unpaused time); a reading interval paused throughout (a station ramping down) still
+//!   bills what the meter counted, as energy. Before the first reading: idle.
+//! - After the last reading: idle for an ended session (the Ended event carries the last
+//!   reading, so this is normally nothing); for a running session the last interval's kind
+//!   continues until now ([`Tail::Continuing`]), so a time tariff's running cost grows
+//!   between samples.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::tariffs::model::{hours_between, Period, Session};
+
+/// One reading of `Energy.Active.Import.Register`, in Wh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reading {
+    pub at: DateTime<Utc>,
+    pub wh: Decimal,
+}
+
+/// A pause asked for by the driver; `to` is `None` while it lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pause {
+    pub from: DateTime<Utc>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// How the time after the last reading counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tail {
+    /// The session ended: idle.
+    Idle,
+    /// The session runs: as the last interval between readings did.
+    Continuing,
+}
+
+/// A session cut into billable periods, with its time split three ways (milliseconds).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Breakdown {
+    pub session: Session,
+    pub energy_wh: Decimal,
+    pub charging_ms: i64,
+    pub idle_ms: i64,
+    pub paused_ms: i64,
+}
+
+/// Energy delivered since the first reading, at each reading instant, in time order, meter
+/// resets applied (see the module rules). Negative readings are ignored.
+pub fn delivered(readings: &[Reading]) -> Vec<(DateTime<Utc>, Decimal)> {
+    let mut sorted: Vec<Reading> = readings
+        .iter()
+        .copied()
+        .filter(|r| !r.wh.is_sign_negative() || r.wh.is_zero())
+        .collect();
+    sorted.sort_by(|a, b| a.at.cmp(&b.at).then(a.wh.cmp(&b.wh)));
+    // one reading per instant: the largest (sorted last)
+    sorted.dedup_by(|later, earlier| {
+        if later.at == earlier.at {
+            earlier.wh = later.wh;
+            true
+        } else {
+            false
+        }
+    });
+    let mut out = Vec::with_capacity(sorted.len());
+    let mut total = Decimal::ZERO;
+    let mut previous: Option<Decimal> = None;
+    for r in sorted {
+        if let Some(p) = previous {
+            if r.wh >= p {
+                total += r.wh - p;
+            }
+        }
+        previous = Some(r.wh);
+        out.push((r.at, total));
+    }
+    out
+}
+
+/// Energy delivered over all the readings, in Wh.
+pub fn energy_wh(readings: &[Reading]) -> Decimal {
+    delivered(readings).last().map_or(Decimal::ZERO, |p| p.1)
+}
+
+/// The billable session from `start` to `end` (an ended session's end, or now).
+pub fn breakdown(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    readings: &[Reading],
+    pauses: &[Pause],
+    tail: Tail,
+) -> Breakdown {
+    let end = end.max(start);
+    // delivered energy at instants clamped into [start, end]; nondecreasing, so the last
+    // one of a clamped instant is the largest
+    let mut points: Vec<(DateTime<Utc>, Decimal)> = Vec::new();
+    for (at, wh) in delivered(readings) {
+        let at = at.clamp(start, end);
+        match points.last_mut() {
+            Some(last) if last.0 == at => last.1 = wh,
+            _ => points.push((at, wh)),
+        }
+    }
+    let mut cuts: Vec<DateTime<Utc>> = vec![start, end];
+    cuts.extend(points.iter().map(|p| p.0));
+    for p in pauses {
+        cuts.push(p.from.clamp(start, end));
+        cuts.push(p.to.unwrap_or(end).clamp(start, end));
+    }
+    cuts.sort();
+    cuts.dedup();
+
+    let base = points.first().map_or(Decimal::ZERO, |p| p.1);
+    let first_at = points.first().map(|p| p.0);
+    let last_at = points.last().map(|p| p.0);
+    let mut periods: Vec<Period> = Vec::new();
+    let (mut charging_ms, mut idle_ms, mut paused_ms) = (0, 0, 0);
+    let mut last_kind_charging = false;
+    for pair in cuts.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let energy_wh = at(&points, pauses, b) - at(&points, pauses, a);
+        let paused = pauses
+            .iter()
+            .any(|p| p.from <= a && p.to.unwrap_or(end) >= b);
+        let before_first = first_at.is_none_or(|f| b <= f);
+        let after_last = last_at.is_some_and(|l| a >= l);
+        let charging = if paused {
+            false
+        } else if energy_wh > Decimal::ZERO {
+            true
+        } else if after_last {
+            tail == Tail::Continuing && last_kind_charging
+        } else {
+            false
+        };
+        if !after_last && !before_first && !paused {
+            last_kind_charging = charging;
+        }
+        let ms = (b - a).num_milliseconds();
+        let hours = hours_between(a, b);
+        let mut period = Period {
+            start: a,
+            energy_kwh: energy_wh / Decimal::from(1000),
+            ..Period::default()
+        };
+        if charging {
+            period.charging_hours = hours;
+            charging_ms += ms;
+        } else {
+            period.parking_hours = hours;
+            if paused {
+                paused_ms += ms;
+            } else {
+                idle_ms += ms;
+            }
+        }
+        periods.push(period);
+    }
+    let energy_wh = points.last().map_or(Decimal::ZERO, |p| p.1) - base;
+    Breakdown {
+        session: Session {
+            start,
+            end,
+            periods,
+        },
+        energy_wh,
+        charging_ms,
+        idle_ms,
+        paused_ms,
+    }
+}
+
+/// Delivered energy at `t`: flat before the first reading and after the last, exact at
+/// every reading (so a period's parts always add up to the period), and in between spread
+/// evenly over the time that was not paused — a 0 A profile lets nothing through — or over
+/// the whole interval when all of it was paused.
+fn at(points: &[(DateTime<Utc>, Decimal)], pauses: &[Pause], t: DateTime<Utc>) -> Decimal {
+    let Some(first) = points.first() else {
+        return Decimal::ZERO;
+    };
+    if t <= first.0 {
+        return first.1;
+    }
+    let i = points.partition_point(|p| p.0 <= t);
+    let (t0, c0) = points[i - 1];
+    if t0 == t || i == points.len() {
+        return c0;
+    }
+    let (t1, c1) = points[i];
+    let (part, whole) = match (active_ms(pauses, t0, t), active_ms(pauses, t0, t1)) {
+        (_, 0) => ((t - t0).num_milliseconds(), (t1 - t0).num_milliseconds()),
+        active => active,
+    };
+    c0 + (c1 - c0) * Decimal::from(part) / Decimal::from(whole)
+}
+
+/// Milliseconds of `[a, b)` outside every pause.
+fn active_ms(pauses: &[Pause], a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
+    let paused: i64 = pauses
+        .iter()
+        .map(|p| {
+            let from = p.from.max(a);
+            let to = p.to.unwrap_or(b).min(b);
+            (to - from).num_milliseconds().max(0)
+        })
+        .sum();
+    ((b - a).num_milliseconds() - paused).max(0)
+}
+
+/// Average power over the last interval between energy readings, in W.
+pub fn average_power_w(readings: &[Reading]) -> Option<Decimal> {
+    let points = delivered(readings);
+    let [.., (t0, c0), (t1, c1)] = points.as_slice() else {
+        return None;
+    };
+    let hours = hours_between(*t0, *t1);
+    (hours > Decimal::ZERO).then(|| ((c1 - c0) / hours).round_dp(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(min: i64) -> DateTime<Utc> {
+        "2027-01-04T10:00:00Z".parse::<DateTime<Utc>>().unwrap() + chrono::Duration::minutes(min)
+    }
+
+    fn r(min: i64, wh: i64) -> Reading {
+        Reading {
+            at: t(min),
+            wh: Decimal::from(wh),
+        }
+    }
+
+    #[test]
+    fn resets_start_a_new_base_and_order_is_by_time() {
+        // 1000 → 3000, reset to 0 between 20 and 30, then 0 → 4000
+        let readings = [
+            r(30, 500),
+            r(0, 1000),
+            r(40, 4000),
+            r(10, 2000),
+            r(20, 3000),
+        ];
+        let d = delivered(&readings);
+        let wh: Vec<i64> = d.iter().map(|p| p.1.try_into().unwrap()).collect();
+        assert_eq!(wh, vec![0, 1000, 2000, 2000, 5500]);
+        assert_eq!(energy_wh(&readings), Decimal::from(5500));
+    }
+
+    #[test]
+    fn one_instant_keeps_the_larger_reading() {
+        let d = delivered(&[r(0, 0), r(10, 900), r(10, 1000)]);
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[1].1, Decimal::from(1000));
+    }
+
+    #[test]
+    fn time_splits_into_charging_idle_and_paused() {
+        // charging 0-20, pause 20-30 (no energy), charging 30-40, idle 40-50
+        let readings = [r(0, 0), r(20, 4000), r(30, 4000), r(40, 6000), r(50, 6000)];
+        let pauses = [Pause {
+            from: t(20),
+            to: Some(t(30)),
+        }];
+        let b = breakdown(t(0), t(50), &readings, &pauses, Tail::Idle);
+        assert_eq!(b.energy_wh, Decimal::from(6000));
+        assert_eq!(b.charging_ms, 30 * 60_000);
+        assert_eq!(b.paused_ms, 10 * 60_000);
+        assert_eq!(b.idle_ms, 10 * 60_000);
+        b.session.validate().unwrap();
+        let kwh: Decimal = b.session.periods.iter().map(|p| p.energy_kwh).sum();
+        assert_eq!(kwh, Decimal::from(6));
+    }
+
+    #[test]
+    fn a_pause_inside_a_reading_interval_gets_none_of_its_energy() {
+        let readings = [r(0, 0), r(60, 6000)];
+        let pauses = [Pause {
+            from: t(30),
+            to: Some(t(45)),
+        }];
+        let b = breakdown(t(0), t(60), &readings, &pauses, Tail::Idle);
+        let energy: Vec<Decimal> = b.session.periods.iter().map(|p| p.energy_kwh).collect();
+        assert_eq!(
+            energy,
+            vec![Decimal::from(4), Decimal::ZERO, Decimal::from(2)]
+        );
+        assert_eq!(b.paused_ms, 15 * 60_000);
+        assert_eq!(b.charging_ms, 45 * 60_000);
+        // a reading interval paused throughout still bills what the meter counted
+        let all = [Pause {
+            from: t(0),
+            to: None,
+        }];
+        let b = breakdown(t(0), t(60), &readings, &all, Tail::Idle);
+        assert_eq!(b.energy_wh, Decimal::from(6000));
+        assert_eq!(b.paused_ms, 60 * 60_000);
+    }
+
+    #[test]
+    fn readings_outside_the_session_count_at_its_edges() {
+        // the meter read 1000 a minute before the start: that is the base
+        let readings = [r(-2, 500), r(-1, 1000), r(30, 3000), r(61, 3500)];
+        let b = breakdown(t(0), t(60), &readings, &[], Tail::Idle);
+        assert_eq!(b.energy_wh, Decimal::from(2500));
+        assert_eq!(b.session.end, t(60));
+        b.session.validate().unwrap();
+    }
+
+    #[test]
+    fn a_running_session_continues_its_last_kind() {
+        let readings = [r(0, 0), r(10, 2000)];
+        let b = breakdown(t(0), t(15), &readings, &[], Tail::Continuing);
+        assert_eq!(b.charging_ms, 15 * 60_000);
+        let b = breakdown(t(0), t(15), &readings, &[], Tail::Idle);
+        assert_eq!(b.charging_ms, 10 * 60_000);
+        assert_eq!(b.idle_ms, 5 * 60_000);
+        // no readings at all: idle, no energy
+        let b = breakdown(t(0), t(15), &[], &[], Tail::Continuing);
+        assert_eq!((b.charging_ms, b.idle_ms), (0, 15 * 60_000));
+        assert_eq!(b.energy_wh, Decimal::ZERO);
+    }
+
+    #[test]
+    fn average_power_of_the_last_interval() {
+        assert_eq!(
+            average_power_w(&[r(0, 0), r(30, 5500)]),
+            Some(Decimal::from(11000))
+        );
+        assert_eq!(average_power_w(&[r(0, 0)]), None);
+    }
+}

@@ -1,0 +1,32 @@
+//! Charging sessions: a driver's charge tied to a booking (or started ad hoc) and to the OCPP
+//! transaction that delivered it.
+//!
+//! - Lifecycle ([`model::transition`]): start → active ↔ paused → completed, or cancelled
+//!   when no transaction was ever reported. Stop any time.
+//! - Energy ([`energy`]) from the station's `Energy.Active.Import.Register` readings, ordered
+//!   by timestamp (offline replays in any order), meter resets starting a new base, gaps
+//!   spread evenly; paused time tracked apart.
+//! - Cost from the tariff engine (`tariffs::service::bill_session`, the tariff in force at
+//!   the start): running while it charges, and the bill computed once when the transaction
+//!   ends ([`billing::settle`]), stored immutably in `session_bills` (corrections are new
+//!   revisions) for the ledger of issue 7 to post.
+//! - Stations are reached through the [`port::StationControl`] port the CSMS implements;
+//!   the CSMS feeds station news in through [`station`].
+//! - Host analytics ([`analytics`]): revenue by hour, utilisation, popular slots, a price
+//!   suggestion.
+
+pub mod analytics;
+pub mod billing;
+pub mod energy;
+pub mod http;
+pub mod model;
+pub mod port;
+pub mod service;
+pub mod station;
+pub mod store;
+pub mod view;
+
+pub use model::{ChargingSession, EventType, SessionStatus};
+pub use port::{Answer, ChargingLimit, IdToken, NoStationControl, StartAnswer, StationControl};
+pub use station::{EventOutcome, StationEvent};
+pub use store::Sample;

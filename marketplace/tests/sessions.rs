@@ -1,0 +1,12 @@
+//! Charging sessions: worked examples and property tests of the energy model and its bill
+//! (pure), and the use cases, station news and routes against a real PostgreSQL
+//! (`#[sqlx::test]`, needs `DATABASE_URL`) with a fake station.
+
+mod sessions {
+    mod events;
+    mod examples;
+    mod http;
+    mod props;
+    mod service;
+    mod support;
+}

@@ -1,0 +1,169 @@
+//! A charging session with the bundled station simulator (`evsim`) as the station: the app
+//! starts it, evsim answers RequestStartTransaction and charges with periodic meter values,
+//! the app stops it, and the bill prices exactly the energy evsim metered.
+
+use e2e_tests::server::bin;
+use e2e_tests::{Server, ServerOptions};
+use serde_json::{json, Value};
+
+async fn post(server: &Server, token: &str, path: &str, body: Value) -> (u16, Value) {
+    let res = reqwest::Client::new()
+        .post(server.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// A decimal string as (digits, places): "12.345" → (12345, 3); exact, no floats.
+fn dec(v: &Value) -> (i128, u32) {
+    let s = v
+        .as_str()
+        .unwrap_or_else(|| panic!("a decimal string, got {v}"));
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits: i128 = format!("{int}{frac}").parse().unwrap();
+    (digits, frac.len() as u32)
+}
+
+/// A money string in cents.
+fn cents(v: &Value) -> i128 {
+    let (digits, places) = dec(v);
+    assert!(places <= 2, "{v}");
+    digits * 10i128.pow(2 - places)
+}
+
+#[tokio::test]
+async fn evsim_charges_and_the_bill_prices_its_meter() {
+    let server = Server::start(ServerOptions {
+        extra_args: vec![
+            "--job-tick-ms".into(),
+            "100".into(),
+            // evsim does not implement CostUpdated
+            "--session-cost-updates-secs".into(),
+            "0".into(),
+        ],
+        ..ServerOptions::default()
+    })
+    .await
+    .unwrap();
+    let _sim = tokio::process::Command::new(bin("evsim"))
+        .args([
+            "station",
+            "--url",
+            &server.ocpp_url("SIM-SESSION"),
+            "--evses",
+            "1",
+            "--power-kw",
+            "150",
+            "--meter-interval",
+            "1s",
+        ])
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let operator = server.token_for("operator").await.unwrap();
+    let booted = server
+        .eventually(&operator, "/api/stations/SIM-SESSION", |s| {
+            s["connected"] == true
+        })
+        .await;
+    assert_eq!(booted["connected"], true, "{booted}");
+
+    let host = server.token_for("host").await.unwrap();
+    let admin = server.token_for("admin").await.unwrap();
+    let charger = server
+        .post_json(
+            &host,
+            "/api/chargers",
+            &json!({"title": "Simulated fast charger", "address": "Simweg 1, Amsterdam",
+                    "latitude": 52.37, "longitude": 4.89, "time_zone": "Europe/Amsterdam",
+                    "currency": "EUR", "device_kind": "ocpp", "device_id": "SIM-SESSION"}),
+        )
+        .await
+        .unwrap();
+    let id = charger["id"].as_str().unwrap().to_owned();
+    let port = server
+        .post_json(
+            &host,
+            &format!("/api/chargers/{id}/ports"),
+            &json!({"connector_type": "CCS2", "power_kw": 150, "current_type": "DC",
+                    "evse_id": 1, "connector_id": 1}),
+        )
+        .await
+        .unwrap();
+    let (status, pricing) = post(
+        &server,
+        &host,
+        &format!("/api/chargers/{id}/pricing"),
+        json!({"simple": {"price_per_kwh": "0.40", "peak_multiplier": "1",
+                          "night_multiplier": "1"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{pricing}");
+    for (who, path) in [
+        (&host, format!("/api/chargers/{id}/submit")),
+        (&admin, format!("/api/admin/chargers/{id}/approve")),
+    ] {
+        server.post_json(who, &path, &json!({})).await.unwrap();
+    }
+
+    let driver = server.token_for("driver").await.unwrap();
+    let (status, session) = post(
+        &server,
+        &driver,
+        "/api/sessions/start",
+        json!({"charger_id": id, "port_id": port["id"]}),
+    )
+    .await;
+    assert_eq!(status, 202, "{session}");
+    let path = format!("/api/sessions/{}", session["id"].as_str().unwrap());
+
+    // evsim starts the transaction and meters every second
+    let charging = server
+        .eventually(&driver, &path, |s| {
+            s["status"] == "active"
+                && s["energy_kwh"]
+                    .as_str()
+                    .and_then(|e| e.parse::<f64>().ok())
+                    .is_some_and(|e| e > 0.1)
+        })
+        .await;
+    assert_eq!(charging["status"], "active", "{charging}");
+
+    let (status, stopping) = post(&server, &driver, &format!("{path}/stop"), json!({})).await;
+    assert_eq!(status, 202, "{stopping}");
+    let done = server
+        .eventually(&driver, &path, |s| {
+            s["status"] == "completed" && s["cost"]["final"] == true
+        })
+        .await;
+    assert_eq!(done["status"], "completed", "{done}");
+
+    let bill = server
+        .get_json(&driver, &format!("{path}/billing"))
+        .await
+        .unwrap();
+    let (kwh, places) = dec(&bill["energy_kwh"]);
+    assert!(kwh > 10i128.pow(places) / 10, "{bill}");
+    assert_eq!(done["energy_kwh"], bill["energy_kwh"], "{done}");
+    // 0.40 per kWh with 21 % Dutch VAT included in the line, in cents, rounded once half-up:
+    // kWh × 0.40 × 1.21 × 100 = kWh digits × 484 / 10^(places + 1)
+    let (num, den) = (kwh * 484, 10i128.pow(places + 1));
+    let energy = (2 * num + den) / (2 * den);
+    let lines: Vec<(String, i128)> = bill["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["kind"].as_str().unwrap().to_owned(), cents(&l["amount"])))
+        .collect();
+    assert_eq!(
+        lines,
+        [("energy".to_owned(), energy), ("fee".to_owned(), 50)],
+        "{bill}"
+    );
+    assert_eq!(cents(&bill["total"]), energy + 50, "{bill}");
+}
