@@ -275,6 +275,20 @@ pub fn bill(report: &PriceReport, labels: Option<&Labels>, extras: &Extras) -> B
         );
     }
 
+    // Each line is rounded on its own, so coverage valued from exact amounts can exceed the
+    // rounded lines it covers by a cent: the last coverage line gives that back, and a
+    // session never charges less than nothing.
+    let rounded: Decimal = lines.iter().map(|l| l.amount).sum();
+    if rounded < Decimal::ZERO {
+        if let Some(last) = lines.iter_mut().rev().find(|l| {
+            matches!(
+                l.kind,
+                LineKind::Subscription | LineKind::Package | LineKind::Discount
+            ) && l.amount < Decimal::ZERO
+        }) {
+            last.amount = (last.amount - rounded).min(Decimal::ZERO);
+        }
+    }
     let charging: Decimal = lines.iter().map(|l| l.amount).sum();
     let mut summary = TaxSummary {
         kind: "vat_included",

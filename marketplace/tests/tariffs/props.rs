@@ -166,3 +166,48 @@ proptest! {
         prop_assert!(b.total >= split.insurance_reserve);
     }
 }
+
+/// The case proptest once found: a subscription covering a short session's energy and
+/// charging time, each tariff line rounded on its own, used to come out a cent below zero
+/// (total under the insurance fee). Swept here over session sizes and lengths.
+#[test]
+fn coverage_never_charges_less_than_nothing() {
+    let s = SimpleSettings {
+        price_per_kwh: d("0.4890"),
+        price_per_hour: d("1.34"),
+        minimum_charge: Decimal::ZERO,
+        peak_multiplier: d("1"),
+        night_multiplier: d("1"),
+        idle_fee_per_hour: Decimal::ZERO,
+    };
+    let (tariff, labels) = simple::to_ocpi(&s, &header("EUR", None));
+    let start = t("2025-01-10T05:55:00Z");
+    for tax in [
+        TaxRule::SalesTaxExclusive {
+            percent: d("8.875"),
+        },
+        TaxRule::VatInclusive { percent: d("21") },
+    ] {
+        for wh in (1..1200).step_by(7) {
+            for intervals in 1..8 {
+                let session = batch(start, &vec![wh; intervals], &[]);
+                let report = engine::price(&tariff, &session, tz("UTC")).unwrap();
+                let extras = Extras {
+                    subscription: Some(ChargerSubscription {
+                        fair_use_kwh: d("56"),
+                        used_kwh: Decimal::ZERO,
+                    }),
+                    tax,
+                    ..Extras::default()
+                };
+                let b = bill::bill(&report, Some(&labels), &extras);
+                assert!(
+                    b.total >= b.split.insurance_reserve,
+                    "{wh} Wh × {intervals}: {b:?}"
+                );
+                assert!(b.split.commission_base >= Decimal::ZERO, "{b:?}");
+                assert_eq!(b.total, b.lines.iter().map(|l| l.amount).sum::<Decimal>());
+            }
+        }
+    }
+}
