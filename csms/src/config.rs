@@ -19,6 +19,8 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+// parsed once at start: the size of `serve`'s options costs nothing worth a Box
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Serve OCPP, the REST API, /healthz and /metrics.
     Serve(ServeArgs),
@@ -41,6 +43,9 @@ pub enum Command {
     /// OCPI 2.2.1 tariffs: price a CDR (no database needed).
     #[command(subcommand)]
     Tariff(TariffCommand),
+    /// The money ledger: reconciliation, and posting what is due.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -212,5 +217,25 @@ pub enum TariffCommand {
         /// location's country, when it has only one (NLD -> Europe/Amsterdam).
         #[arg(long)]
         timezone: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LedgerCommand {
+    /// Prove the ledger whole: every posting sums to zero, all accounts of each currency sum
+    /// to zero, every cached wallet balance equals its entries, holds add up, every top-up
+    /// names its provider payment. Prints the discrepancies; exits non-zero when any.
+    Reconcile {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Post what is due now: refund decisions and session bills not posted yet, holds of
+    /// no-shows and of completed bookings nobody charged on.
+    PostDue {
+        #[command(flatten)]
+        db: DbArgs,
     },
 }

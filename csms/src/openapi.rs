@@ -33,6 +33,8 @@ mod sessions;
 mod tariffs;
 #[allow(dead_code)]
 mod transactions;
+#[allow(dead_code)]
+mod wallet;
 
 use std::collections::BTreeMap;
 
@@ -62,6 +64,7 @@ pub fn routes() -> Vec<Route> {
         bookings::routes(),
         tariffs::routes(),
         sessions::routes(),
+        wallet::routes(),
         health::routes(),
     ]
     .into_iter()
@@ -164,6 +167,11 @@ const TAGS: &[(&str, &str)] = &[
         "Charging: start from a booking or a free port, live figures and cost (also as \
          server-sent events), pause/resume/stop, the itemized bill, history and totals; host \
          analytics",
+    ),
+    (
+        "wallet",
+        "A driver's money: balance, holds for bookings, top-ups, history, low-balance \
+         setting; the ledger's accounts (admins)",
     ),
     ("health", "Probes, metrics, this document"),
 ];

@@ -81,6 +81,7 @@ where
         .merge(bookings::http::router())
         .merge(crate::tariffs::http::router())
         .merge(sessions::http::router())
+        .merge(crate::ledger::http::router())
 }
 
 #[cfg(test)]

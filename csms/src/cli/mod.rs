@@ -1,12 +1,14 @@
 //! The commands other than `serve`.
 
 mod demo;
+pub mod ledger;
 pub mod tariff;
 
 use anyhow::{bail, Context};
 
 use crate::config::{
-    CertsCommand, Command, DbArgs, PgCommand, StationCommand, TariffCommand, UserCommand,
+    CertsCommand, Command, DbArgs, LedgerCommand, PgCommand, StationCommand, TariffCommand,
+    UserCommand,
 };
 use crate::db::Database;
 use crate::ocpp::auth::{hash_password, valid_station_password};
@@ -115,6 +117,16 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         }) => {
             println!("{}", tariff::price(&path, &cdr, timezone.as_deref())?);
             Ok(())
+        }
+        Command::Ledger(LedgerCommand::Reconcile { db, json }) => {
+            with_db(
+                &db,
+                |pool| async move { ledger::reconcile(&pool, json).await },
+            )
+            .await
+        }
+        Command::Ledger(LedgerCommand::PostDue { db }) => {
+            with_db(&db, |pool| async move { ledger::post_due(&pool).await }).await
         }
         Command::Pg(PgCommand::Down { dir }) => {
             let stopped = embedded_pg::stop_dir(&dir)

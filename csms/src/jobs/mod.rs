@@ -1,8 +1,10 @@
 //! Background jobs that drive the marketplace from the CSMS side. Their work lists live in
-//! the database (bookings' `status` and `reservation_state`), so a restart loses nothing:
+//! the database (bookings' `status` and `reservation_state`, unposted bills and refunds), so a
+//! restart loses nothing:
 //! the next tick picks up whatever is due.
 
 mod booking_sweeps;
+mod ledger_postings;
 mod reservations;
 mod sessions;
 
@@ -46,6 +48,11 @@ pub fn start(
             shutdown.clone(),
         )),
         tokio::spawn(sessions::sweep(pool.clone(), config.tick, shutdown.clone())),
+        tokio::spawn(ledger_postings::run(
+            pool.clone(),
+            config.tick,
+            shutdown.clone(),
+        )),
     ];
     if let Some(every) = config.session_costs {
         jobs.push(tokio::spawn(sessions::cost_updates(

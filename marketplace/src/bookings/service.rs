@@ -22,6 +22,7 @@ use super::refund::refund;
 use super::store::{self, sweeps, ListFilter, Scope};
 use crate::accounts::{AuthUser, Role};
 use crate::error::Error;
+use crate::ledger::service::{self as ledger, HoldPolicy};
 use crate::listings::ListingCalendar;
 
 pub use change::{check_in, extend, reschedule};
@@ -171,8 +172,9 @@ pub async fn list_hosted(
     store::list(&mut *pool.acquire().await?, &filter).await
 }
 
-/// Pending → confirmed. The seam for payments (issue 7): the payment hold is taken here,
-/// in this transaction, once a provider exists; until then confirming charges the estimate.
+/// Pending → confirmed, with the payment hold in this transaction: the booking's amount is
+/// held on the driver's wallet when it covers it (`ledger::HoldPolicy`); a card
+/// authorization for the rest comes with the payment provider.
 pub async fn confirm(
     pool: &PgPool,
     caller: &AuthUser,
@@ -213,7 +215,10 @@ async fn confirm_in(
     }
     let reservation = reservation_after_change(b.reservation_state, true, b.station_bound);
     store::confirm(tx, id, now, reservation).await?;
-    let data = json!({"amount_cents": b.amount_cents, "currency": b.currency});
+    // the payment hold, in this transaction (the ledger's policy decides without money)
+    let hold =
+        ledger::hold_for_booking(tx, &b, Some(caller.id), HoldPolicy::default(), now).await?;
+    let data = json!({"amount_cents": b.amount_cents, "currency": b.currency, "hold_id": hold});
     store::event(
         tx,
         id,
@@ -300,6 +305,8 @@ async fn cancel_in(
     };
     store::end(tx, id, &ending).await?;
     store::insert_refund(tx, &b, decision, &why, by, now).await?;
+    // the hold goes back by the decision, in this transaction (nothing held: nothing moves)
+    ledger::post_booking_refund(tx, id, Some(caller.id), now).await?;
     let data = json!({
         "cancelled_by": by, "reason": reason, "notice_minutes": notice_min,
         "refund_cents": decision.amount_cents, "refund_percent": decision.percent,

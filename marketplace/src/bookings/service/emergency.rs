@@ -22,6 +22,7 @@ use crate::bookings::refund::{estimate_cents, refund};
 use crate::bookings::rules::EMERGENCY_START_TOLERANCE;
 use crate::bookings::store::{self, sweeps, ChargerContext, NewRow};
 use crate::error::Error;
+use crate::ledger::service::{self as ledger, HoldPolicy};
 
 /// Port statuses that cannot take a car now, whatever the bookings say.
 const UNUSABLE: [&str; 3] = ["Occupied", "Faulted", "Unavailable"];
@@ -76,7 +77,7 @@ pub(super) async fn create(
     } else {
         ReservationState::None
     };
-    store::insert(
+    let booking = store::insert(
         tx,
         &NewRow {
             id,
@@ -97,7 +98,10 @@ pub(super) async fn create(
             now,
         },
     )
-    .await
+    .await?;
+    // confirmed at once: the payment hold is taken here, as `confirm` does
+    ledger::hold_for_booking(tx, &booking, Some(caller.id), HoldPolicy::default(), now).await?;
+    Ok(booking)
 }
 
 /// Moves `b` off its port for the emergency `by`, or preempts it when no port can take it.
@@ -183,6 +187,7 @@ async fn relocate(
     };
     store::end(tx, b.id, &ending).await?;
     store::insert_refund(tx, b, decision, why, CancelledBy::System, now).await?;
+    ledger::post_booking_refund(tx, b.id, None, now).await?;
     let data = json!({"emergency_booking_id": by, "refund_cents": decision.amount_cents});
     store::event(tx, b.id, now, "preempted", Actor::System, None, data).await?;
     let refunded = if b.confirmed_at.is_some() {

@@ -1,0 +1,128 @@
+//! Wallet routes (any signed-in user: the wallet is the caller's own) and the admins' ledger
+//! accounts. Thin: parse, call the service with the context's clock, shape the answer.
+
+mod query;
+
+use axum::extract::{FromRef, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::routing::post;
+use axum::Router;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::model::Minor;
+use super::service::{self, TopupInput};
+use super::view::{AccountDetail, AccountPage, SettingsView, TransactionPage, WalletView};
+use crate::accounts::{AuthUser, RequireAdmin};
+use crate::bookings::http::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
+use crate::error::Error;
+use crate::http::{ApiContext, ApiJson};
+
+pub fn router<S>() -> Router<S>
+where
+    ApiContext: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route("/api/wallet", get(wallet))
+        .route("/api/wallet/topup", post(topup))
+        .route("/api/wallet/transactions", get(transactions))
+        .route("/api/wallet/settings", get(settings).put(set_settings))
+        .route("/api/admin/ledger/accounts", get(accounts))
+        .route("/api/admin/ledger/accounts/{id}", get(account))
+}
+
+type Reply<T> = Result<ApiJson<T>, Error>;
+
+async fn wallet(State(ctx): State<ApiContext>, caller: AuthUser) -> Reply<WalletView> {
+    Ok(ApiJson(service::wallet(&ctx.pool, &caller).await?))
+}
+
+async fn topup(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<TopupInput>,
+) -> Result<Response, Error> {
+    let key = headers
+        .get(IDEMPOTENCY_KEY)
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| Error::invalid("Idempotency-Key", "must be visible ASCII characters"))
+        })
+        .transpose()?;
+    let done = service::topup(&ctx.pool, &caller, body, key, ctx.clock.now()).await?;
+    let mut response = (StatusCode::CREATED, ApiJson(done.view)).into_response();
+    if done.replayed {
+        response
+            .headers_mut()
+            .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+async fn transactions(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Reply<TransactionPage> {
+    let filter = query::transactions(&params)?;
+    Ok(ApiJson(
+        service::transactions(&ctx.pool, &caller, filter).await?,
+    ))
+}
+
+async fn settings(State(ctx): State<ApiContext>, caller: AuthUser) -> Reply<SettingsView> {
+    let view = service::wallet(&ctx.pool, &caller).await?;
+    Ok(ApiJson(SettingsView {
+        low_balance_threshold_cents: view.low_balance_threshold_cents,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsBody {
+    /// `null` (or left out) clears it.
+    #[serde(default)]
+    low_balance_threshold_cents: Option<Minor>,
+}
+
+async fn set_settings(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+    ApiJson(body): ApiJson<SettingsBody>,
+) -> Reply<SettingsView> {
+    let view = service::set_settings(
+        &ctx.pool,
+        &caller,
+        body.low_balance_threshold_cents,
+        ctx.clock.now(),
+    )
+    .await?;
+    Ok(ApiJson(view))
+}
+
+async fn accounts(
+    State(ctx): State<ApiContext>,
+    RequireAdmin(_): RequireAdmin,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Reply<AccountPage> {
+    let filter = query::accounts(&params)?;
+    Ok(ApiJson(service::accounts(&ctx.pool, filter).await?))
+}
+
+async fn account(
+    State(ctx): State<ApiContext>,
+    RequireAdmin(_): RequireAdmin,
+    Path(id): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Reply<AccountDetail> {
+    // a malformed id names nothing: the same 404 as an unknown one
+    let id: Uuid = id.parse().map_err(|_| Error::NotFound("account"))?;
+    let (limit, offset) = query::page(&params)?;
+    Ok(ApiJson(
+        service::account(&ctx.pool, id, limit, offset).await?,
+    ))
+}

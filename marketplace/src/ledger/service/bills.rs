@@ -1,0 +1,111 @@
+//! Charging sessions' bills: the first revision is captured against the booking's hold
+//! (then the wallet, then on account) and split host / commission / insurance / tax as the
+//! bill says; a later revision posts only its difference to the one before.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{capture, planned, write};
+use crate::error::Error;
+use crate::ledger::model::{Cause, PostingKind};
+use crate::ledger::plan::{self, Funds};
+use crate::ledger::store::{self, holds, sources, NewPosting};
+
+/// Posts a session bill (and, first, any earlier revision not posted yet), in the caller's
+/// transaction, and marks it posted. A bill already posted is left alone. Answers whether
+/// this call posted it.
+pub async fn post_session_bill(
+    conn: &mut PgConnection,
+    bill_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    // the chain of revisions up to this one, oldest first, stopping at a posted one
+    let mut chain = Vec::new();
+    let mut next = Some(bill_id);
+    while let Some(id) = next {
+        let bill = sources::bill(conn, id)
+            .await?
+            .ok_or(Error::NotFound("session bill"))?;
+        if bill.posted_at.is_some() {
+            chain.push((bill, true));
+            break;
+        }
+        next = bill.supersedes;
+        chain.push((bill, false));
+    }
+    chain.reverse();
+    if chain.last().is_some_and(|(_, posted)| *posted) {
+        return Ok(false);
+    }
+    let mut before: Option<sources::SessionBill> = None;
+    for (bill, posted) in chain {
+        if !posted {
+            post_one(conn, &bill, before.as_ref(), now).await?;
+            sources::mark_bill_posted(conn, bill.id, now).await?;
+        }
+        before = Some(bill);
+    }
+    Ok(true)
+}
+
+async fn post_one(
+    conn: &mut PgConnection,
+    bill: &sources::SessionBill,
+    before: Option<&sources::SessionBill>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let cause = Cause {
+        booking_id: bill.booking_id,
+        session_id: Some(bill.session_id),
+        session_bill_id: Some(bill.id),
+        ..Cause::default()
+    };
+    let key = format!("session_bill:{}", bill.id);
+    let Some(before) = before else {
+        let hold = match bill.booking_id {
+            Some(b) => holds::open_for_booking(conn, b, true)
+                .await?
+                .filter(|h| h.currency == bill.currency && h.driver_id == bill.driver_id),
+            None => None,
+        };
+        let memo = "charging session";
+        capture(
+            conn,
+            bill.driver_id,
+            &bill.currency,
+            hold.map(|h| h.id),
+            &bill.charge(),
+            key,
+            memo,
+            cause,
+            now,
+        )
+        .await?;
+        return Ok(());
+    };
+    if before.currency != bill.currency {
+        return Err(Error::Internal(format!(
+            "bill {} is in {}, the revision it corrects in {}",
+            bill.id, bill.currency, before.currency
+        )));
+    }
+    let lock = store::lock_driver(conn, bill.driver_id, &bill.currency).await?;
+    let funds = Funds {
+        wallet: lock.wallet,
+        hold: 0,
+        debt: lock.debt,
+    };
+    let delta = bill.charge().minus(&before.charge());
+    if let Some(entries) = plan::adjust(bill.driver_id, funds, &delta).map_err(planned)? {
+        let memo = format!(
+            "charging session bill corrected (revision {})",
+            bill.revision
+        );
+        let posting = NewPosting::new(PostingKind::Adjustment, &bill.currency, key, now)
+            .memo(memo)
+            .cause(cause);
+        write(conn, &posting, &entries).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! Bookings' money, in the bookings' own transactions: confirming holds the booking's amount
+//! on the driver's wallet, cancelling settles that hold by the refund decision, and a
+//! booking that ends without a bill (a no-show) has its hold captured as a fee.
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{capture, insufficient_funds, planned, write};
+use crate::bookings::Booking;
+use crate::error::Error;
+use crate::ledger::model::{Cause, Charge, PostingKind};
+use crate::ledger::plan::{self, Funds};
+use crate::ledger::store::{self, holds, sources, NewPosting};
+
+/// What confirming a booking does when the driver's wallet does not cover its amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HoldPolicy {
+    /// Hold it when the wallet covers it; otherwise confirm without a hold, as before the
+    /// ledger existed. The default until a payment provider can authorize a card for the
+    /// rest: without one, a driver without wallet money could not book at all.
+    #[default]
+    IfFunded,
+    /// Refuse to confirm: 409 `insufficient_funds`.
+    Required,
+}
+
+/// Holds the booking's amount on its driver's wallet, in the caller's transaction (the
+/// booking's confirmation). Answers the hold, or `None` when nothing was held (nothing to
+/// pay, or not funded under [`HoldPolicy::IfFunded`]). A booking already holding keeps its
+/// hold.
+pub async fn hold_for_booking(
+    conn: &mut PgConnection,
+    booking: &Booking,
+    actor: Option<Uuid>,
+    policy: HoldPolicy,
+    now: DateTime<Utc>,
+) -> Result<Option<Uuid>, Error> {
+    let amount = booking.amount_cents;
+    if amount <= 0 {
+        return Ok(None);
+    }
+    let (driver, currency) = (booking.driver_id, booking.currency.as_str());
+    // a look without locking (or creating a wallet) first: most drivers hold no money yet
+    if policy == HoldPolicy::IfFunded
+        && store::wallet_balance(conn, driver, currency).await? < amount
+    {
+        return Ok(None);
+    }
+    if let Some(h) = holds::open_for_booking(conn, booking.id, false).await? {
+        return Ok(Some(h.id));
+    }
+    let lock = store::lock_driver(conn, driver, currency).await?;
+    if lock.wallet < amount {
+        return match policy {
+            HoldPolicy::IfFunded => Ok(None),
+            HoldPolicy::Required => Err(insufficient_funds(lock.wallet, amount)),
+        };
+    }
+    super::hold(conn, driver, Some(booking.id), currency, amount, actor, now)
+        .await
+        .map(Some)
+}
+
+/// Posts the booking's refund decision against its hold, in the caller's transaction (the
+/// cancellation that decided it): the refund goes back to the driver (paying off any debt
+/// first), the fee kept is split 20/80, the hold closes and the decision is marked posted.
+/// Without a hold nothing was paid: the decision is left for [`super::run_due`], which
+/// marks it posted with nothing to move. Answers the posting, if one was made.
+pub async fn post_booking_refund(
+    conn: &mut PgConnection,
+    booking_id: Uuid,
+    actor: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Option<Uuid>, Error> {
+    let Some(r) = sources::refund_of_booking(conn, booking_id).await? else {
+        return Ok(None);
+    };
+    if r.posted_at.is_some() {
+        return Ok(None);
+    }
+    let Some(h) = holds::open_for_booking(conn, booking_id, true).await? else {
+        return Ok(None);
+    };
+    if h.currency != r.currency {
+        return Err(Error::Internal(format!(
+            "booking {booking_id}: hold in {}, refund in {}",
+            h.currency, r.currency
+        )));
+    }
+    let lock = store::lock_driver(conn, r.driver_id, &h.currency).await?;
+    let funds = Funds {
+        wallet: lock.wallet,
+        hold: h.remaining_minor,
+        debt: lock.debt,
+    };
+    let plan = plan::refund_hold(r.driver_id, r.host_id, funds, r.due_cents, r.amount_cents)
+        .map_err(planned)?;
+    let mut posted = None;
+    if let Some(plan) = plan {
+        let memo = format!(
+            "booking cancelled: {}% refund ({} back, {} kept)",
+            r.percent, plan.refunded, plan.kept
+        );
+        let posting = NewPosting::new(
+            PostingKind::Refund,
+            &h.currency,
+            format!("booking_refund:{}", r.id),
+            now,
+        )
+        .memo(memo)
+        .cause(Cause {
+            user_id: actor,
+            booking_id: Some(booking_id),
+            booking_refund_id: Some(r.id),
+            ..Cause::default()
+        })
+        .hold(h.id);
+        posted = Some(write(conn, &posting, &plan.entries).await?.id());
+    }
+    holds::close(conn, h.id, now).await?;
+    sources::mark_refund_posted(conn, r.id, now).await?;
+    Ok(posted)
+}
+
+/// A completed booking's hold waits this long for a charging session to bill it.
+pub const COMPLETED_GRACE: Duration = Duration::minutes(15);
+
+/// Captures the whole hold of a booking that ended without a bill — a no-show, or a
+/// completed booking nobody charged on — as the booking's fee (split 20/80), in the
+/// caller's transaction. `false` when the hold no longer qualifies.
+pub async fn settle_ended_hold(
+    conn: &mut PgConnection,
+    hold_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let Some(h) = holds::by_id(conn, hold_id, true).await? else {
+        return Ok(false);
+    };
+    let qualifies = holds::ended_without_bill(conn, now, COMPLETED_GRACE, 1, Some(hold_id))
+        .await?
+        .contains(&hold_id);
+    let Some(booking) = h.booking_id.filter(|_| qualifies && h.is_open()) else {
+        return Ok(false);
+    };
+    let host = sources::booking_host(conn, booking)
+        .await?
+        .ok_or(Error::NotFound("booking"))?;
+    let fee = Charge::fee(host, h.remaining_minor);
+    capture(
+        conn,
+        h.driver_id,
+        &h.currency,
+        Some(hold_id),
+        &fee,
+        format!("hold_fee:{hold_id}"),
+        "booking ended without charging: the booking's price is kept",
+        Cause {
+            booking_id: Some(booking),
+            ..Cause::default()
+        },
+        now,
+    )
+    .await?;
+    Ok(true)
+}
