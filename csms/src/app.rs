@@ -113,6 +113,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("--osrm-url {url}: {e}"))?;
         api = api.with_route_planner(Arc::new(planner));
     }
+    api = with_payments(api, &args)?;
     let gateway = StationGateway::new(registry, call_timeout);
     let api = api.with_station_control(Arc::new(GatewayStationControl::new(
         gateway.clone(),
@@ -213,4 +214,26 @@ async fn wait_for_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+/// Stripe when a secret key is configured, else the local test-mode provider; the webhook
+/// endpoint when its signing secret is.
+fn with_payments(api: ApiContext, args: &ServeArgs) -> anyhow::Result<ApiContext> {
+    let mut api = match &args.stripe_secret_key {
+        Some(key) => {
+            let stripe = stripe_adapter::StripeProvider::new(key, args.stripe_api_base.as_deref())
+                .map_err(|e| anyhow::anyhow!("--stripe-secret-key: {e}"))?;
+            let mode = if stripe.test_mode() { "test" } else { "live" };
+            tracing::info!(mode, api_base = ?args.stripe_api_base, "payments: Stripe");
+            api.with_payment_provider(Arc::new(stripe))
+        }
+        None => {
+            tracing::info!("payments: local test-mode provider (no Stripe key configured)");
+            api
+        }
+    };
+    if let Some(secret) = &args.stripe_webhook_secret {
+        api = api.with_stripe_webhook_secret(secret.as_str());
+    }
+    Ok(api)
 }

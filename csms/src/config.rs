@@ -134,6 +134,17 @@ pub struct ServeArgs {
     /// (OCPP CostUpdated, only when it changed), in seconds; 0 turns it off.
     #[arg(long, env = "CSMS_SESSION_COST_UPDATES_SECS", default_value_t = 60)]
     pub session_cost_updates_secs: u64,
+    /// Stripe secret key (`sk_test_...` or `sk_live_...`): payments go through Stripe. Unset:
+    /// the local test-mode provider (Stripe's test card numbers, no network).
+    #[arg(long, env = "CSMS_STRIPE_SECRET_KEY", hide_env_values = true)]
+    pub stripe_secret_key: Option<String>,
+    /// Signing secret of the Stripe webhook endpoint (`whsec_...`) for
+    /// `POST /api/webhooks/stripe`. Unset: the endpoint answers 404.
+    #[arg(long, env = "CSMS_STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub stripe_webhook_secret: Option<String>,
+    /// Stripe API base URL instead of https://api.stripe.com/ (a test double, stripe-mock).
+    #[arg(long, env = "CSMS_STRIPE_API_BASE", requires = "stripe_secret_key")]
+    pub stripe_api_base: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -24,6 +24,8 @@ mod id_tokens;
 mod listings;
 #[allow(dead_code)]
 mod operator;
+#[allow(dead_code)]
+mod payments;
 mod route;
 #[allow(dead_code)]
 mod search;
@@ -65,6 +67,7 @@ pub fn routes() -> Vec<Route> {
         tariffs::routes(),
         sessions::routes(),
         wallet::routes(),
+        payments::routes(),
         health::routes(),
     ]
     .into_iter()
@@ -172,6 +175,11 @@ const TAGS: &[(&str, &str)] = &[
         "wallet",
         "A driver's money: balance, holds for bookings, top-ups, history, low-balance \
          setting; the ledger's accounts (admins)",
+    ),
+    (
+        "payments",
+        "Saved cards, paying bookings, sessions and top-ups by card or wallet (3-D Secure, \
+         manual capture), refunds, the Stripe webhook, hosts' payout accounts (Stripe Connect)",
     ),
     ("health", "Probes, metrics, this document"),
 ];

@@ -11,6 +11,7 @@ use axum::Router;
 
 use crate::accounts;
 use crate::bookings;
+use crate::payments;
 use crate::search;
 use crate::sessions;
 
@@ -33,6 +34,11 @@ pub struct ApiContext {
     /// Calls to charging stations (start, stop, pause): none unless the CSMS plugs its
     /// gateway in through [`ApiContext::with_station_control`].
     pub station_control: Arc<dyn sessions::StationControl>,
+    /// The card processor: the local test-mode provider unless the CSMS plugs Stripe in
+    /// through [`ApiContext::with_payment_provider`].
+    pub payments: Arc<dyn payments::PaymentProvider>,
+    /// The Stripe webhook endpoint's signing secret; without one the endpoint answers 404.
+    pub stripe_webhook_secret: Option<Arc<str>>,
 }
 
 impl ApiContext {
@@ -43,6 +49,8 @@ impl ApiContext {
             route_planner: Arc::new(search::GreatCircleEstimate),
             clock: Arc::new(bookings::SystemClock),
             station_control: Arc::new(sessions::NoStationControl),
+            payments: Arc::new(payments::LocalProvider::new()),
+            stripe_webhook_secret: None,
         }
     }
 
@@ -55,6 +63,18 @@ impl ApiContext {
     /// Plugs in the stations (the CSMS's gateway, or a fake in tests).
     pub fn with_station_control(mut self, control: Arc<dyn sessions::StationControl>) -> Self {
         self.station_control = control;
+        self
+    }
+
+    /// Replaces the payment provider (the Stripe adapter, or a double in tests).
+    pub fn with_payment_provider(mut self, provider: Arc<dyn payments::PaymentProvider>) -> Self {
+        self.payments = provider;
+        self
+    }
+
+    /// Turns the Stripe webhook endpoint on with its signing secret (`whsec_...`).
+    pub fn with_stripe_webhook_secret(mut self, secret: impl Into<Arc<str>>) -> Self {
+        self.stripe_webhook_secret = Some(secret.into());
         self
     }
 
@@ -82,6 +102,7 @@ where
         .merge(crate::tariffs::http::router())
         .merge(sessions::http::router())
         .merge(crate::ledger::http::router())
+        .merge(payments::http::router())
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod ledger;
 pub mod listings;
+pub mod payments;
 pub mod search;
 pub mod sessions;
 pub mod tariffs;

@@ -153,6 +153,23 @@ async fn reserve_now_then_cancel_reservation_reach_the_station() {
         .unwrap();
     booking_reaches(&server, &driver, &id, "reservation_state", "accepted").await;
 
+    // a station that authorizes remote starts asks about the central token: accepted while
+    // the booking holds; a token the CSMS never issued is not
+    let central = json!({"idToken": format!("BOOKING-{reservation_id}"), "type": "Central"});
+    let asked = station
+        .call("Authorize", json!({"idToken": central}))
+        .await
+        .unwrap();
+    assert_eq!(asked["idTokenInfo"]["status"], "Accepted", "{asked}");
+    let forged = station
+        .call(
+            "Authorize",
+            json!({"idToken": {"idToken": "BOOKING-999999", "type": "Central"}}),
+        )
+        .await
+        .unwrap();
+    assert_ne!(forged["idTokenInfo"]["status"], "Accepted", "{forged}");
+
     let cancelled = server
         .post_json(&driver, &format!("/api/bookings/{id}/cancel"), &json!({}))
         .await
@@ -166,6 +183,11 @@ async fn reserve_now_then_cancel_reservation_reach_the_station() {
         .await
         .unwrap();
     booking_reaches(&server, &driver, &id, "reservation_state", "cancelled").await;
+    let asked = station
+        .call("Authorize", json!({"idToken": central}))
+        .await
+        .unwrap();
+    assert_ne!(asked["idTokenInfo"]["status"], "Accepted", "{asked}");
 }
 
 #[tokio::test]

@@ -135,3 +135,41 @@ pub async fn usable_for_user<'e>(
     .fetch_optional(db)
     .await
 }
+
+/// Whether `token` is a central token this CSMS issued for a start on `station_id` that is
+/// still live: `SESSION-<n>` of a session not yet completed, or `BOOKING-<reservation id>` of
+/// a confirmed or checked-in booking on one of the station's ports. Stations that authorize
+/// remote starts ask for exactly these.
+pub async fn issued_central_token<'e>(
+    db: impl PgExecutor<'e>,
+    station_id: &str,
+    token: &str,
+) -> Result<bool, sqlx::Error> {
+    let number = |prefix: &str| {
+        token
+            .strip_prefix(prefix)
+            .and_then(|n| n.parse::<i32>().ok())
+    };
+    if let Some(n) = number("SESSION-") {
+        return sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM charging_sessions WHERE number = $1 \
+             AND station_id = $2 AND status IN ('start', 'active', 'paused'))",
+        )
+        .bind(n)
+        .bind(station_id)
+        .fetch_one(db)
+        .await;
+    }
+    if let Some(r) = number("BOOKING-") {
+        return sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM bookings b JOIN listings l ON l.id = b.listing_id \
+             WHERE b.reservation_id = $1 AND l.device_kind = 'ocpp' AND l.device_id = $2 \
+             AND b.status IN ('confirmed', 'checked_in', 'charging'))",
+        )
+        .bind(r)
+        .bind(station_id)
+        .fetch_one(db)
+        .await;
+    }
+    Ok(false)
+}

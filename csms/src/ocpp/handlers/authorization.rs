@@ -5,12 +5,26 @@ use rust_ocpp::v2_0_1::messages::authorize::AuthorizeRequest;
 use serde_json::{json, Value};
 use sqlx::PgExecutor;
 
-use super::{wire, HandlerResult};
+use super::{wire, HandlerResult, StationSession};
 use crate::ocpp::OcppContext;
 use crate::store::id_tokens;
 
-pub async fn authorize(ctx: &OcppContext, req: AuthorizeRequest) -> HandlerResult {
-    let info = id_token_info(&ctx.pool, &req.id_token).await?;
+/// A stored token answers as stored. A central token the CSMS itself handed to this station
+/// for an app start (`SESSION-<n>`, `BOOKING-<reservation id>`) is accepted while its session
+/// or booking is live: stations that authorize remote starts (AuthorizeRemoteStart) ask.
+pub async fn authorize(
+    ctx: &OcppContext,
+    session: &StationSession,
+    req: AuthorizeRequest,
+) -> HandlerResult {
+    let mut info = id_token_info(&ctx.pool, &req.id_token).await?;
+    if info["status"] != "Accepted"
+        && wire(&req.id_token.kind) == "Central"
+        && id_tokens::issued_central_token(&ctx.pool, &session.station_id, &req.id_token.id_token)
+            .await?
+    {
+        info = json!({ "status": "Accepted" });
+    }
     Ok(json!({ "idTokenInfo": info }))
 }
 

@@ -74,7 +74,7 @@ pub async fn dispatch(
         "StatusNotification" => {
             availability::status_notification(ctx, session, parse(payload)?).await
         }
-        "Authorize" => authorization::authorize(ctx, parse(payload)?).await,
+        "Authorize" => authorization::authorize(ctx, session, parse(payload)?).await,
         "TransactionEvent" => {
             let raw = payload.clone();
             transactions::transaction_event(ctx, session, parse(payload)?, raw).await

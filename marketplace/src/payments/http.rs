@@ -1,0 +1,299 @@
+//! Payment routes: saved cards, payments, refunds, the Stripe webhook and hosts' payout
+//! accounts. Thin: parse, call the service with the context's provider and clock, shape the
+//! answer. Ids in paths are parsed here: a malformed id names nothing (the same 404 as an
+//! unknown one).
+
+use axum::body::Bytes;
+use axum::extract::{FromRef, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::Router;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::service::{self, MethodInput, Paid, PayInput, PayoutAccountInput, RefundInput};
+use super::view::{MethodView, PaymentPage, PaymentView, PayoutAccountView, WebhookAck};
+use super::webhook::SIGNATURE_HEADER;
+use crate::accounts::AuthUser;
+use crate::bookings::http::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
+use crate::error::{Error, FieldError};
+use crate::http::{paging, ApiContext, ApiJson};
+use crate::ledger::model::Minor;
+
+pub fn router<S>() -> Router<S>
+where
+    ApiContext: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route("/api/payment-methods", get(list_methods).post(add_method))
+        .route("/api/payment-methods/{id}", delete(remove_method))
+        .route("/api/payment-methods/{id}/default", post(set_default))
+        .route("/api/payments", get(list).post(pay))
+        .route("/api/payments/{id}", get(show))
+        .route("/api/payments/{id}/confirm", post(confirm))
+        .route("/api/payments/{id}/capture", post(capture))
+        .route("/api/payments/{id}/cancel", post(cancel))
+        .route("/api/refunds", post(refund))
+        .route("/api/webhooks/stripe", post(stripe_webhook))
+        .route(
+            "/api/host/payout-account",
+            get(payout_account).post(open_payout_account),
+        )
+}
+
+type Reply<T> = Result<ApiJson<T>, Error>;
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Error> {
+    headers
+        .get(IDEMPOTENCY_KEY)
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| Error::invalid("Idempotency-Key", "must be visible ASCII characters"))
+        })
+        .transpose()
+}
+
+fn method_id(text: &str) -> Result<Uuid, Error> {
+    text.parse().map_err(|_| Error::NotFound("payment method"))
+}
+
+fn payment_id(text: &str) -> Result<Uuid, Error> {
+    text.parse().map_err(|_| Error::NotFound("payment"))
+}
+
+fn replayed(mut response: Response, replayed: bool) -> Response {
+    if replayed {
+        response
+            .headers_mut()
+            .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    }
+    response
+}
+
+async fn add_method(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<MethodInput>,
+) -> Result<Response, Error> {
+    let key = idempotency_key(&headers)?;
+    let provider = ctx.payments.as_ref();
+    let view =
+        service::add_method(&ctx.pool, provider, &caller, body, key, ctx.clock.now()).await?;
+    Ok((StatusCode::CREATED, ApiJson(view)).into_response())
+}
+
+async fn list_methods(State(ctx): State<ApiContext>, caller: AuthUser) -> Reply<Vec<MethodView>> {
+    Ok(ApiJson(service::list_methods(&ctx.pool, &caller).await?))
+}
+
+async fn remove_method(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Error> {
+    let id = method_id(&id)?;
+    service::remove_method(
+        &ctx.pool,
+        ctx.payments.as_ref(),
+        &caller,
+        id,
+        ctx.clock.now(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn set_default(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+    Path(id): Path<String>,
+) -> Reply<MethodView> {
+    Ok(ApiJson(
+        service::set_default(&ctx.pool, &caller, method_id(&id)?).await?,
+    ))
+}
+
+async fn pay(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PayInput>,
+) -> Result<Response, Error> {
+    let key = idempotency_key(&headers)?;
+    let provider = ctx.payments.as_ref();
+    let paid = service::pay(&ctx.pool, provider, &caller, body, key, ctx.clock.now()).await?;
+    let (view, again) = match paid {
+        Paid::New(v) => (v, false),
+        Paid::Replayed(v) => (v, true),
+    };
+    Ok(replayed(
+        (StatusCode::CREATED, ApiJson(view)).into_response(),
+        again,
+    ))
+}
+
+async fn list(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Reply<PaymentPage> {
+    let (mut limit, mut offset) = (20, 0);
+    let mut errors = Vec::new();
+    for (name, value) in &params {
+        let parsed = match name.as_str() {
+            "limit" => paging::limit(value, 100).map(|v| limit = v),
+            "offset" => paging::offset(value).map(|v| offset = v),
+            _ => Err("is not a known parameter".to_owned()),
+        };
+        if let Err(message) = parsed {
+            errors.push(FieldError::new(name.clone(), message));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    Ok(ApiJson(
+        service::list(&ctx.pool, &caller, limit, offset).await?,
+    ))
+}
+
+async fn show(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+    Path(id): Path<String>,
+) -> Reply<PaymentView> {
+    Ok(ApiJson(
+        service::get(&ctx.pool, &caller, payment_id(&id)?).await?,
+    ))
+}
+
+async fn confirm(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+    Path(id): Path<String>,
+) -> Reply<PaymentView> {
+    let id = payment_id(&id)?;
+    let provider = ctx.payments.as_ref();
+    Ok(ApiJson(
+        service::confirm(&ctx.pool, provider, &caller, id, ctx.clock.now()).await?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CaptureBody {
+    #[serde(default)]
+    amount_cents: Option<Minor>,
+}
+
+/// The body may be left out: all that is authorized is captured.
+async fn capture(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Reply<PaymentView> {
+    let id = payment_id(&id)?;
+    let body: CaptureBody = optional_json(&headers, &body)?.unwrap_or_default();
+    let provider = ctx.payments.as_ref();
+    let now = ctx.clock.now();
+    Ok(ApiJson(
+        service::capture(&ctx.pool, provider, &caller, id, body.amount_cents, now).await?,
+    ))
+}
+
+async fn cancel(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+    Path(id): Path<String>,
+) -> Reply<PaymentView> {
+    let id = payment_id(&id)?;
+    let provider = ctx.payments.as_ref();
+    Ok(ApiJson(
+        service::cancel(&ctx.pool, provider, &caller, id, ctx.clock.now()).await?,
+    ))
+}
+
+async fn refund(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<RefundInput>,
+) -> Result<Response, Error> {
+    let key = idempotency_key(&headers)?;
+    let provider = ctx.payments.as_ref();
+    let done = service::refund(&ctx.pool, provider, &caller, body, key, ctx.clock.now()).await?;
+    Ok(replayed(
+        (StatusCode::CREATED, ApiJson(done.view)).into_response(),
+        done.replayed,
+    ))
+}
+
+/// The raw body is what is signed: it is read as bytes, verified, then parsed.
+async fn stripe_webhook(
+    State(ctx): State<ApiContext>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Reply<WebhookAck> {
+    let Some(secret) = ctx.stripe_webhook_secret.as_deref() else {
+        return Err(Error::NotFound(
+            "Stripe webhook endpoint (no webhook secret is configured)",
+        ));
+    };
+    let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    let ack = service::stripe_webhook(&ctx.pool, secret, signature, &body, ctx.clock.now()).await?;
+    Ok(ApiJson(ack))
+}
+
+async fn open_payout_account(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+    ApiJson(body): ApiJson<PayoutAccountInput>,
+) -> Reply<PayoutAccountView> {
+    let provider = ctx.payments.as_ref();
+    Ok(ApiJson(
+        service::open_payout_account(&ctx.pool, provider, &caller, body, ctx.clock.now()).await?,
+    ))
+}
+
+async fn payout_account(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+) -> Reply<PayoutAccountView> {
+    let provider = ctx.payments.as_ref();
+    Ok(ApiJson(
+        service::payout_account(&ctx.pool, provider, &caller, ctx.clock.now()).await?,
+    ))
+}
+
+/// A JSON body that may also be left out entirely.
+fn optional_json<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Option<T>, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let essence = v
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            essence == "application/json" || essence.ends_with("+json")
+        });
+    if !json {
+        return Err(Error::UnsupportedMediaType(
+            "expected `Content-Type: application/json`".into(),
+        ));
+    }
+    ApiJson::from_bytes(body).map(|ApiJson(v)| Some(v))
+}

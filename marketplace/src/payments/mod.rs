@@ -1,0 +1,28 @@
+//! Payments (migration `0010_payments.sql`): saved cards, paying bookings, charging sessions
+//! and wallet top-ups by card or wallet, refunds, the Stripe webhook, hosts' payout accounts.
+//!
+//! - The card processor is a port, [`PaymentProvider`]: the `stripe-adapter` crate implements
+//!   it with async-stripe; [`LocalProvider`] is Stripe's test mode without a network (test
+//!   card numbers that succeed, are declined or need 3-D Secure) for development and the
+//!   demo, used when no Stripe key is configured.
+//! - Money is the ledger's: a card payment's money comes into the driver's wallet through
+//!   `ledger::service::record_provider_payment` once per provider payment, and is then held
+//!   for the booking or taken by the session's bill by the ledger's own functions; a wallet
+//!   payment is a ledger hold or bill posting. Movements the ledger has no function for yet
+//!   are in [`service::seam`].
+//! - Idempotency everywhere: payments and refunds by the client's `Idempotency-Key`
+//!   (UNIQUE per user), every provider call with a key derived from our ids, webhook events by
+//!   their id (`provider_events`). A payment's state only moves forward
+//!   ([`model::advance`]), so the provider's answers and webhooks may come in any order.
+
+pub mod http;
+pub mod local;
+pub mod model;
+pub mod provider;
+pub mod service;
+pub mod store;
+pub mod view;
+pub mod webhook;
+
+pub use local::LocalProvider;
+pub use provider::{PaymentProvider, ProviderError, ProviderFuture};

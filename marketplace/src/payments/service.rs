@@ -1,0 +1,108 @@
+//! Payments' use cases. Each runs in its own transactions; a provider call happens between
+//! them (a payment row is committed as `processing` first, so a retry finds it and sends the
+//! same idempotency key), or, where a balance must not move meanwhile (a refund to the card
+//! is taken out of the wallet), inside the transaction that holds the lock.
+//!
+//! The money itself is the ledger's: money received by card comes in through
+//! [`crate::ledger::service::record_provider_payment`] (provider clearing → the driver's
+//! wallet, paying off any debt first) and is then held for the booking or used for the
+//! session's bill by the ledger's own functions. What the ledger has no function for yet is
+//! in [`seam`].
+
+mod accounts;
+mod methods;
+mod pay;
+mod refunds;
+pub mod seam;
+mod webhooks;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::provider::ProviderError;
+use crate::error::Error;
+
+pub use accounts::{create_payout, open_payout_account, payout_account, PayoutAccountInput};
+pub use methods::{
+    add_method, ensure_customer, list_methods, remove_method, set_default, MethodInput,
+};
+pub use pay::{cancel, capture, confirm, get, list, pay, Paid, PayInput};
+pub use refunds::{refund, RefundInput, Refunded};
+pub use webhooks::{stripe_webhook, PROVIDER as WEBHOOK_PROVIDER};
+
+/// Ends a use case's transaction by its result: commit, or an explicit rollback.
+pub(super) async fn finish<T>(
+    tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    result: Result<T, Error>,
+) -> Result<T, Error> {
+    match result {
+        Ok(value) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Err(err) => {
+            if let Err(rollback) = tx.rollback().await {
+                tracing::warn!(error = %rollback, "rollback failed");
+            }
+            Err(err)
+        }
+    }
+}
+
+/// A provider failure as an API error; `field` is the request field a card problem is
+/// about.
+pub(super) fn provider_error(err: ProviderError, field: &str) -> Error {
+    match err {
+        ProviderError::Card { message, .. } => Error::invalid(field, message),
+        ProviderError::InvalidRequest { message, .. } => Error::Conflict {
+            code: "provider_refused",
+            detail: format!("the payment provider refused: {message}"),
+        },
+        ProviderError::Auth(detail) => {
+            tracing::error!(%detail, "the payment provider refuses our credentials");
+            Error::BadGateway {
+                code: "provider_error",
+                detail: "the payment provider refused the platform's credentials".into(),
+            }
+        }
+        ProviderError::Unavailable(detail) => {
+            tracing::warn!(%detail, "payment provider unavailable");
+            Error::Unavailable(
+                "the payment provider did not answer; send the same request with the same \
+                 Idempotency-Key again"
+                    .into(),
+            )
+        }
+        ProviderError::Unexpected(detail) => {
+            tracing::error!(%detail, "unexpected payment provider answer");
+            Error::BadGateway {
+                code: "provider_error",
+                detail: "the payment provider's answer could not be read".into(),
+            }
+        }
+    }
+}
+
+/// SHA-256 of a request's canonical JSON: a retry with the same `Idempotency-Key` must send
+/// the same request.
+pub(super) fn request_hash(value: &impl Serialize) -> Vec<u8> {
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    Sha256::digest(bytes).to_vec()
+}
+
+pub(super) fn key_error() -> Error {
+    Error::invalid(
+        "Idempotency-Key",
+        format!(
+            "must be 1 to {} visible ASCII characters",
+            super::model::IDEMPOTENCY_KEY_MAX
+        ),
+    )
+}
+
+pub(super) fn key_reused() -> Error {
+    Error::invalid(
+        "Idempotency-Key",
+        "was already used with a different request",
+    )
+}

@@ -1,0 +1,216 @@
+//! What clients read: saved cards, payments, refunds and the host's payout account, amounts
+//! in minor units (`*_cents`) with the currency beside them. snake_case.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::store::{AccountRow, MethodRow, PaymentRow, RefundRow};
+use crate::ledger::model::Minor;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MethodView {
+    pub id: Uuid,
+    /// `card`: the only kind so far.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: i16,
+    pub exp_year: i16,
+    pub is_default: bool,
+    pub provider: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<MethodRow> for MethodView {
+    fn from(m: MethodRow) -> Self {
+        Self {
+            id: m.id,
+            kind: "card",
+            brand: m.brand,
+            last4: m.last4,
+            exp_month: m.exp_month,
+            exp_year: m.exp_year,
+            is_default: m.is_default,
+            provider: m.provider,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// What the customer must do next: complete 3-D Secure in the app (the provider's SDK takes
+/// the `client_secret`), then `POST /api/payments/{id}/confirm`.
+#[derive(Debug, Clone, Serialize)]
+pub struct NextActionView {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The provider's own name for it (`use_stripe_sdk`, `redirect_to_url`,
+    /// `local_three_d_secure`).
+    pub provider_type: String,
+    pub client_secret: Option<String>,
+    pub redirect_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FailureView {
+    /// `card_declined`, `expired_card`, ... (the provider's code).
+    pub code: String,
+    /// The issuer's reason: `generic_decline`, `insufficient_funds`, ...
+    pub decline_code: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PaymentView {
+    pub id: Uuid,
+    pub purpose: String,
+    pub booking_id: Option<Uuid>,
+    pub session_id: Option<Uuid>,
+    pub method: String,
+    pub payment_method_id: Option<Uuid>,
+    pub amount_cents: Minor,
+    pub currency: String,
+    pub capture_method: String,
+    pub status: String,
+    /// Authorized, not captured yet.
+    pub amount_capturable_cents: Minor,
+    /// Taken from the card (or the wallet).
+    pub amount_received_cents: Minor,
+    pub amount_refunded_cents: Minor,
+    pub next_action: Option<NextActionView>,
+    pub failure: Option<FailureView>,
+    /// `wallet`, or the card provider (`stripe`, `local`).
+    pub provider: String,
+    pub provider_payment_id: Option<String>,
+    /// The host's connected account for a destination charge, and what the platform keeps.
+    pub destination_account: Option<String>,
+    pub application_fee_cents: Option<Minor>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<PaymentRow> for PaymentView {
+    fn from(p: PaymentRow) -> Self {
+        let next_action = (p.status == "requires_action").then(|| NextActionView {
+            kind: "three_d_secure",
+            provider_type: p.next_action.clone().unwrap_or_default(),
+            client_secret: p.client_secret.clone(),
+            redirect_url: p.next_action_url.clone(),
+        });
+        let failure = p.failure_code.clone().map(|code| FailureView {
+            code,
+            decline_code: p.decline_code.clone(),
+            message: p.failure_message.clone().unwrap_or_default(),
+        });
+        Self {
+            id: p.id,
+            purpose: p.purpose,
+            booking_id: p.booking_id,
+            session_id: p.session_id,
+            method: p.method,
+            payment_method_id: p.payment_method_id,
+            amount_cents: p.amount_minor,
+            currency: p.currency,
+            capture_method: p.capture_method,
+            status: p.status,
+            amount_capturable_cents: p.amount_capturable,
+            amount_received_cents: p.amount_received,
+            amount_refunded_cents: p.amount_refunded,
+            next_action,
+            failure,
+            provider: p.provider,
+            provider_payment_id: p.provider_payment_id,
+            destination_account: p.destination_account,
+            application_fee_cents: p.application_fee_minor,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PaymentPage {
+    pub items: Vec<PaymentView>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RefundView {
+    pub id: Uuid,
+    pub payment_id: Uuid,
+    pub amount_cents: Minor,
+    pub currency: String,
+    pub destination: String,
+    /// `policy` (the booking's refund decision), `admin`, or `provider` (made at the
+    /// provider and reported by a webhook).
+    pub basis: String,
+    pub status: String,
+    pub reason: String,
+    pub provider_refund_id: Option<String>,
+    pub failure_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<RefundRow> for RefundView {
+    fn from(r: RefundRow) -> Self {
+        Self {
+            id: r.id,
+            payment_id: r.payment_id,
+            amount_cents: r.amount_minor,
+            currency: r.currency,
+            destination: r.destination,
+            basis: r.basis,
+            status: r.status,
+            reason: r.reason,
+            provider_refund_id: r.provider_refund_id,
+            failure_reason: r.failure_reason,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PayoutAccountView {
+    pub provider: String,
+    pub account_id: String,
+    pub country: Option<String>,
+    pub charges_enabled: bool,
+    pub payouts_enabled: bool,
+    pub details_submitted: bool,
+    /// Where the host completes onboarding (single use, expires); only in the answer to
+    /// `POST /api/host/payout-account`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onboarding_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onboarding_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<AccountRow> for PayoutAccountView {
+    fn from(a: AccountRow) -> Self {
+        Self {
+            provider: a.provider,
+            account_id: a.provider_account_id,
+            country: a.country,
+            charges_enabled: a.charges_enabled,
+            payouts_enabled: a.payouts_enabled,
+            details_submitted: a.details_submitted,
+            onboarding_url: None,
+            onboarding_expires_at: None,
+            created_at: a.created_at,
+        }
+    }
+}
+
+/// The answer to a webhook delivery.
+#[derive(Debug, Clone, Serialize)]
+pub struct WebhookAck {
+    pub received: bool,
+    /// A redelivery of an event already processed: nothing changed.
+    pub duplicate: bool,
+    /// `applied`, `unknown_object` (not one of ours) or `ignored` (a type we do not act on).
+    pub outcome: String,
+}
