@@ -175,6 +175,12 @@ async fn a_whole_bill_by_card_to_a_connected_host_is_a_destination_charge(pool: 
         "all but the host's 800"
     );
     assert!(posted(&pool, s).await);
+    // the provider paid the host's 800 straight to the connected account: the platform owes
+    // the host nothing for this session any more
+    assert_eq!(
+        balance(&pool, AccountKind::HostPayable, Some(c.host.id)).await,
+        0
+    );
     // a stranger's session is not the caller's to pay
     let other = user(&pool, Role::Driver).await;
     let err = service::pay(&pool, &p, &other, session(s, Method::Wallet), None, now())

@@ -8,11 +8,8 @@
 //! - [`goodwill_to_wallet`]: an admin's refund into the wallet of money the platform already
 //!   spent (captured by a bill), at the platform's cost (`platform_refunds`).
 //! - [`destination_charge`]: a Connect destination charge sends the host's share to the
-//!   host's connected account at once; the ledger's host payable should then be lowered by
-//!   that share (host payable → provider clearing). The ledger has no posting kind for a
-//!   provider transfer yet, so nothing is posted here: the payment row keeps
-//!   `destination_account` and `application_fee_minor`, which is everything that posting
-//!   needs.
+//!   host's connected account at once, so what the platform owes the host drops by that
+//!   share: host payable → provider clearing, a settlement posted once per payment.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -104,19 +101,52 @@ pub async fn goodwill_to_wallet(
         .map_err(insufficient)
 }
 
-/// A destination charge's host share went to the host's connected account. See the module
-/// documentation: the ledger's posting of it is the ledger's to add.
+/// A destination charge's host share went to the host's connected account: the host
+/// payable the session's bill credited is settled by that much, in the same transaction as
+/// the payment's own posting, once per payment (the key is the payment's id).
 pub async fn destination_charge(
-    _conn: &mut PgConnection,
+    conn: &mut PgConnection,
     payment: &PaymentRow,
     received: Minor,
-    _now: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    tracing::info!(
-        payment = %payment.id,
-        account = payment.destination_account.as_deref().unwrap_or_default(),
-        host_share = received - payment.application_fee_minor.unwrap_or(0),
-        "destination charge: the host's share was transferred by the provider"
-    );
+    let share = received - payment.application_fee_minor.unwrap_or(0);
+    let Some(session) = payment.session_id else {
+        return Err(Error::Internal(format!(
+            "destination charge {} pays no session",
+            payment.id
+        )));
+    };
+    if share <= 0 {
+        return Ok(());
+    }
+    let host: Uuid = sqlx::query_scalar(
+        "SELECT l.host_id FROM charging_sessions s JOIN listings l ON l.id = s.listing_id \
+         WHERE s.id = $1",
+    )
+    .bind(session)
+    .fetch_one(&mut *conn)
+    .await?;
+    let entries = Entries::balance([
+        Leg::new(AccountRef::host(host), -share),
+        Leg::new(AccountRef::platform(AccountKind::ProviderClearing), share),
+    ])
+    .map_err(|e| Error::Internal(format!("settlement plan: {e}")))?;
+    let posting = NewPosting::new(
+        PostingKind::Settlement,
+        &payment.currency,
+        format!("destination_charge:{}", payment.id),
+        now,
+    )
+    .memo(format!(
+        "host share of payment {} paid out by the provider to {}",
+        payment.id,
+        payment.destination_account.as_deref().unwrap_or_default()
+    ))
+    .cause(Cause {
+        session_id: Some(session),
+        ..Cause::default()
+    });
+    ledger_store::post(conn, &posting, &entries).await?;
     Ok(())
 }
