@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod bookings;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod ledger;
 pub mod listings;
 pub mod payments;

@@ -7,12 +7,11 @@ mod query;
 
 use axum::body::Bytes;
 use axum::extract::{FromRef, Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -23,10 +22,7 @@ use super::view::{BookingView, DaySlots, Page, RulesView};
 use crate::accounts::AuthUser;
 use crate::error::Error;
 use crate::http::{ApiContext, ApiJson};
-
-pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
-/// Set on an answer replayed for a retried `Idempotency-Key`.
-pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+use crate::idempotency;
 
 pub fn router<S>() -> Router<S>
 where
@@ -98,13 +94,7 @@ async fn create(
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<Response, Error> {
-    let key = headers
-        .get(IDEMPOTENCY_KEY)
-        .map(|v| {
-            v.to_str()
-                .map_err(|_| Error::invalid("Idempotency-Key", "must be visible ASCII characters"))
-        })
-        .transpose()?;
+    let key = idempotency::from_headers(&headers)?;
     let input = NewBooking {
         charger_id: body.charger_id,
         port_id: body.port_id,
@@ -119,11 +109,7 @@ async fn create(
         }
         Created::Replayed { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
-            let mut response = (status, axum::Json(body)).into_response();
-            response
-                .headers_mut()
-                .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
-            response
+            idempotency::mark_replayed((status, axum::Json(body)).into_response(), true)
         }
     })
 }
@@ -186,7 +172,7 @@ async fn cancel(
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply<BookingView> {
-    let body: CancelBody = optional_json(&headers, &body)?.unwrap_or_default();
+    let body: CancelBody = ApiJson::optional(&headers, &body)?.unwrap_or_default();
     let id = booking_id(&id)?;
     let booking = service::cancel(&ctx.pool, &caller, id, body.reason, ctx.clock.now()).await?;
     Ok(ApiJson(booking.into()))
@@ -260,32 +246,4 @@ async fn set_rules(
 ) -> Reply<RulesView> {
     let view = service::set_rules(&ctx.pool, &caller, charger_id(&id)?, body).await?;
     Ok(ApiJson(view))
-}
-
-/// A JSON body that may also be left out entirely.
-fn optional_json<T: DeserializeOwned>(
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Option<T>, Error> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            let essence = v
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            essence == "application/json" || essence.ends_with("+json")
-        });
-    if !json {
-        return Err(Error::UnsupportedMediaType(
-            "expected `Content-Type: application/json`".into(),
-        ));
-    }
-    ApiJson::from_bytes(body).map(|ApiJson(v)| Some(v))
 }

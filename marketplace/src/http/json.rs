@@ -51,6 +51,20 @@ impl<T: DeserializeOwned> ApiJson<T> {
         de.end().map_err(|err| malformed(&err))?;
         Ok(Self(value))
     }
+
+    /// A body that may also be left out entirely (empty or only whitespace): `None`. A body
+    /// that is there obeys the same rules as the extractor's.
+    pub fn optional(headers: &HeaderMap, body: &[u8]) -> Result<Option<T>, Error> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        if !is_json(headers) {
+            return Err(Error::UnsupportedMediaType(
+                "expected `Content-Type: application/json`".into(),
+            ));
+        }
+        Self::from_bytes(body).map(|ApiJson(v)| Some(v))
+    }
 }
 
 impl<T: Serialize> IntoResponse for ApiJson<T> {

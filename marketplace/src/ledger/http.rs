@@ -4,7 +4,7 @@
 mod query;
 
 use axum::extract::{FromRef, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::routing::post;
@@ -16,9 +16,9 @@ use super::model::Minor;
 use super::service::{self, TopupInput};
 use super::view::{AccountDetail, AccountPage, SettingsView, TransactionPage, WalletView};
 use crate::accounts::{AuthUser, RequireAdmin};
-use crate::bookings::http::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
 use crate::error::Error;
 use crate::http::{ApiContext, ApiJson};
+use crate::idempotency;
 
 pub fn router<S>() -> Router<S>
 where
@@ -46,21 +46,10 @@ async fn topup(
     headers: HeaderMap,
     ApiJson(body): ApiJson<TopupInput>,
 ) -> Result<Response, Error> {
-    let key = headers
-        .get(IDEMPOTENCY_KEY)
-        .map(|v| {
-            v.to_str()
-                .map_err(|_| Error::invalid("Idempotency-Key", "must be visible ASCII characters"))
-        })
-        .transpose()?;
+    let key = idempotency::from_headers(&headers)?;
     let done = service::topup(&ctx.pool, &caller, body, key, ctx.clock.now()).await?;
-    let mut response = (StatusCode::CREATED, ApiJson(done.view)).into_response();
-    if done.replayed {
-        response
-            .headers_mut()
-            .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
-    }
-    Ok(response)
+    let response = (StatusCode::CREATED, ApiJson(done.view)).into_response();
+    Ok(idempotency::mark_replayed(response, done.replayed))
 }
 
 async fn transactions(

@@ -5,7 +5,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRef, Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
@@ -16,9 +16,9 @@ use super::service::{self, MethodInput, Paid, PayInput, PayoutAccountInput, Refu
 use super::view::{MethodView, PaymentPage, PaymentView, PayoutAccountView, WebhookAck};
 use super::webhook::SIGNATURE_HEADER;
 use crate::accounts::AuthUser;
-use crate::bookings::http::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED};
 use crate::error::{Error, FieldError};
 use crate::http::{paging, ApiContext, ApiJson};
+use crate::idempotency;
 use crate::ledger::model::Minor;
 
 pub fn router<S>() -> Router<S>
@@ -45,16 +45,6 @@ where
 
 type Reply<T> = Result<ApiJson<T>, Error>;
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Error> {
-    headers
-        .get(IDEMPOTENCY_KEY)
-        .map(|v| {
-            v.to_str()
-                .map_err(|_| Error::invalid("Idempotency-Key", "must be visible ASCII characters"))
-        })
-        .transpose()
-}
-
 fn method_id(text: &str) -> Result<Uuid, Error> {
     text.parse().map_err(|_| Error::NotFound("payment method"))
 }
@@ -63,22 +53,13 @@ fn payment_id(text: &str) -> Result<Uuid, Error> {
     text.parse().map_err(|_| Error::NotFound("payment"))
 }
 
-fn replayed(mut response: Response, replayed: bool) -> Response {
-    if replayed {
-        response
-            .headers_mut()
-            .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
-    }
-    response
-}
-
 async fn add_method(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
     headers: HeaderMap,
     ApiJson(body): ApiJson<MethodInput>,
 ) -> Result<Response, Error> {
-    let key = idempotency_key(&headers)?;
+    let key = idempotency::from_headers(&headers)?;
     let provider = ctx.payments.as_ref();
     let view =
         service::add_method(&ctx.pool, provider, &caller, body, key, ctx.clock.now()).await?;
@@ -122,14 +103,14 @@ async fn pay(
     headers: HeaderMap,
     ApiJson(body): ApiJson<PayInput>,
 ) -> Result<Response, Error> {
-    let key = idempotency_key(&headers)?;
+    let key = idempotency::from_headers(&headers)?;
     let provider = ctx.payments.as_ref();
     let paid = service::pay(&ctx.pool, provider, &caller, body, key, ctx.clock.now()).await?;
     let (view, again) = match paid {
         Paid::New(v) => (v, false),
         Paid::Replayed(v) => (v, true),
     };
-    Ok(replayed(
+    Ok(idempotency::mark_replayed(
         (StatusCode::CREATED, ApiJson(view)).into_response(),
         again,
     ))
@@ -198,7 +179,7 @@ async fn capture(
     body: Bytes,
 ) -> Reply<PaymentView> {
     let id = payment_id(&id)?;
-    let body: CaptureBody = optional_json(&headers, &body)?.unwrap_or_default();
+    let body: CaptureBody = ApiJson::optional(&headers, &body)?.unwrap_or_default();
     let provider = ctx.payments.as_ref();
     let now = ctx.clock.now();
     Ok(ApiJson(
@@ -224,10 +205,10 @@ async fn refund(
     headers: HeaderMap,
     ApiJson(body): ApiJson<RefundInput>,
 ) -> Result<Response, Error> {
-    let key = idempotency_key(&headers)?;
+    let key = idempotency::from_headers(&headers)?;
     let provider = ctx.payments.as_ref();
     let done = service::refund(&ctx.pool, provider, &caller, body, key, ctx.clock.now()).await?;
-    Ok(replayed(
+    Ok(idempotency::mark_replayed(
         (StatusCode::CREATED, ApiJson(done.view)).into_response(),
         done.replayed,
     ))
@@ -268,32 +249,4 @@ async fn payout_account(
     Ok(ApiJson(
         service::payout_account(&ctx.pool, provider, &caller, ctx.clock.now()).await?,
     ))
-}
-
-/// A JSON body that may also be left out entirely.
-fn optional_json<T: serde::de::DeserializeOwned>(
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Option<T>, Error> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            let essence = v
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            essence == "application/json" || essence.ends_with("+json")
-        });
-    if !json {
-        return Err(Error::UnsupportedMediaType(
-            "expected `Content-Type: application/json`".into(),
-        ));
-    }
-    ApiJson::from_bytes(body).map(|ApiJson(v)| Some(v))
 }

@@ -25,12 +25,7 @@ text_enum! {
 /// A top-up by card: 1.00 to 1,000.00 of a two-decimal currency (as the wallet's top-up).
 pub const TOPUP_MIN_MINOR: Minor = 100;
 pub const TOPUP_MAX_MINOR: Minor = 100_000;
-/// The `Idempotency-Key` header: 1 to 255 visible ASCII characters (Stripe's limit too).
-pub const IDEMPOTENCY_KEY_MAX: usize = 255;
-
-pub fn valid_idempotency_key(key: &str) -> bool {
-    (1..=IDEMPOTENCY_KEY_MAX).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
-}
+pub use crate::idempotency::{is_valid as valid_idempotency_key, KEY_MAX as IDEMPOTENCY_KEY_MAX};
 
 /// What one of Stripe's test cards does when charged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use crate::bookings::view::BookingView;
 use crate::error::Error;
 
 pub const IDEMPOTENCY_SCOPE: &str = "POST /api/bookings";
-pub const IDEMPOTENCY_KEY_MAX: usize = 255;
+pub use crate::idempotency::KEY_MAX as IDEMPOTENCY_KEY_MAX;
 
 /// The answer of [`create`].
 #[derive(Debug)]
@@ -35,9 +35,7 @@ fn request_hash(input: &NewBooking) -> Result<[u8; 32], Error> {
 }
 
 fn validate_key(key: &str) -> Result<&str, Error> {
-    let ok =
-        (1..=IDEMPOTENCY_KEY_MAX).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic());
-    if ok {
+    if crate::idempotency::is_valid(key) {
         Ok(key)
     } else {
         Err(Error::invalid(

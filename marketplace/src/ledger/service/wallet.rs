@@ -23,7 +23,7 @@ use crate::ledger::view::{
 pub const TOPUP_MIN_MINOR: Minor = 100;
 pub const TOPUP_MAX_MINOR: Minor = 100_000;
 pub const THRESHOLD_MAX_MINOR: Minor = 1_000_000;
-pub const IDEMPOTENCY_KEY_MAX: usize = 255;
+pub use crate::idempotency::KEY_MAX as IDEMPOTENCY_KEY_MAX;
 /// The development provider: credits at once, through provider clearing, like a Stripe
 /// test-mode payment that succeeded. The only payment method until the provider port exists.
 pub const LOCAL_TEST: &str = "local_test";
@@ -65,9 +65,7 @@ fn validate(input: &TopupInput, key: Option<&str>) -> Result<(), Error> {
         ));
     }
     if let Some(key) = key {
-        let ok = (1..=IDEMPOTENCY_KEY_MAX).contains(&key.len())
-            && key.bytes().all(|b| b.is_ascii_graphic());
-        if !ok {
+        if !crate::idempotency::is_valid(key) {
             errors.push(FieldError::new(
                 "Idempotency-Key",
                 format!("must be 1 to {IDEMPOTENCY_KEY_MAX} visible ASCII characters"),
