@@ -21,6 +21,8 @@ mod health;
 #[allow(dead_code)]
 mod id_tokens;
 #[allow(dead_code)]
+mod invoices;
+#[allow(dead_code)]
 mod listings;
 #[allow(dead_code)]
 mod operator;
@@ -68,6 +70,7 @@ pub fn routes() -> Vec<Route> {
         sessions::routes(),
         wallet::routes(),
         payments::routes(),
+        invoices::routes(),
         health::routes(),
     ]
     .into_iter()
@@ -180,6 +183,11 @@ const TAGS: &[(&str, &str)] = &[
         "payments",
         "Saved cards, paying bookings, sessions and top-ups by card or wallet (3-D Secure, \
          manual capture), refunds, the Stripe webhook, hosts' payout accounts (Stripe Connect)",
+    ),
+    (
+        "invoices",
+        "Invoices and credit notes for what was paid (sessions, kept booking fees, \
+         subscriptions): gap-free numbers per issuer, tax lines, JSON and PDF",
     ),
     ("health", "Probes, metrics, this document"),
 ];

@@ -10,6 +10,7 @@ pub mod bookings;
 pub mod error;
 pub mod http;
 pub mod idempotency;
+pub mod invoices;
 pub mod ledger;
 pub mod listings;
 pub mod payments;

@@ -1,6 +1,7 @@
 //! A charging session with the bundled station simulator (`evsim`) as the station: the app
 //! starts it, evsim answers RequestStartTransaction and charges with periodic meter values,
-//! the app stops it, and the bill prices exactly the energy evsim metered.
+//! the app stops it, the bill prices exactly the energy evsim metered, and the posted bill is
+//! invoiced (JSON and PDF).
 
 use e2e_tests::server::bin;
 use e2e_tests::{Server, ServerOptions};
@@ -166,4 +167,31 @@ async fn evsim_charges_and_the_bill_prices_its_meter() {
         "{bill}"
     );
     assert_eq!(cents(&bill["total"]), energy + 50, "{bill}");
+
+    // the ledger job posts the bill and invoices it in the host's name, VAT stated
+    let invoices = server
+        .eventually(&driver, "/api/invoices?source=session_bill", |p| {
+            p["total"] == 1
+        })
+        .await;
+    let invoice = &invoices["items"][0];
+    assert_eq!(
+        i128::from(invoice["total_cents"].as_i64().unwrap()),
+        energy + 50
+    );
+    let id = invoice["id"].as_str().unwrap();
+    let full = server
+        .get_json(&driver, &format!("/api/invoices/{id}"))
+        .await
+        .unwrap();
+    assert_eq!(full["tax_kind"], "vat_included", "{full}");
+    assert_eq!(full["tax_lines"][0]["name"], "VAT 21%", "{full}");
+    let pdf = reqwest::Client::new()
+        .get(server.url(&format!("/api/invoices/{id}/pdf")))
+        .bearer_auth(&driver)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
 }

@@ -75,10 +75,11 @@ async fn bill(
     .unwrap();
     sqlx::query(
         "INSERT INTO session_bill_lines (bill_id, position, kind, description, amount_cents) \
-         VALUES ($1, 1, 'energy', 'Energy', $2)",
+         VALUES ($1, 1, 'energy', 'Energy', $2), ($1, 2, 'tax', 'Sales tax 10%', $3)",
     )
     .bind(id)
-    .bind(total)
+    .bind(total - tax)
+    .bind(tax)
     .execute(&mut *tx)
     .await
     .unwrap();

@@ -1,6 +1,8 @@
 //! Charging sessions' bills: the first revision is captured against the booking's hold
 //! (then the wallet, then on account) and split host / commission / insurance / tax as the
-//! bill says; a later revision posts only its difference to the one before.
+//! bill says; a later revision posts only its difference to the one before. Each posted
+//! revision is invoiced in the same transaction (a later one cancelling the earlier's
+//! invoice with a credit note).
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -8,6 +10,7 @@ use uuid::Uuid;
 
 use super::{capture, planned, write};
 use crate::error::Error;
+use crate::invoices;
 use crate::ledger::model::{Cause, PostingKind};
 use crate::ledger::plan::{self, Funds};
 use crate::ledger::store::{self, holds, sources, NewPosting};
@@ -43,6 +46,7 @@ pub async fn post_session_bill(
         if !posted {
             post_one(conn, &bill, before.as_ref(), now).await?;
             sources::mark_bill_posted(conn, bill.id, now).await?;
+            invoices::issue::session_bill(conn, bill.id, now).await?;
         }
         before = Some(bill);
     }

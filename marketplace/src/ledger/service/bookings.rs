@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::{capture, insufficient_funds, planned, write};
 use crate::bookings::Booking;
 use crate::error::Error;
+use crate::invoices::{self, issue::FeeReason};
 use crate::ledger::model::{Cause, Charge, PostingKind};
 use crate::ledger::plan::{self, Funds};
 use crate::ledger::store::{self, holds, sources, NewPosting};
@@ -117,6 +118,10 @@ pub async fn post_booking_refund(
         })
         .hold(h.id);
         posted = Some(write(conn, &posting, &plan.entries).await?.id());
+        let reason = FeeReason::Cancellation {
+            kept_percent: 100 - r.percent,
+        };
+        invoices::issue::booking_fee(conn, booking_id, plan.kept, reason, now).await?;
     }
     holds::close(conn, h.id, now).await?;
     sources::mark_refund_posted(conn, r.id, now).await?;
@@ -162,5 +167,7 @@ pub async fn settle_ended_hold(
         now,
     )
     .await?;
+    let kept = h.remaining_minor;
+    invoices::issue::booking_fee(conn, booking, kept, FeeReason::NoCharge, now).await?;
     Ok(true)
 }
