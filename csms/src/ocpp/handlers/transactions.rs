@@ -7,6 +7,8 @@ use rust_ocpp::v2_0_1::messages::meter_values::MeterValuesRequest;
 use rust_ocpp::v2_0_1::messages::transaction_event::TransactionEventRequest;
 use serde_json::{json, Value};
 
+mod sessions;
+
 use super::{authorization::id_token_info, wire, HandlerResult, StationSession};
 use crate::ocpp::OcppContext;
 use crate::sessions_port;
@@ -113,7 +115,7 @@ pub async fn transaction_event(
     }
     // after the booking news (a session on a booked EVSE finds its booking by transaction);
     // retries too: sessions fold events idempotently, and a retried Ended gets its totalCost
-    let outcome = sessions_port::transaction_event(ctx, &session.station_id, &req).await;
+    let outcome = sessions::transaction_event(ctx, &session.station_id, &req).await;
     let mut answer = json!({});
     if let Some(info) = info {
         answer["idTokenInfo"] = info;
@@ -138,7 +140,7 @@ pub async fn meter_values(
 ) -> HandlerResult {
     let samples = samples(&session.station_id, req.evse_id, None, &req.meter_value);
     ctx.writers.meter_samples.push_all(samples).await;
-    sessions_port::meter_values(ctx, &session.station_id, req.evse_id, &req.meter_value).await;
+    sessions::meter_values(ctx, &session.station_id, req.evse_id, &req.meter_value).await;
     Ok(json!({}))
 }
 

@@ -1,0 +1,232 @@
+//! The adapter that feeds TransactionEvent and MeterValues into
+//! `marketplace::sessions::station`: the readings sessions keep, the station's event as the
+//! marketplace sees it, and replays of events that arrived before their session was known.
+
+use chrono::Utc;
+use marketplace::sessions::{station, EventOutcome, EventType, IdToken, Sample, StationEvent};
+use marketplace::Error;
+use rust_decimal::Decimal;
+use rust_ocpp::v2_0_1::datatypes::meter_value_type::MeterValueType;
+use rust_ocpp::v2_0_1::messages::transaction_event::TransactionEventRequest;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::ocpp::gateway::StationGateway;
+use crate::ocpp::handlers::wire;
+use crate::ocpp::OcppContext;
+use crate::sessions_port::in_marketplace;
+
+/// The readings sessions keep: the energy register (Wh), active power (W) and state of
+/// charge (%), phase totals only.
+pub fn samples(values: &[MeterValueType]) -> Vec<Sample> {
+    let mut out = Vec::new();
+    for mv in values {
+        for sv in &mv.sampled_value {
+            if sv.phase.is_some() {
+                continue;
+            }
+            let measurand = sv
+                .measurand
+                .as_ref()
+                .map(wire)
+                .unwrap_or_else(|| "Energy.Active.Import.Register".to_owned());
+            let unit = sv.unit_of_measure.as_ref();
+            let multiplier = unit.and_then(|u| u.multiplier).unwrap_or(0);
+            let mut value = sv.value;
+            let ten = Decimal::TEN;
+            for _ in 0..multiplier.unsigned_abs().min(9) {
+                value = if multiplier > 0 {
+                    value * ten
+                } else {
+                    value / ten
+                };
+            }
+            let kilo = matches!(unit.and_then(|u| u.unit.as_deref()), Some("kWh" | "kW"));
+            let (name, value) = match measurand.as_str() {
+                "Energy.Active.Import.Register" => ("energy_wh", value),
+                "Power.Active.Import" => ("power_w", value),
+                "SoC" => ("soc_percent", value),
+                _ => continue,
+            };
+            let value = if kilo {
+                value * Decimal::from(1000)
+            } else {
+                value
+            };
+            if value.is_sign_negative() && !value.is_zero() {
+                continue;
+            }
+            out.push(Sample {
+                measurand: name,
+                at: mv.timestamp,
+                value,
+            });
+        }
+    }
+    out
+}
+
+async fn token_owner(pool: &PgPool, token: &str, kind: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT user_id FROM id_tokens WHERE id_token = $1 AND token_type = $2 \
+         AND user_id IS NOT NULL",
+    )
+    .bind(token)
+    .bind(kind)
+    .fetch_optional(pool)
+    .await
+}
+
+async fn station_event(
+    pool: &PgPool,
+    station_id: &str,
+    req: &TransactionEventRequest,
+) -> Result<StationEvent, sqlx::Error> {
+    let id_token = req.id_token.as_ref().map(|t| IdToken {
+        id_token: t.id_token.clone(),
+        kind: wire(&t.kind),
+    });
+    let token_owner = match &id_token {
+        Some(t) => token_owner(pool, &t.id_token, &t.kind).await?,
+        None => None,
+    };
+    let info = &req.transaction_info;
+    Ok(StationEvent {
+        station_id: station_id.to_owned(),
+        transaction_id: info.transaction_id.clone(),
+        seq_no: req.seq_no,
+        event_type: wire(&req.event_type).parse().unwrap_or(EventType::Updated),
+        timestamp: req.timestamp,
+        evse_id: req.evse.as_ref().map(|e| e.id),
+        connector_id: req.evse.as_ref().and_then(|e| e.connector_id),
+        id_token,
+        token_owner,
+        remote_start_id: info.remote_start_id,
+        charging_state: info.charging_state.as_ref().map(wire),
+        stopped_reason: info.stopped_reason.as_ref().map(wire),
+        samples: samples(req.meter_value.as_deref().unwrap_or_default()),
+    })
+}
+
+/// Feeds a TransactionEvent to sessions. Failures are logged: the station's message is
+/// stored either way, and a session can be rebuilt from the stored events.
+pub async fn transaction_event(
+    ctx: &OcppContext,
+    station_id: &str,
+    req: &TransactionEventRequest,
+) -> Option<EventOutcome> {
+    if !in_marketplace(&ctx.pool, station_id).await {
+        return None;
+    }
+    let tx_id = req.transaction_info.transaction_id.as_str();
+    let result = async {
+        let ev = station_event(&ctx.pool, station_id, req).await?;
+        station::transaction_event(&ctx.pool, &ev, Utc::now()).await
+    }
+    .await;
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::error!(station = station_id, tx_id, error = %e, "session not updated from TransactionEvent");
+            return None;
+        }
+    };
+    if outcome.linked {
+        if let Err(e) = replay(ctx, station_id, tx_id, req.seq_no).await {
+            tracing::error!(station = station_id, tx_id, error = %e, "earlier events not replayed into the session");
+        }
+    }
+    if outcome.stop_transaction {
+        // not awaited here: the station's answer arrives on this very connection, which is
+        // busy with this message until the handler returns
+        let gateway = StationGateway::new(ctx.registry.clone(), ctx.config.call_timeout);
+        let (station, tx) = (station_id.to_owned(), tx_id.to_owned());
+        tokio::spawn(async move {
+            let payload = json!({"transactionId": tx});
+            if let Err(e) = gateway
+                .call(&station, "RequestStopTransaction", payload)
+                .await
+            {
+                tracing::warn!(station, tx, error = %e, "stopping a session the driver had stopped");
+            }
+        });
+    }
+    Some(outcome)
+}
+
+/// The transaction's other stored events, into the session that just learned of it.
+async fn replay(
+    ctx: &OcppContext,
+    station_id: &str,
+    tx_id: &str,
+    except_seq: i32,
+) -> Result<(), Error> {
+    let rows: Vec<(Value,)> = sqlx::query_as(
+        "SELECT payload FROM transaction_events WHERE station_id = $1 AND transaction_id = $2 \
+         AND seq_no <> $3 ORDER BY seq_no",
+    )
+    .bind(station_id)
+    .bind(tx_id)
+    .bind(except_seq)
+    .fetch_all(&ctx.pool)
+    .await?;
+    for (payload,) in rows {
+        let Ok(req) = serde_json::from_value::<TransactionEventRequest>(payload) else {
+            continue;
+        };
+        let ev = station_event(&ctx.pool, station_id, &req).await?;
+        station::transaction_event(&ctx.pool, &ev, Utc::now()).await?;
+    }
+    Ok(())
+}
+
+/// Feeds MeterValues to the live session on the EVSE, if any.
+pub async fn meter_values(
+    ctx: &OcppContext,
+    station_id: &str,
+    evse_id: i32,
+    values: &[MeterValueType],
+) {
+    let samples = samples(values);
+    if samples.is_empty() || !in_marketplace(&ctx.pool, station_id).await {
+        return;
+    }
+    if let Err(e) = station::meter_values(&ctx.pool, station_id, evse_id, &samples).await {
+        tracing::error!(station = station_id, evse_id, error = %e, "session not updated from MeterValues");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_keep_energy_power_and_soc_in_base_units() {
+        let values: Vec<MeterValueType> = serde_json::from_value(json!([
+            {"timestamp": "2027-01-04T10:00:00Z", "sampledValue": [
+                {"value": 2.5, "unitOfMeasure": {"unit": "kWh"}},
+                {"value": 12, "unitOfMeasure": {"unit": "Wh", "multiplier": 2}},
+                {"value": 7.2, "measurand": "Power.Active.Import", "unitOfMeasure": {"unit": "kW"}},
+                {"value": 61, "measurand": "SoC"},
+                {"value": 800, "phase": "L1"},
+                {"value": 230, "measurand": "Voltage"}
+            ]}
+        ]))
+        .unwrap();
+        let s = samples(&values);
+        let got: Vec<(&str, Decimal)> = s
+            .iter()
+            .map(|x| (x.measurand, x.value.normalize()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("energy_wh", Decimal::from(2500)),
+                ("energy_wh", Decimal::from(1200)),
+                ("power_w", Decimal::from(7200)),
+                ("soc_percent", Decimal::from(61)),
+            ]
+        );
+    }
+}
