@@ -6,7 +6,8 @@
 --   locked until the issuing transaction ends, so a rolled-back invoice frees its number and
 --   two issuers never wait on each other. A deferred trigger proves there is no gap.
 -- - Once issued an invoice, its lines and its tax lines never change (triggers refuse it);
---   a correction is a credit note naming the invoice it cancels, then a new invoice.
+--   a correction is a credit note naming the invoice it corrects (a corrected session bill:
+--   cancelled in full, then a new invoice; a subscription credit: the part credited).
 -- - One invoice per thing invoiced (`source`, `source_id`, `kind`): issuing is idempotent.
 
 CREATE TABLE invoice_series (
@@ -50,7 +51,6 @@ CREATE TABLE invoices (
     CONSTRAINT invoices_number_key UNIQUE (number),
     CONSTRAINT invoices_sequence_key UNIQUE (issuer_key, sequence),
     CONSTRAINT invoices_source_key UNIQUE (source, source_id, kind),
-    CONSTRAINT invoices_corrects_key UNIQUE (corrects),
     CONSTRAINT invoices_issuer_key_fkey FOREIGN KEY (issuer_key)
         REFERENCES invoice_series (issuer_key),
     CONSTRAINT invoices_issuer_id_fkey FOREIGN KEY (issuer_id) REFERENCES users (id),

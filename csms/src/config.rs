@@ -46,6 +46,9 @@ pub enum Command {
     /// The money ledger: reconciliation, and posting what is due.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Subscriptions: renewals, dunning and period-end cancellations.
+    #[command(subcommand)]
+    Subscriptions(SubscriptionsCommand),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -228,6 +231,20 @@ pub enum TariffCommand {
         /// location's country, when it has only one (NLD -> Europe/Amsterdam).
         #[arg(long)]
         timezone: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SubscriptionsCommand {
+    /// Do what is due once (what the server's job does every tick): renew periods that
+    /// ended, end cancelled subscriptions at their period end, retry past-due renewals.
+    /// Prints the report as JSON.
+    RenewDue {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Act as if it were this instant (RFC 3339) instead of now: catch-up runs, tests.
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<chrono::DateTime<chrono::Utc>>,
     },
 }
 

@@ -34,6 +34,8 @@ mod search;
 #[allow(dead_code)]
 mod sessions;
 #[allow(dead_code)]
+mod subscriptions;
+#[allow(dead_code)]
 mod tariffs;
 #[allow(dead_code)]
 mod transactions;
@@ -71,6 +73,7 @@ pub fn routes() -> Vec<Route> {
         wallet::routes(),
         payments::routes(),
         invoices::routes(),
+        subscriptions::routes(),
         health::routes(),
     ]
     .into_iter()
@@ -183,6 +186,12 @@ const TAGS: &[(&str, &str)] = &[
         "payments",
         "Saved cards, paying bookings, sessions and top-ups by card or wallet (3-D Secure, \
          manual capture), refunds, the Stripe webhook, hosts' payout accounts (Stripe Connect)",
+    ),
+    (
+        "subscriptions",
+        "Drivers' plans (Premium, Pro) and insurance coverage, hosts' products (featured \
+         listing, availability API, analytics): paid monthly from the wallet, prorated on \
+         change, dunning on failure; the caller's entitlements",
     ),
     (
         "invoices",

@@ -60,6 +60,11 @@ pub enum Error {
     #[error("account disabled")]
     AccountDisabled,
 
+    /// Authenticated, but the feature is part of a subscription the caller does not hold
+    /// (the product group is named).
+    #[error("subscription required: {0}")]
+    SubscriptionRequired(&'static str),
+
     /// The named resource does not exist (or is not visible to the caller).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -113,7 +118,9 @@ impl Error {
             Self::Unauthorized | Self::InvalidCredentials | Self::InvalidRefreshToken => {
                 StatusCode::UNAUTHORIZED
             }
-            Self::Forbidden | Self::AccountDisabled => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::AccountDisabled | Self::SubscriptionRequired(_) => {
+                StatusCode::FORBIDDEN
+            }
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } | Self::SlotTaken(_) => StatusCode::CONFLICT,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -135,6 +142,7 @@ impl Error {
             Self::InvalidRefreshToken => "invalid_refresh_token",
             Self::Forbidden => "forbidden",
             Self::AccountDisabled => "account_disabled",
+            Self::SubscriptionRequired(_) => "subscription_required",
             Self::NotFound(_) => "not_found",
             Self::SlotTaken(_) => "slot_taken",
             Self::Conflict { code, .. }
@@ -156,6 +164,7 @@ impl Error {
             Self::InvalidCredentials => Some("Invalid email or password"),
             Self::InvalidRefreshToken => Some("Invalid refresh token"),
             Self::AccountDisabled => Some("Account disabled"),
+            Self::SubscriptionRequired(_) => Some("A subscription is required"),
             Self::Conflict { .. }
             | Self::SlotTaken(_)
             | Self::BadRequest { .. }
@@ -179,6 +188,9 @@ impl Error {
             }
             Self::Forbidden => "your role does not allow this".into(),
             Self::AccountDisabled => "this account has been disabled".into(),
+            Self::SubscriptionRequired(group) => {
+                format!("this needs an active `{group}` subscription (POST /api/subscriptions)")
+            }
             Self::NotFound(what) => format!("{what} not found"),
             Self::SlotTaken(slot) => format!(
                 "port {} is already booked from {} to {}",

@@ -103,6 +103,7 @@ where
         .merge(sessions::http::router())
         .merge(crate::ledger::http::router())
         .merge(payments::http::router())
+        .merge(crate::subscriptions::http::router())
         .merge(crate::invoices::http::router())
 }
 

@@ -16,6 +16,7 @@ pub mod listings;
 pub mod payments;
 pub mod search;
 pub mod sessions;
+pub mod subscriptions;
 pub mod tariffs;
 
 pub use accounts::{AuthKeys, AuthUser, RequireAdmin, RequireOperator, Role};

@@ -2,13 +2,14 @@
 
 mod demo;
 pub mod ledger;
+pub mod subscriptions;
 pub mod tariff;
 
 use anyhow::{bail, Context};
 
 use crate::config::{
-    CertsCommand, Command, DbArgs, LedgerCommand, PgCommand, StationCommand, TariffCommand,
-    UserCommand,
+    CertsCommand, Command, DbArgs, LedgerCommand, PgCommand, StationCommand, SubscriptionsCommand,
+    TariffCommand, UserCommand,
 };
 use crate::db::Database;
 use crate::ocpp::auth::{hash_password, valid_station_password};
@@ -127,6 +128,12 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Ledger(LedgerCommand::PostDue { db }) => {
             with_db(&db, |pool| async move { ledger::post_due(&pool).await }).await
+        }
+        Command::Subscriptions(SubscriptionsCommand::RenewDue { db, at }) => {
+            with_db(&db, |pool| async move {
+                subscriptions::renew_due(&pool, at).await
+            })
+            .await
         }
         Command::Pg(PgCommand::Down { dir }) => {
             let stopped = embedded_pg::stop_dir(&dir)

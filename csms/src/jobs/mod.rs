@@ -1,12 +1,13 @@
 //! Background jobs that drive the marketplace from the CSMS side. Their work lists live in
-//! the database (bookings' `status` and `reservation_state`, unposted bills and refunds), so a
-//! restart loses nothing:
-//! the next tick picks up whatever is due.
+//! the database (bookings' `status` and `reservation_state`, unposted bills and refunds,
+//! subscriptions' period ends), so a restart loses nothing: the next tick picks up whatever is
+//! due.
 
 mod booking_sweeps;
 mod ledger_postings;
 mod reservations;
 mod sessions;
+mod subscriptions;
 
 use std::time::Duration;
 
@@ -49,6 +50,11 @@ pub fn start(
         )),
         tokio::spawn(sessions::sweep(pool.clone(), config.tick, shutdown.clone())),
         tokio::spawn(ledger_postings::run(
+            pool.clone(),
+            config.tick,
+            shutdown.clone(),
+        )),
+        tokio::spawn(subscriptions::run(
             pool.clone(),
             config.tick,
             shutdown.clone(),

@@ -187,6 +187,9 @@ pub struct ListingHit {
     pub ports_available: i32,
     pub amenities: Vec<String>,
     pub open_now: bool,
+    /// Its host pays for featured placement (`featured_listing`): ranked first among equals
+    /// by `recommend`.
+    pub featured: bool,
 }
 
 #[derive(ToSchema)]

@@ -429,7 +429,8 @@ pub fn routes() -> Vec<Route> {
             .describe(
                 "The caller's chargers (admins: all). Revenue by local hour of day, \
                  utilisation per port, the five most popular (weekday, hour) slots, and a \
-                 price suggestion per charger (utilisation ≥ 60 %: +10 %, < 15 %: −10 %).",
+                 price suggestion per charger (utilisation ≥ 60 %: +10 %, < 15 %: −10 %). \
+                 Hosts need the `analytics` subscription (403 `subscription_required`).",
             )
             .query("charger_id", "One charger", uuid())
             .query(

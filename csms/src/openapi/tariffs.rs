@@ -255,8 +255,9 @@ pub struct EstimateBody {
     /// Minutes connected after charging (idle fee); default 0.
     #[schema(minimum = 0, maximum = 1440)]
     pub idle_minutes: Option<i64>,
-    /// The driver's plan (Premium 10 % off, Pro 20 %); default `basic`. Taken from the
-    /// request until plans are stored.
+    /// Price with this plan (Premium 10 % off, Pro 20 %) instead of the caller's. Default:
+    /// the signed-in driver's plan at `start_time` (and no insurance fee under insurance
+    /// coverage); `basic` for anonymous callers.
     pub plan: Option<Plan>,
     /// kWh left on the driver's prepaid package; they are used first.
     #[schema(example = "15")]

@@ -19,6 +19,7 @@ const POSTING_KINDS: &[&str] = &[
     "settlement",
     "adjustment",
     "reversal",
+    "subscription",
 ];
 
 const ACCOUNT_KINDS: &[&str] = &[
@@ -31,6 +32,7 @@ const ACCOUNT_KINDS: &[&str] = &[
     "tax_payable",
     "provider_clearing",
     "platform_refunds",
+    "platform_subscriptions",
 ];
 
 /// `POST /api/wallet/topup`.
@@ -96,7 +98,8 @@ pub struct WalletTransaction {
     /// `topup`, `hold` (balance → held, on confirming a booking), `release`, `capture` (a
     /// bill or fee paid: held, then balance, then owed), `refund` (a cancelled booking's
     /// hold back by the refund policy), `settlement` (a debt paid off), `adjustment` (a
-    /// corrected bill), `reversal`.
+    /// corrected bill), `reversal`, `subscription` (a subscription fee, or a prorated credit
+    /// back).
     #[schema(example = "topup")]
     pub kind: String,
     #[schema(example = "EUR")]

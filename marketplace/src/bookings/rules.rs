@@ -11,6 +11,10 @@ use crate::listings::ListingCalendar;
 
 /// A pending booking holds its slot this long unless confirmed (the product guide's rule).
 pub const PENDING_TTL: Duration = Duration::minutes(10);
+/// Priority booking (the Pro plan): a pending booking holds its slot this long instead.
+pub const PRIORITY_PENDING_TTL: Duration = Duration::minutes(30);
+/// Priority booking: this many days further ahead than the listing's `max_advance_days`.
+pub const PRIORITY_EXTRA_ADVANCE_DAYS: u32 = 7;
 /// A client's clock may run this much behind ours: "now" is not in the past yet.
 pub const CLOCK_SKEW: Duration = Duration::minutes(1);
 /// An emergency booking is for getting a car moving, not for parking on a port.
@@ -123,6 +127,24 @@ fn minutes(m: u32) -> Duration {
 }
 
 impl BookingRules {
+    /// The rules a driver with priority booking (Pro) books under: the listing's, with the
+    /// advance window [`PRIORITY_EXTRA_ADVANCE_DAYS`] longer.
+    pub fn with_priority(&self) -> Self {
+        Self {
+            max_advance_days: self.max_advance_days + PRIORITY_EXTRA_ADVANCE_DAYS,
+            ..self.clone()
+        }
+    }
+
+    /// How long a new pending booking holds its slot unless confirmed.
+    pub fn pending_ttl(priority: bool) -> Duration {
+        if priority {
+            PRIORITY_PENDING_TTL
+        } else {
+            PENDING_TTL
+        }
+    }
+
     pub fn grace(&self) -> Duration {
         minutes(self.arrival_grace_minutes)
     }

@@ -37,10 +37,12 @@ pub enum AccountKind {
     ProviderClearing,
     /// What the platform paid back at its own cost (goodwill refunds; negative).
     PlatformRefunds,
+    /// Subscription fees: plans and hosts' products (revenue, positive).
+    PlatformSubscriptions,
 }
 
 impl AccountKind {
-    pub const ALL: [AccountKind; 9] = [
+    pub const ALL: [AccountKind; 10] = [
         Self::DriverWallet,
         Self::DriverHold,
         Self::DriverReceivable,
@@ -50,6 +52,7 @@ impl AccountKind {
         Self::TaxPayable,
         Self::ProviderClearing,
         Self::PlatformRefunds,
+        Self::PlatformSubscriptions,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +66,7 @@ impl AccountKind {
             Self::TaxPayable => "tax_payable",
             Self::ProviderClearing => "provider_clearing",
             Self::PlatformRefunds => "platform_refunds",
+            Self::PlatformSubscriptions => "platform_subscriptions",
         }
     }
 
@@ -146,10 +150,12 @@ pub enum PostingKind {
     Adjustment,
     /// The exact negation of an earlier posting.
     Reversal,
+    /// A subscription fee from the wallet, or a prorated credit back to it.
+    Subscription,
 }
 
 impl PostingKind {
-    pub const ALL: [PostingKind; 8] = [
+    pub const ALL: [PostingKind; 9] = [
         Self::Topup,
         Self::Hold,
         Self::Release,
@@ -158,6 +164,7 @@ impl PostingKind {
         Self::Settlement,
         Self::Adjustment,
         Self::Reversal,
+        Self::Subscription,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -170,6 +177,7 @@ impl PostingKind {
             Self::Settlement => "settlement",
             Self::Adjustment => "adjustment",
             Self::Reversal => "reversal",
+            Self::Subscription => "subscription",
         }
     }
 }

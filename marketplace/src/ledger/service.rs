@@ -10,6 +10,7 @@
 mod bills;
 mod bookings;
 mod due;
+mod subscriptions;
 mod wallet;
 
 use chrono::{DateTime, Utc};
@@ -26,6 +27,7 @@ pub use bookings::{
     hold_for_booking, post_booking_refund, settle_ended_hold, HoldPolicy, COMPLETED_GRACE,
 };
 pub use due::{run_due, DueReport};
+pub use subscriptions::{plan_subscription, post_subscription, Direction, SubscriptionPosting};
 pub use wallet::{
     account, accounts, set_settings, topup, transactions, wallet, Topup, TopupInput, LOCAL_TEST,
     THRESHOLD_MAX_MINOR, TOPUP_MAX_MINOR, TOPUP_MIN_MINOR,

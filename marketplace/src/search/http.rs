@@ -147,7 +147,9 @@ async fn nearby(
     ApiJson(body): ApiJson<SearchBody>,
 ) -> Result<ApiJson<service::Page>, Error> {
     let q = body.into_query(false, false)?;
-    Ok(ApiJson(service::nearby(&ctx.pool, &q, Utc::now()).await?))
+    Ok(ApiJson(
+        service::nearby(&ctx.pool, &q, ctx.clock.now()).await?,
+    ))
 }
 
 async fn advanced(
@@ -155,7 +157,9 @@ async fn advanced(
     ApiJson(body): ApiJson<SearchBody>,
 ) -> Result<ApiJson<service::Page>, Error> {
     let q = body.into_query(true, false)?;
-    Ok(ApiJson(service::nearby(&ctx.pool, &q, Utc::now()).await?))
+    Ok(ApiJson(
+        service::nearby(&ctx.pool, &q, ctx.clock.now()).await?,
+    ))
 }
 
 async fn recommend(
@@ -164,7 +168,7 @@ async fn recommend(
 ) -> Result<ApiJson<service::Recommendation>, Error> {
     let weights = body.weights.unwrap_or_default();
     let q = body.into_query(false, true)?;
-    let rec = service::recommend(&ctx.pool, &q, weights, Utc::now()).await?;
+    let rec = service::recommend(&ctx.pool, &q, weights, ctx.clock.now()).await?;
     Ok(ApiJson(rec))
 }
 
@@ -238,7 +242,7 @@ async fn location(
         limit: DEFAULT_LIMIT,
         offset: 0,
     });
-    let located = service::locate(&ctx.pool, &q, limit, chargers, Utc::now()).await?;
+    let located = service::locate(&ctx.pool, &q, limit, chargers, ctx.clock.now()).await?;
     Ok(ApiJson(located))
 }
 
@@ -249,7 +253,7 @@ async fn availability(
     // an id that is not a UUID cannot name a charger: the same 404 as an unknown one
     let id: Uuid = id.parse().map_err(|_| Error::NotFound("charger"))?;
     Ok(ApiJson(
-        service::availability(&ctx.pool, id, Utc::now()).await?,
+        service::availability(&ctx.pool, id, ctx.clock.now()).await?,
     ))
 }
 
@@ -292,7 +296,7 @@ async fn area(
     filters.check(&mut errors);
     match b {
         Some(b) if errors.is_empty() => Ok(ApiJson(
-            service::area(&ctx.pool, &b, &filters, limit, Utc::now()).await?,
+            service::area(&ctx.pool, &b, &filters, limit, ctx.clock.now()).await?,
         )),
         _ => Err(Error::Validation(errors)),
     }

@@ -215,6 +215,8 @@ pub struct ListingHit {
     pub ports_available: i32,
     pub amenities: Vec<String>,
     pub open_now: bool,
+    /// Its host pays for featured placement: shown first among equals.
+    pub featured: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -162,8 +162,8 @@ pub struct Scored {
     pub factors: Factors,
 }
 
-/// Scores candidates (prices compared among themselves) and sorts best first; ties go to the
-/// nearer charger. `weights` must already be normalised.
+/// Scores candidates (prices compared among themselves) and sorts best first; ties go to a
+/// featured charger, then the nearer one. `weights` must already be normalised.
 pub fn rank(candidates: Vec<ListingHit>, radius_km: f64, weights: Weights) -> Vec<Scored> {
     let prices = candidates.iter().filter_map(|c| c.price.per_kwh);
     let cheapest = prices.clone().fold(f64::INFINITY, f64::min);
@@ -188,6 +188,7 @@ pub fn rank(candidates: Vec<ListingHit>, radius_km: f64, weights: Weights) -> Ve
     scored.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
+            .then(b.listing.featured.cmp(&a.listing.featured))
             .then(a.listing.distance_km.total_cmp(&b.listing.distance_km))
     });
     scored
@@ -223,6 +224,7 @@ mod tests {
             ports_available: avail,
             amenities: vec![],
             open_now: true,
+            featured: false,
         }
     }
 

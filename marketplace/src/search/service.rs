@@ -47,8 +47,34 @@ const PLANAR_MAX_FETCH: usize = 2_000;
 /// Distance-sorted pages come from the planar index when [`planar::is_complete`] can prove
 /// them (the first fetch nearly always; a second, larger one otherwise), and from the
 /// geography KNN otherwise: near the poles, across the antimeridian, or for sparse filters.
-/// Both give the same rows; ties in distance are broken by id here.
+/// Both give the same rows; ties in distance are broken by id here. Featured listings are
+/// marked.
 async fn nearest(
+    pool: &PgPool,
+    q: &NearbyQuery,
+    now: DateTime<Utc>,
+) -> Result<Vec<ListingHit>, Error> {
+    let mut hits = nearest_unmarked(pool, q, now).await?;
+    mark_featured(pool, &mut hits, now).await?;
+    Ok(hits)
+}
+
+/// Sets `featured` on the listings whose host pays for featured placement now.
+async fn mark_featured(
+    pool: &PgPool,
+    hits: &mut [ListingHit],
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let ids: Vec<Uuid> = hits.iter().map(|h| h.id).collect();
+    let mut conn = pool.acquire().await?;
+    let featured = crate::subscriptions::entitlements::featured(&mut conn, &ids, now).await?;
+    for h in hits {
+        h.featured = featured.contains(&h.id);
+    }
+    Ok(())
+}
+
+async fn nearest_unmarked(
     pool: &PgPool,
     q: &NearbyQuery,
     now: DateTime<Utc>,
@@ -187,12 +213,13 @@ pub async fn area(
     now: DateTime<Utc>,
 ) -> Result<AreaView, Error> {
     // one row more than shown tells whether the box overflows without counting it all
-    let results = super::store::area_markers(pool, b, f, limit + 1, now).await?;
+    let mut results = super::store::area_markers(pool, b, f, limit + 1, now).await?;
     if results.len() > limit as usize {
         let clusters = super::store::area_clusters(pool, b, f, now).await?;
         let count = clusters.iter().map(|c| c.count).sum();
         return Ok(AreaView::Clusters { clusters, count });
     }
+    mark_featured(pool, &mut results, now).await?;
     Ok(AreaView::Markers {
         count: results.len(),
         results,

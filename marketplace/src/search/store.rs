@@ -58,6 +58,8 @@ impl From<HitRow> for ListingHit {
             amenities: r.amenities,
             // filled in by `open_now` for the rows returned
             open_now: r.open_now,
+            // filled in by the service for the rows returned
+            featured: false,
         }
     }
 }

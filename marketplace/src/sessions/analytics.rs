@@ -144,7 +144,8 @@ pub fn window(
     Ok((from, to))
 }
 
-/// `GET /api/host/analytics`: a host's chargers (admins: every charger, or one).
+/// `GET /api/host/analytics`: a host's chargers (admins: every charger, or one). Hosts need
+/// the analytics subscription (403 `subscription_required` without it).
 pub async fn host_analytics(
     pool: &PgPool,
     caller: &AuthUser,
@@ -153,6 +154,12 @@ pub async fn host_analytics(
     now: DateTime<Utc>,
 ) -> Result<HostAnalytics, Error> {
     caller.require(&[Role::Host])?;
+    let mut conn = pool.acquire().await?;
+    // the analytics dashboard is a host product (issue 7); admins see it regardless
+    if caller.role != Role::Admin {
+        let analytics = crate::subscriptions::model::Group::Analytics;
+        crate::subscriptions::entitlements::require(&mut conn, caller.id, analytics, now).await?;
+    }
     let scope = AnalyticsScope {
         host_id: (caller.role != Role::Admin).then_some(caller.id),
         charger_id,
@@ -160,7 +167,6 @@ pub async fn host_analytics(
         to,
         now,
     };
-    let mut conn = pool.acquire().await?;
     let hours = pages::revenue_by_hour(&mut conn, &scope).await?;
     let ports = pages::port_use(&mut conn, &scope).await?;
     let slots = pages::popular_slots(&mut conn, &scope, 5).await?;

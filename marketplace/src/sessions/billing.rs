@@ -10,7 +10,7 @@ use super::energy::{self, Breakdown, Tail};
 use super::model::{ChargingSession, SessionStatus};
 use super::store::{self, bills};
 use crate::error::Error;
-use crate::tariffs::bill::{Bill, Extras};
+use crate::tariffs::bill::Bill;
 use crate::tariffs::engine::PriceReport;
 use crate::tariffs::model::to_minor_units;
 use crate::tariffs::service::{self as tariffs, PricingContext};
@@ -32,8 +32,10 @@ pub fn billing_end(s: &ChargingSession, now: DateTime<Utc>) -> (DateTime<Utc>, T
     }
 }
 
-/// Prices the session from its readings and pauses with the tariff in force at its start.
-/// Extras (plan, package, subscription) are the defaults until issue 7 stores them.
+/// Prices the session from its readings and pauses with the tariff in force at its start,
+/// and the driver's subscriptions in force at its start (plan discount, insurance coverage),
+/// so a bill restated later gets the same benefits. Prepaid packages and charger
+/// subscriptions are not sold yet: their extras stay the defaults.
 pub async fn price(
     pool: &PgPool,
     s: &ChargingSession,
@@ -42,17 +44,12 @@ pub async fn price(
     let mut conn = pool.acquire().await?;
     let readings = store::energy_readings(&mut conn, s.id).await?;
     let pauses = store::pauses(&mut conn, s.id).await?;
+    let extras = crate::subscriptions::extras_at(&mut conn, s.driver_id, s.start()).await?;
     drop(conn);
     let (end, tail) = billing_end(s, now);
     let breakdown = energy::breakdown(s.start(), end, &readings, &pauses, tail);
-    let (context, report, bill) = tariffs::bill_session(
-        pool,
-        s.listing_id,
-        &breakdown.session,
-        s.emergency,
-        Extras::default(),
-    )
-    .await?;
+    let (context, report, bill) =
+        tariffs::bill_session(pool, s.listing_id, &breakdown.session, s.emergency, extras).await?;
     Ok(Priced {
         breakdown,
         context,

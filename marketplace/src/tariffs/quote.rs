@@ -31,10 +31,10 @@ pub struct EstimateInput {
     /// Minutes connected after charging (idle fee), 0 to 1440.
     #[serde(default)]
     pub idle_minutes: i64,
-    /// The driver's plan. Until subscriptions are stored (issue 7) the caller says it;
-    /// absent: basic.
+    /// The plan to price with (a what-if). Absent: the signed-in driver's plan in force at
+    /// `start_time`, basic for anyone else.
     #[serde(default)]
-    pub plan: Plan,
+    pub plan: Option<Plan>,
     /// kWh left on the driver's prepaid package, if any.
     pub prepaid_kwh: Option<Decimal>,
     /// The driver's subscription to this charger, if any.
@@ -103,8 +103,13 @@ pub struct Priced<'a> {
     pub emergency_multiplier: Decimal,
 }
 
-/// Prices and bills the planned session.
-pub fn quote(p: Priced<'_>, input: &EstimateInput) -> Result<(PriceReport, Bill), PriceError> {
+/// Prices and bills the planned session with the driver's `benefits` (plan and insurance fee
+/// as the subscriptions give them; `input.plan`, when given, overrides the plan).
+pub fn quote(
+    p: Priced<'_>,
+    input: &EstimateInput,
+    benefits: &Extras,
+) -> Result<(PriceReport, Bill), PriceError> {
     let mut labels = p.labels;
     let emergency_tariff;
     let tariff = if input.emergency {
@@ -118,7 +123,8 @@ pub fn quote(p: Priced<'_>, input: &EstimateInput) -> Result<(PriceReport, Bill)
     };
     let report = engine::price(tariff, &input.session(), p.time_zone)?;
     let extras = Extras {
-        plan: input.plan,
+        plan: input.plan.unwrap_or(benefits.plan),
+        insurance_fee: benefits.insurance_fee,
         subscription: input.charger_subscription,
         package: input
             .prepaid_kwh

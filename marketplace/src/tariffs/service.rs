@@ -285,7 +285,12 @@ pub async fn estimate(
         tax: ctx.tax,
         emergency_multiplier: ctx.emergency_multiplier,
     };
-    let (report, bill) = quote::quote(priced, &input)
+    // the signed-in driver's own subscriptions at the planned start
+    let benefits = match caller {
+        Some(c) => crate::subscriptions::extras_at(&mut conn, c.id, input.start_time).await?,
+        None => Extras::default(),
+    };
+    let (report, bill) = quote::quote(priced, &input, &benefits)
         .map_err(|e| Error::Internal(format!("pricing listing {}: {e}", listing.id)))?;
     let session = input.session();
     Ok(EstimateView {
@@ -295,7 +300,7 @@ pub async fn estimate(
         start_time: session.start,
         end_time: session.end,
         emergency: input.emergency,
-        plan: input.plan,
+        plan: input.plan.unwrap_or(benefits.plan),
         tariff: ctx.version,
         lines: bill.lines,
         total: bill.total,

@@ -302,6 +302,11 @@ async fn history_stats_and_host_analytics(pool: PgPool) {
         .to_rfc3339()
         .replace('+', "%2B");
     let uri = format!("/api/host/analytics?from={from}&to={to}");
+    // the analytics dashboard is a host subscription
+    let (status, refused) = call(&app, Method::GET, &uri, &c.host, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert_eq!(refused["code"], "subscription_required");
+    subscribe_to_analytics(&pool, &c.host).await;
     let (status, a) = call(&app, Method::GET, &uri, &c.host, None).await;
     assert_eq!(status, StatusCode::OK, "{a}");
     let hours: Vec<i64> = a["revenue_by_hour"]
@@ -329,6 +334,35 @@ async fn history_stats_and_host_analytics(pool: PgPool) {
     let (status, _) = call(&app, Method::GET, "/api/host/analytics", &driver, None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let other = user(&pool, Role::Host).await;
+    subscribe_to_analytics(&pool, &other).await;
     let (_, a) = call(&app, Method::GET, &uri, &other, None).await;
     assert_eq!(a["ports"], json!([]));
+}
+
+/// Pays the host's analytics subscription from a funded wallet (before [`at`]`(600)`, the
+/// clock of the analytics calls).
+async fn subscribe_to_analytics(pool: &PgPool, host: &AuthUser) {
+    use marketplace::ledger::service::{record_provider_payment, ProviderPayment};
+    use marketplace::subscriptions::service::{subscribe, SubscribeInput};
+    let event = uuid::Uuid::now_v7().to_string();
+    let mut tx = pool.begin().await.unwrap();
+    let payment = ProviderPayment {
+        provider: "local_test",
+        event_id: &event,
+        driver: host.id,
+        amount: 4900,
+        currency: "EUR",
+        actor: Some(host.id),
+        memo: "test top-up".into(),
+    };
+    record_provider_payment(&mut tx, &payment, at(0))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let input = SubscribeInput {
+        product: "analytics".into(),
+        currency: Some("EUR".into()),
+        listing_id: None,
+    };
+    subscribe(pool, host, input, None, at(0)).await.unwrap();
 }

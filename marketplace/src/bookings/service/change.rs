@@ -65,7 +65,13 @@ async fn reschedule_in(
         .port(port_id)
         .ok_or_else(|| Error::invalid("port_id", "is not a port of this charger"))?;
     let calendar = calendar(tx, b.listing_id).await?;
-    ctx.rules
+    let rules =
+        if crate::subscriptions::entitlements::priority_booking(tx, b.driver_id, now).await? {
+            ctx.rules.with_priority()
+        } else {
+            ctx.rules.clone()
+        };
+    rules
         .check_slot(&calendar, start, end, now, false)
         .map_err(Error::Validation)?;
     // Only a confirmed booking has (or is due) a station reservation; it follows the move.

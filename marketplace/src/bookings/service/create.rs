@@ -10,7 +10,7 @@ use super::{bookable_charger, calendar, emergency, finish, micros};
 use crate::accounts::AuthUser;
 use crate::bookings::model::{Actor, Booking, BookingStatus, NewBooking, ReservationState};
 use crate::bookings::refund::estimate_cents;
-use crate::bookings::rules::PENDING_TTL;
+use crate::bookings::rules::BookingRules;
 use crate::bookings::store::{self, sweeps, Claim, NewRow};
 use crate::bookings::view::BookingView;
 use crate::error::Error;
@@ -45,8 +45,9 @@ fn validate_key(key: &str) -> Result<&str, Error> {
     }
 }
 
-/// Books a port: a pending booking holding the slot for [`PENDING_TTL`] unless confirmed;
-/// an emergency booking starts now, is confirmed at once and may preempt (see `emergency`).
+/// Books a port: a pending booking holding the slot for [`BookingRules::pending_ttl`]
+/// unless confirmed (longer with priority booking); an emergency booking starts now, is
+/// confirmed at once and may preempt (see `emergency`).
 ///
 /// With an `Idempotency-Key`, the first successful answer is stored in the same transaction
 /// and replayed to retries with the same body; the same key with another body is a 422.
@@ -145,7 +146,13 @@ async fn create_pending(
         .start_time
         .ok_or_else(|| Error::invalid("start_time", "is required"))?;
     let calendar = calendar(tx, ctx.listing_id).await?;
-    ctx.rules
+    let priority = crate::subscriptions::entitlements::priority_booking(tx, caller.id, now).await?;
+    let rules = if priority {
+        ctx.rules.with_priority()
+    } else {
+        ctx.rules.clone()
+    };
+    rules
         .check_slot(&calendar, start, input.end_time, now, false)
         .map_err(Error::Validation)?;
     store::insert(
@@ -159,7 +166,7 @@ async fn create_pending(
             starts_at: start,
             ends_at: input.end_time,
             emergency: false,
-            expires_at: Some(now + PENDING_TTL),
+            expires_at: Some(now + BookingRules::pending_ttl(priority)),
             confirmed_at: None,
             amount_cents: estimate_cents(ctx.price_per_hour, input.end_time - start),
             currency: ctx.currency.clone(),

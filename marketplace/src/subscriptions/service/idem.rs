@@ -1,0 +1,73 @@
+//! `Idempotency-Key` on the money-moving POSTs: the key is claimed at the start of the use
+//! case's transaction and its answer saved before it commits (the bookings' table and rule).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
+
+use crate::accounts::AuthUser;
+use crate::bookings::store::{claim_key, save_response, Claim};
+use crate::error::Error;
+use crate::subscriptions::view::SubscriptionView;
+
+/// What a money-moving use case answers.
+#[derive(Debug)]
+pub enum Answer {
+    New(Box<SubscriptionView>),
+    /// A retry with the same key and body: the first answer, as it was.
+    Replayed {
+        status: u16,
+        body: Value,
+    },
+}
+
+pub fn check_key(key: Option<&str>) -> Result<Option<&str>, Error> {
+    match key {
+        Some(k) if !crate::idempotency::is_valid(k) => Err(Error::invalid(
+            "Idempotency-Key",
+            format!(
+                "must be 1 to {} visible ASCII characters",
+                crate::idempotency::KEY_MAX
+            ),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// Claims the key; `Some` is the answer to give instead of running the use case.
+pub async fn claim(
+    conn: &mut PgConnection,
+    caller: &AuthUser,
+    scope: &str,
+    key: Option<&str>,
+    request: &impl Serialize,
+    now: DateTime<Utc>,
+) -> Result<Option<Answer>, Error> {
+    let Some(key) = key else { return Ok(None) };
+    let bytes = serde_json::to_vec(request).map_err(|e| Error::Internal(e.to_string()))?;
+    let hash: [u8; 32] = Sha256::digest(bytes).into();
+    match claim_key(conn, caller.id, scope, key, &hash, now).await? {
+        Claim::New => Ok(None),
+        Claim::Replay { status, body } => Ok(Some(Answer::Replayed { status, body })),
+        Claim::Mismatch => Err(Error::invalid(
+            "Idempotency-Key",
+            "was already used with a different request",
+        )),
+    }
+}
+
+/// Saves the answer of a claimed key, in the use case's transaction.
+pub async fn save(
+    conn: &mut PgConnection,
+    caller: &AuthUser,
+    scope: &str,
+    key: Option<&str>,
+    status: u16,
+    view: &SubscriptionView,
+) -> Result<(), Error> {
+    let Some(key) = key else { return Ok(()) };
+    let body = serde_json::to_value(view).map_err(|e| Error::Internal(e.to_string()))?;
+    save_response(conn, caller.id, scope, key, status, &body).await
+}
