@@ -88,6 +88,31 @@ async fn issuing_the_same_source_twice_is_one_invoice(pool: PgPool) {
     assert_eq!(numbers(&pool, "platform").await, ["P-000001"]);
 }
 
+/// Numbers an invoice `sequence` of the platform by hand (moving the series there), with
+/// `amount` and no lines; answers why the commit was refused.
+async fn raw_issue(pool: &PgPool, customer: Uuid, sequence: i64, amount: i64) -> sqlx::Error {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("UPDATE invoice_series SET last_number = $1 WHERE issuer_key = 'platform'")
+        .bind(sequence)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO invoices (id, kind, issuer_key, issuer_name, sequence, number, customer_id, \
+           customer_name, customer_email, subject, currency, minor_digits, tax_kind, \
+           lines_cents, tax_cents, total_cents, source, source_id, issued_at) \
+         VALUES (gen_random_uuid(), 'invoice', 'platform', 'x', $1, 'P-' || $1, $2, 'x', 'x', \
+           'x', 'EUR', 2, 'none', $3, 0, $3, 'subscription_charge', gen_random_uuid(), now())",
+    )
+    .bind(sequence)
+    .bind(customer)
+    .bind(amount)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap_err()
+}
+
 fn constraint(err: &sqlx::Error) -> Option<String> {
     err.as_database_error()
         .and_then(|e| e.constraint().map(str::to_owned))
@@ -113,47 +138,14 @@ async fn the_database_refuses_a_gap_and_any_change(pool: PgPool) {
     }
 
     // skipping a number by hand: refused when the transaction commits
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("UPDATE invoice_series SET last_number = 3 WHERE issuer_key = 'platform'")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query(
-        "INSERT INTO invoices (id, kind, issuer_key, issuer_name, sequence, number, customer_id, \
-           customer_name, customer_email, subject, currency, minor_digits, tax_kind, \
-           lines_cents, tax_cents, total_cents, source, source_id, issued_at) \
-         VALUES (gen_random_uuid(), 'invoice', 'platform', 'x', 3, 'P-000003', $1, 'x', 'x', \
-           'x', 'EUR', 2, 'none', 0, 0, 0, 'subscription_charge', gen_random_uuid(), now())",
-    )
-    .bind(driver.id)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    let err = tx.commit().await.unwrap_err();
+    let err = raw_issue(&pool, driver.id, 3, 0).await;
     assert_eq!(
         constraint(&err).as_deref(),
         Some("invoices_gap_free"),
         "{err}"
     );
-
-    // an invoice whose lines do not add up: refused too
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("UPDATE invoice_series SET last_number = 2 WHERE issuer_key = 'platform'")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query(
-        "INSERT INTO invoices (id, kind, issuer_key, issuer_name, sequence, number, customer_id, \
-           customer_name, customer_email, subject, currency, minor_digits, tax_kind, \
-           lines_cents, tax_cents, total_cents, source, source_id, issued_at) \
-         VALUES (gen_random_uuid(), 'invoice', 'platform', 'x', 2, 'P-000002', $1, 'x', 'x', \
-           'x', 'EUR', 2, 'none', 500, 0, 500, 'subscription_charge', gen_random_uuid(), now())",
-    )
-    .bind(driver.id)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    let err = tx.commit().await.unwrap_err();
+    // an invoice whose lines do not add up (it has none): refused too
+    let err = raw_issue(&pool, driver.id, 2, 500).await;
     assert_eq!(
         constraint(&err).as_deref(),
         Some("invoices_lines_sum"),
