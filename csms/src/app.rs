@@ -122,6 +122,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let jobs = jobs::start(
         &pool,
         &gateway,
+        api.payments.clone(),
         JobConfig {
             tick: Duration::from_millis(args.job_tick_ms.max(10)),
             reservations: ReservationConfig {

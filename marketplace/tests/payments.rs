@@ -8,6 +8,7 @@ mod payments {
     #[path = "../bookings/support.rs"]
     mod booking_support;
 
+    mod authorizations;
     mod methods;
     mod pay;
     mod payouts;

@@ -372,6 +372,28 @@ async fn capture_sends_the_amount_and_cancel_releases() {
 }
 
 #[tokio::test]
+async fn a_capture_of_everything_sends_no_amount() {
+    let (server, stripe) = double().await;
+    let pi = "/v1/payment_intents/pi_3QxHd1LkdIwHu7ix0Xy1AbCd";
+    answer(
+        &server,
+        "POST",
+        &format!("{pi}/capture"),
+        200,
+        fixture("pi_captured"),
+    )
+    .await;
+    stripe
+        .capture_payment("pi_3QxHd1LkdIwHu7ix0Xy1AbCd", None, "auto_capture:p7")
+        .await
+        .unwrap();
+    let req = only_request(&server).await;
+    assert_post(&req, "auto_capture:p7");
+    // Stripe captures all that is capturable when the amount is left out
+    assert!(!form(&req).contains_key("amount_to_capture"));
+}
+
+#[tokio::test]
 async fn a_partial_refund_names_the_payment_and_the_amount() {
     let (server, stripe) = double().await;
     answer(&server, "POST", "/v1/refunds", 200, fixture("refund")).await;

@@ -1,14 +1,15 @@
 //! Background jobs that drive the marketplace from the CSMS side. Their work lists live in
-//! the database (bookings' `status` and `reservation_state`, unposted bills and refunds,
-//! subscriptions' period ends), so a restart loses nothing: the next tick picks up whatever is
-//! due.
+//! the database (bookings' `status` and `reservation_state`, unposted bills and refunds, open
+//! card authorizations), so a restart loses nothing: the next tick picks up whatever is due.
 
 mod booking_sweeps;
+mod card_authorizations;
 mod ledger_postings;
 mod reservations;
 mod sessions;
 mod subscriptions;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::PgPool;
@@ -32,6 +33,7 @@ pub struct JobConfig {
 pub fn start(
     pool: &PgPool,
     gateway: &StationGateway,
+    payments: Arc<dyn marketplace::payments::PaymentProvider>,
     config: JobConfig,
     shutdown: &CancellationToken,
 ) -> Vec<JoinHandle<()>> {
@@ -56,6 +58,12 @@ pub fn start(
         )),
         tokio::spawn(subscriptions::run(
             pool.clone(),
+            config.tick,
+            shutdown.clone(),
+        )),
+        tokio::spawn(card_authorizations::run(
+            pool.clone(),
+            payments,
             config.tick,
             shutdown.clone(),
         )),

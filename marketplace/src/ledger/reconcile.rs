@@ -5,9 +5,15 @@
 //! The database already refuses most of these (the balance trigger, the CHECKs, the
 //! append-only triggers); reconciliation is the independent proof that nothing got past
 //! them — a trigger disabled for maintenance, a restored backup, a bug in a migration.
-//! Provider payments: each top-up must name its provider payment (`provider_event_id`);
-//! matching those against the provider's own records is the payment provider's check, to be
-//! added here with the provider port.
+//!
+//! Card payments (migration `0010_payments.sql`, what the provider did and why) are matched
+//! against the ledger both ways: every card payment that received money has exactly one
+//! top-up of that amount naming it (`<provider>:<payment>` in `provider_event_id`, the row's
+//! `ledger_posting_id`), and one that received nothing (a released authorization) has none;
+//! every posting naming a provider payment or refund has the row that records it; every
+//! refund to a card has its refund posting (reversed if the provider failed it); nothing
+//! captured more than was authorized. The `local_test` development top-ups of the wallet
+//! API have no payment rows by design.
 
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -149,6 +155,92 @@ pub const CHECKS: &[(&str, &str, &str)] = &[
            FROM ledger_postings p JOIN booking_refunds r ON r.id = p.booking_refund_id \
           WHERE r.posted_at IS NULL",
     ),
+    (
+        "card_payment_posted",
+        "every card payment that received money has exactly one top-up of that amount and \
+         currency naming it, and one that received nothing (a released authorization) has none",
+        "SELECT format('card payment %s (%s %s, %s): received %s %s, %s', p.id, p.provider, \
+           p.provider_payment_id, p.status, p.amount_received, p.currency, \
+           CASE WHEN p.amount_received = 0 THEN format('yet top-up %s names it', \
+                  coalesce(t.id, p.ledger_posting_id)) \
+                WHEN t.id IS NULL THEN 'no top-up names it' \
+                WHEN p.ledger_posting_id IS DISTINCT FROM t.id THEN \
+                  format('it records posting %s, top-up %s names it', p.ledger_posting_id, t.id) \
+                ELSE format('its top-up %s is a %s of %s %s', t.id, t.kind, c.amount, t.currency) \
+           END) \
+         FROM payments p \
+         LEFT JOIN ledger_postings t \
+           ON t.provider_event_id = p.provider || ':' || p.provider_payment_id \
+         LEFT JOIN LATERAL (SELECT -sum(e.amount_minor) AS amount FROM ledger_entries e \
+           JOIN ledger_accounts a ON a.id = e.account_id AND a.kind = 'provider_clearing' \
+          WHERE e.posting_id = t.id) c ON true \
+         WHERE p.method = 'card' AND CASE WHEN p.amount_received = 0 \
+           THEN t.id IS NOT NULL OR p.ledger_posting_id IS NOT NULL \
+           ELSE t.id IS NULL OR p.ledger_posting_id IS DISTINCT FROM t.id OR t.kind <> 'topup' \
+             OR t.currency <> p.currency OR c.amount IS DISTINCT FROM p.amount_received END \
+         UNION ALL \
+         SELECT format('card payment %s is %s but received nothing', p.id, p.status) \
+           FROM payments p \
+          WHERE p.method = 'card' AND p.status = 'succeeded' AND p.amount_received = 0",
+    ),
+    (
+        "provider_posting_recorded",
+        "every top-up or refund posting that names a provider's payment or refund has the \
+         payment or refund row that records it",
+        "SELECT format('%s %s names %s, which no card payment records', t.kind, t.id, \
+           t.provider_event_id) \
+           FROM ledger_postings t \
+          WHERE t.kind = 'topup' AND t.provider_event_id IS NOT NULL \
+            AND t.provider_event_id NOT LIKE 'local_test:%' \
+            AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.method = 'card' \
+              AND p.provider || ':' || p.provider_payment_id = t.provider_event_id \
+              AND p.ledger_posting_id = t.id) \
+         UNION ALL \
+         SELECT format('%s %s names %s, which no refund to a card records', t.kind, t.id, \
+           t.provider_event_id) \
+           FROM ledger_postings t \
+          WHERE t.kind = 'refund' AND t.provider_event_id IS NOT NULL \
+            AND NOT EXISTS (SELECT 1 FROM payment_refunds r \
+              WHERE r.destination = 'original_method' AND r.ledger_posting_id = t.id)",
+    ),
+    (
+        "card_refund_posted",
+        "every refund to a card the provider did not fail has its refund posting of that \
+         amount and currency, and one it failed after it was posted is reversed",
+        "SELECT format('refund %s of payment %s (%s, %s %s): %s', r.id, r.payment_id, r.status, \
+           r.amount_minor, r.currency, \
+           CASE WHEN r.status IN ('failed', 'canceled') THEN \
+                  format('posting %s was not reversed', r.ledger_posting_id) \
+                WHEN t.id IS NULL THEN 'no refund posting' \
+                WHEN r.ledger_reversal_id IS NOT NULL THEN \
+                  format('its posting %s was reversed', t.id) \
+                ELSE format('its posting %s is a %s of %s %s', t.id, t.kind, c.amount, t.currency) \
+           END) \
+         FROM payment_refunds r \
+         LEFT JOIN ledger_postings t ON t.id = r.ledger_posting_id \
+         LEFT JOIN LATERAL (SELECT sum(e.amount_minor) AS amount FROM ledger_entries e \
+           JOIN ledger_accounts a ON a.id = e.account_id AND a.kind = 'provider_clearing' \
+          WHERE e.posting_id = t.id) c ON true \
+         WHERE r.destination = 'original_method' AND CASE \
+           WHEN r.status IN ('failed', 'canceled') \
+             THEN r.ledger_posting_id IS NOT NULL AND r.ledger_reversal_id IS NULL \
+           ELSE t.id IS NULL OR t.kind <> 'refund' OR t.currency <> r.currency \
+             OR c.amount IS DISTINCT FROM r.amount_minor OR r.ledger_reversal_id IS NOT NULL END",
+    ),
+    (
+        "captured_within_authorized",
+        "no payment captured more than it authorized or refunded more than it captured, and no \
+         automatic capture was decided above the authorization",
+        "SELECT format('payment %s: %s authorized, %s captured, %s still capturable, %s refunded', \
+           id, amount_minor, amount_received, amount_capturable, amount_refunded) \
+           FROM payments WHERE amount_received > amount_minor \
+             OR amount_capturable > amount_minor OR amount_refunded > amount_received \
+         UNION ALL \
+         SELECT format('automatic capture of payment %s: %s decided, %s authorized', \
+           a.payment_id, a.amount_minor, p.amount_minor) \
+           FROM card_authorization_actions a JOIN payments p ON p.id = a.payment_id \
+          WHERE a.amount_minor > p.amount_minor",
+    ),
 ];
 
 pub async fn reconcile(conn: &mut PgConnection) -> Result<Report, Error> {
@@ -188,4 +280,27 @@ pub async fn reconcile(conn: &mut PgConnection) -> Result<Report, Error> {
         currencies,
         discrepancies,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_development_top_ups_excused_are_the_wallet_apis() {
+        let (_, _, sql) = CHECKS
+            .iter()
+            .find(|(name, _, _)| *name == "provider_posting_recorded")
+            .unwrap();
+        let local = crate::ledger::service::LOCAL_TEST;
+        assert!(sql.contains(&format!("NOT LIKE '{local}:%'")));
+    }
+
+    #[test]
+    fn check_names_are_unique() {
+        let mut names: Vec<_> = CHECKS.iter().map(|(n, _, _)| *n).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CHECKS.len());
+    }
 }

@@ -10,11 +10,15 @@
 //!   for the booking or taken by the session's bill by the ledger's own functions; a wallet
 //!   payment is a ledger hold or bill posting. Movements the ledger has no function for yet
 //!   are in [`service::seam`].
+//! - Card authorizations (manual capture) settle themselves ([`authorizations`] rules,
+//!   [`service::settle_authorizations`] for a periodic job): captured for what a posted bill
+//!   left owing or an ended booking keeps, released otherwise or before they lapse.
 //! - Idempotency everywhere: payments and refunds by the client's `Idempotency-Key`
 //!   (UNIQUE per user), every provider call with a key derived from our ids, webhook events by
 //!   their id (`provider_events`). A payment's state only moves forward
 //!   ([`model::advance`]), so the provider's answers and webhooks may come in any order.
 
+pub mod authorizations;
 pub mod http;
 pub mod local;
 pub mod model;

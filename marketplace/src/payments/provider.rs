@@ -332,6 +332,12 @@ pub trait PaymentProvider: Send + Sync {
         idempotency_key: &'a str,
     ) -> ProviderFuture<'a, PaymentState>;
 
+    /// How long an authorization (a manual-capture payment) may wait for its capture before
+    /// the provider lets it lapse. Stripe: 7 days for online card payments.
+    fn authorization_validity(&self) -> chrono::Duration {
+        chrono::Duration::days(7)
+    }
+
     /// Cancels a payment not captured yet (releases an authorization).
     fn cancel_payment<'a>(
         &'a self,

@@ -10,6 +10,7 @@
 //! in [`seam`].
 
 mod accounts;
+mod authorizations;
 mod methods;
 mod pay;
 mod refunds;
@@ -23,6 +24,7 @@ use super::provider::ProviderError;
 use crate::error::Error;
 
 pub use accounts::{create_payout, open_payout_account, payout_account, PayoutAccountInput};
+pub use authorizations::{authorization_action, settle_authorizations, AuthorizationReport};
 pub use methods::{
     add_method, ensure_customer, list_methods, remove_method, set_default, MethodInput,
 };
