@@ -15,5 +15,6 @@ mod payments {
     mod refunds;
     mod sessions;
     mod support;
+    mod topup;
     mod webhooks;
 }

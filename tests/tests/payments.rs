@@ -184,4 +184,28 @@ async fn card_payments_and_a_webhook_delivered_twice() {
     assert_eq!(problem["code"], "invalid_signature");
     let list = server.get_json(&driver, "/api/payments").await.unwrap();
     assert_eq!(list["total"], 2, "{list}");
+
+    // the wallet's own top-up route takes the default (3-D Secure) card too
+    let by_card = json!({"amount_cents": 500, "currency": "EUR", "payment_method": "card"});
+    let (status, _, topped) = send(
+        &http,
+        &server,
+        &driver,
+        "/api/wallet/topup",
+        &by_card,
+        Some("e2e-wallet-card"),
+    )
+    .await;
+    assert_eq!(status, 201, "{topped}");
+    assert_eq!(topped["payment"]["status"], "requires_action", "{topped}");
+    assert_eq!(topped["transaction"], Value::Null);
+    let confirm = format!(
+        "/api/payments/{}/confirm",
+        topped["payment"]["id"].as_str().unwrap()
+    );
+    let (status, _, done) = send(&http, &server, &driver, &confirm, &json!({}), None).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let wallet = server.get_json(&driver, "/api/wallet").await.unwrap();
+    assert_eq!(balance(&wallet), 4000, "{wallet}");
 }

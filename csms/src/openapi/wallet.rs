@@ -44,9 +44,10 @@ pub struct TopupBody {
     /// ISO 4217, capitals.
     #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
     pub currency: String,
-    /// `local_test`: the development provider, which credits at once (like a Stripe
-    /// test-mode payment that succeeded). Cards come with the payment provider.
-    #[schema(example = "local_test")]
+    /// `card` (the caller's default saved card), the id of a saved card, or `local_test`
+    /// (the development provider, which credits at once like a Stripe test-mode payment that
+    /// succeeded).
+    #[schema(example = "card")]
     pub payment_method: String,
 }
 
@@ -131,9 +132,17 @@ pub struct WalletTransactionPage {
 
 #[derive(ToSchema)]
 pub struct TopupAnswer {
-    pub transaction: WalletTransaction,
-    /// The wallet of the top-up's currency, as it is now.
-    pub wallet: CurrencyWallet,
+    /// The ledger transaction: always for `local_test`; null for a card (see `payment`, and
+    /// the wallet's history once the money is in).
+    #[schema(required)]
+    pub transaction: Option<WalletTransaction>,
+    /// A card top-up's payment: `succeeded` (in the wallet), `requires_action` (3-D Secure:
+    /// `POST /api/payments/{id}/confirm`), or `failed` with the card's reason.
+    #[schema(required)]
+    pub payment: Option<super::payments::Payment>,
+    /// The wallet of the top-up's currency, as it is now (null before its first money).
+    #[schema(required)]
+    pub wallet: Option<CurrencyWallet>,
 }
 
 /// `PUT /api/wallet/settings` and its answer.
@@ -238,9 +247,12 @@ pub fn routes() -> Vec<Route> {
         Route::post("/api/wallet/topup", TAG, "Top up")
             .access(Access::AnyUser)
             .describe(
-                "Adds money through a payment method; `local_test` (the development provider) \
-                 credits at once. Send an `Idempotency-Key` header to retry safely: a retry \
-                 with the same key and body posts nothing and answers the same transaction \
+                "Adds money through a payment method. A card (`card` for the default one, or a \
+                 saved card's id) is charged through the payment provider as a top-up \
+                 payment; the money is in the wallet once the provider has it (at once, after \
+                 3-D Secure, or by webhook). `local_test` (the development provider) credits \
+                 at once. Send an `Idempotency-Key` header to retry safely: a retry with the \
+                 same key and body moves nothing and answers the same transaction or payment \
                  (with `Idempotent-Replayed: true`; the wallet as it is now); the same key \
                  with another body is a 422. Anything owed is paid off first.",
             )

@@ -1,24 +1,21 @@
 //! Wallet routes (any signed-in user: the wallet is the caller's own) and the admins' ledger
 //! accounts. Thin: parse, call the service with the context's clock, shape the answer.
+//! `POST /api/wallet/topup` is routed by payments (a card top-up is a payment).
 
 mod query;
 
 use axum::extract::{FromRef, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::routing::post;
 use axum::Router;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::model::Minor;
-use super::service::{self, TopupInput};
+use super::service;
 use super::view::{AccountDetail, AccountPage, SettingsView, TransactionPage, WalletView};
 use crate::accounts::{AuthUser, RequireAdmin};
 use crate::error::Error;
 use crate::http::{ApiContext, ApiJson};
-use crate::idempotency;
 
 pub fn router<S>() -> Router<S>
 where
@@ -27,7 +24,6 @@ where
 {
     Router::new()
         .route("/api/wallet", get(wallet))
-        .route("/api/wallet/topup", post(topup))
         .route("/api/wallet/transactions", get(transactions))
         .route("/api/wallet/settings", get(settings).put(set_settings))
         .route("/api/admin/ledger/accounts", get(accounts))
@@ -38,18 +34,6 @@ type Reply<T> = Result<ApiJson<T>, Error>;
 
 async fn wallet(State(ctx): State<ApiContext>, caller: AuthUser) -> Reply<WalletView> {
     Ok(ApiJson(service::wallet(&ctx.pool, &caller).await?))
-}
-
-async fn topup(
-    State(ctx): State<ApiContext>,
-    caller: AuthUser,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<TopupInput>,
-) -> Result<Response, Error> {
-    let key = idempotency::from_headers(&headers)?;
-    let done = service::topup(&ctx.pool, &caller, body, key, ctx.clock.now()).await?;
-    let response = (StatusCode::CREATED, ApiJson(done.view)).into_response();
-    Ok(idempotency::mark_replayed(response, done.replayed))
 }
 
 async fn transactions(

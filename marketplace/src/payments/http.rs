@@ -20,6 +20,7 @@ use crate::error::{Error, FieldError};
 use crate::http::{paging, ApiContext, ApiJson};
 use crate::idempotency;
 use crate::ledger::model::Minor;
+use crate::ledger::service::TopupInput;
 
 pub fn router<S>() -> Router<S>
 where
@@ -35,6 +36,7 @@ where
         .route("/api/payments/{id}/confirm", post(confirm))
         .route("/api/payments/{id}/capture", post(capture))
         .route("/api/payments/{id}/cancel", post(cancel))
+        .route("/api/wallet/topup", post(wallet_topup))
         .route("/api/refunds", post(refund))
         .route("/api/webhooks/stripe", post(stripe_webhook))
         .route(
@@ -114,6 +116,22 @@ async fn pay(
         (StatusCode::CREATED, ApiJson(view)).into_response(),
         again,
     ))
+}
+
+/// Wallet top-ups live here rather than with the wallet: a card top-up is a payment, and
+/// the ledger does not depend on payments.
+async fn wallet_topup(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<TopupInput>,
+) -> Result<Response, Error> {
+    let key = idempotency::from_headers(&headers)?;
+    let provider = ctx.payments.as_ref();
+    let done =
+        service::wallet_topup(&ctx.pool, provider, &caller, body, key, ctx.clock.now()).await?;
+    let response = (StatusCode::CREATED, ApiJson(done.view)).into_response();
+    Ok(idempotency::mark_replayed(response, done.replayed))
 }
 
 async fn list(

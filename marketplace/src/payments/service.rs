@@ -15,6 +15,7 @@ mod methods;
 mod pay;
 mod refunds;
 pub mod seam;
+mod topup;
 mod webhooks;
 
 use serde::Serialize;
@@ -30,6 +31,7 @@ pub use methods::{
 };
 pub use pay::{cancel, capture, confirm, get, list, pay, Paid, PayInput};
 pub use refunds::{refund, RefundInput, Refunded};
+pub use topup::{wallet_topup, WalletTopup, WalletTopupView};
 pub use webhooks::{stripe_webhook, PROVIDER as WEBHOOK_PROVIDER};
 
 /// Ends a use case's transaction by its result: commit, or an explicit rollback.

@@ -25,7 +25,8 @@ pub const TOPUP_MAX_MINOR: Minor = 100_000;
 pub const THRESHOLD_MAX_MINOR: Minor = 1_000_000;
 pub use crate::idempotency::KEY_MAX as IDEMPOTENCY_KEY_MAX;
 /// The development provider: credits at once, through provider clearing, like a Stripe
-/// test-mode payment that succeeded. The only payment method until the provider port exists.
+/// test-mode payment that succeeded. Cards are paid through `payments` (which routes the
+/// top-up).
 pub const LOCAL_TEST: &str = "local_test";
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -60,8 +61,8 @@ fn validate(input: &TopupInput, key: Option<&str>) -> Result<(), Error> {
     if input.payment_method != LOCAL_TEST {
         errors.push(FieldError::new(
             "payment_method",
-            "must be `local_test` (the development provider); cards come with the payment \
-             provider",
+            "must be `card` (your default card), the id of one of your saved cards, or \
+             `local_test` (the development provider)",
         ));
     }
     if let Some(key) = key {
