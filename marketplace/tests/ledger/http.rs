@@ -234,21 +234,27 @@ async fn bad_topups_name_their_fields(pool: PgPool) {
     let driver = user(&pool, Role::Driver).await;
     let (status, _, _) = send(&app, Method::GET, "/api/wallet", None, None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let bad = json!({"amount_cents": 5, "currency": "eur", "payment_method": "card"});
-    let (status, _, body) = send(
-        &app,
-        Method::POST,
-        "/api/wallet/topup",
-        Some(&driver),
-        Some(bad),
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        fields(&body),
-        ["amount_cents", "currency", "payment_method"]
-    );
+    for (method, expected) in [
+        (
+            "paypal",
+            &["amount_cents", "currency", "payment_method"][..],
+        ),
+        // a card top-up is checked the same way before any provider is asked
+        ("card", &["amount_cents", "currency"][..]),
+    ] {
+        let bad = json!({"amount_cents": 5, "currency": "eur", "payment_method": method});
+        let (status, _, body) = send(
+            &app,
+            Method::POST,
+            "/api/wallet/topup",
+            Some(&driver),
+            Some(bad),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(fields(&body), expected, "{method}");
+    }
     let (status, _, body) = send(
         &app,
         Method::POST,
