@@ -13,6 +13,7 @@ use tokio::time::Instant;
 
 use crate::device_model::Lookup;
 use crate::messages::IdToken;
+use crate::smart_charging::{ChargingProfileIn, Profile};
 use crate::state::StationState;
 
 /// Work for the connection loop once the answer is on the wire.
@@ -88,6 +89,11 @@ pub(crate) fn handle(
         // Reservation
         "ReserveNow" => parse(payload).map(|r| reserve_now(state, r, now)),
         "CancelReservation" => parse(payload).map(|r| cancel_reservation(state, r)),
+        // Smart charging
+        "SetChargingProfile" => parse(payload).map(|r| set_charging_profile(state, r, now)),
+        "ClearChargingProfile" => parse(payload).map(|r| clear_charging_profile(state, r, now)),
+        // Tariff and cost
+        "CostUpdated" => parse(payload).map(|r| cost_updated(state, r)),
         // Data transfer: no vendor extensions here.
         "DataTransfer" => Ok(Handled::ok(json!({"status": "UnknownVendorId"}))),
         other => Ok(Handled::refuse(
@@ -425,141 +431,75 @@ fn cancel_reservation(state: &mut StationState, req: CancelReservationRequest) -
     }))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::device_model::DeviceModel;
-    use crate::state::Outbox;
+// ---- Smart charging ----
 
-    fn station() -> StationState {
-        let (out, rx) = Outbox::new();
-        // Keep the receiver alive so queued messages are accepted.
-        std::mem::forget(rx);
-        let (events, _) = tokio::sync::broadcast::channel(4);
-        let dm = DeviceModel::standard("CS1", &Default::default(), 2, 1, 10);
-        StationState::new(2, Duration::from_secs(10), 11_000.0, dm, out, events)
-    }
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SetChargingProfileRequest {
+    evse_id: u32,
+    charging_profile: ChargingProfileIn,
+}
 
-    fn answer(st: &mut StationState, action: &str, payload: Value) -> Value {
-        handle(st, action, &payload, Instant::now()).result.unwrap()
-    }
-
-    #[test]
-    fn unknown_actions_are_not_implemented() {
-        let mut st = station();
-        let h = handle(&mut st, "GetLog", &json!({}), Instant::now());
-        assert_eq!(h.result.unwrap_err().code, ErrorCode::NotImplemented);
-    }
-
-    #[test]
-    fn malformed_requests_are_format_violations() {
-        let mut st = station();
-        let h = handle(
-            &mut st,
-            "RequestStartTransaction",
-            &json!({"remoteStartId": "x"}),
-            Instant::now(),
-        );
-        assert_eq!(h.result.unwrap_err().code, ErrorCode::FormatViolation);
-    }
-
-    #[test]
-    fn start_twice_on_one_evse_is_rejected() {
-        let mut st = station();
-        let req = json!({"evseId": 1, "remoteStartId": 5, "idToken": {"idToken": "A", "type": "Central"}});
-        assert_eq!(
-            answer(&mut st, "RequestStartTransaction", req.clone())["status"],
-            "Accepted"
-        );
-        assert_eq!(
-            answer(&mut st, "RequestStartTransaction", req)["status"],
-            "Rejected"
-        );
-        let tx = st.transaction(1).unwrap();
-        assert_eq!(tx.remote_start_id, Some(5));
-        let stop = json!({"transactionId": tx.transaction_id});
-        assert_eq!(
-            answer(&mut st, "RequestStopTransaction", stop.clone())["status"],
-            "Accepted"
-        );
-        assert_eq!(
-            answer(&mut st, "RequestStopTransaction", stop)["status"],
-            "Rejected"
-        );
-    }
-
-    #[test]
-    fn variables_round_trip() {
-        let mut st = station();
-        let set = json!({"setVariableData": [
-            {"attributeValue": "15", "component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}},
-            {"attributeValue": "x", "component": {"name": "Nope"}, "variable": {"name": "X"}},
-        ]});
-        let r = answer(&mut st, "SetVariables", set);
-        assert_eq!(r["setVariableResult"][0]["attributeStatus"], "Accepted");
-        assert_eq!(
-            r["setVariableResult"][1]["attributeStatus"],
-            "UnknownComponent"
-        );
-        assert_eq!(st.heartbeat_interval, Duration::from_secs(15));
-        let get = json!({"getVariableData": [
-            {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}},
-            {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "Nope"}},
-            {"component": {"name": "Nope"}, "variable": {"name": "Nope"}},
-        ]});
-        let r = answer(&mut st, "GetVariables", get);
-        let results = r["getVariableResult"].as_array().unwrap();
-        assert_eq!(results[0]["attributeValue"], "15");
-        assert_eq!(results[1]["attributeStatus"], "UnknownVariable");
-        assert_eq!(results[2]["attributeStatus"], "UnknownComponent");
-    }
-
-    #[test]
-    fn immediate_reset_asks_for_a_reboot() {
-        let mut st = station();
-        let h = handle(
-            &mut st,
-            "Reset",
-            &json!({"type": "Immediate"}),
-            Instant::now(),
-        );
-        assert_eq!(h.after, After::Reset { when_idle: false });
-        assert_eq!(h.result.unwrap()["status"], "Accepted");
-    }
-
-    #[test]
-    fn reservations_and_unlock() {
-        let mut st = station();
-        let expiry = (chrono::Utc::now() + chrono::Duration::minutes(5)).to_rfc3339();
-        let req = json!({"id": 1, "expiryDateTime": expiry, "evseId": 2, "idToken": {"idToken": "A", "type": "ISO14443"}});
-        assert_eq!(answer(&mut st, "ReserveNow", req)["status"], "Accepted");
-        assert_eq!(
-            answer(&mut st, "CancelReservation", json!({"reservationId": 1}))["status"],
-            "Accepted"
-        );
-        assert_eq!(
-            answer(&mut st, "CancelReservation", json!({"reservationId": 1}))["status"],
-            "Rejected"
-        );
-        assert_eq!(
-            answer(
-                &mut st,
-                "UnlockConnector",
-                json!({"evseId": 1, "connectorId": 1})
-            )["status"],
-            "Unlocked"
-        );
-        assert_eq!(
-            answer(
-                &mut st,
-                "UnlockConnector",
-                json!({"evseId": 9, "connectorId": 1})
-            )["status"],
-            "UnknownConnector"
-        );
-        assert_eq!(
-            answer(&mut st, "DataTransfer", json!({"vendorId": "x"}))["status"],
-            "UnknownVendorId"
-        );
+fn set_charging_profile(
+    state: &mut StationState,
+    req: SetChargingProfileRequest,
+    now: Instant,
+) -> Handled {
+    let received = chrono::Utc::now();
+    let outcome = Profile::from_request(req.evse_id, req.charging_profile, received)
+        .and_then(|profile| state.set_charging_profile(req.evse_id, profile, now));
+    match outcome {
+        Ok(()) => Handled::ok(status("Accepted")),
+        Err(reason) => Handled::ok(status_with_reason("Rejected", reason)),
     }
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClearChargingProfileRequest {
+    charging_profile_id: Option<i64>,
+    charging_profile_criteria: Option<ClearCriteria>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ClearCriteria {
+    evse_id: Option<u32>,
+    charging_profile_purpose: Option<String>,
+    stack_level: Option<i64>,
+}
+
+fn clear_charging_profile(
+    state: &mut StationState,
+    req: ClearChargingProfileRequest,
+    now: Instant,
+) -> Handled {
+    let c = req.charging_profile_criteria.unwrap_or_default();
+    let cleared = state.clear_charging_profiles(
+        req.charging_profile_id,
+        c.evse_id,
+        c.charging_profile_purpose.as_deref(),
+        c.stack_level,
+        now,
+    );
+    Handled::ok(status(if cleared { "Accepted" } else { "Unknown" }))
+}
+
+// ---- Tariff and cost ----
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CostUpdatedRequest {
+    total_cost: f64,
+    transaction_id: String,
+}
+
+/// The response has no status: a cost for a transaction that already ended is shown nowhere
+/// but still acknowledged.
+fn cost_updated(state: &mut StationState, req: CostUpdatedRequest) -> Handled {
+    state.cost_updated(&req.transaction_id, req.total_cost);
+    Handled::ok(json!({}))
+}
+
+#[cfg(test)]
+mod tests;

@@ -2,8 +2,8 @@
 //! drive stations from Rust, and as the `evsim` binary (see `main.rs` and the README).
 //!
 //! - [`station::Station`]: one full-featured station (boot, status, heartbeats, local and
-//!   remote transactions, the CSMS calls of the core profile), driven step by step or by a
-//!   [`scenario`].
+//!   remote transactions, the CSMS calls of the core profile and of smart charging), driven
+//!   step by step or by a [`scenario`].
 //! - [`load::run`]: a fleet of lean stations in one process, reporting throughput and
 //!   latency percentiles ([`stats::Report`]).
 //! - [`rpc`] and [`connect`]: OCPP-J framing and the WebSocket/TLS connect, reusable by
@@ -18,6 +18,7 @@ pub mod load;
 pub mod messages;
 pub mod rpc;
 pub mod scenario;
+pub mod smart_charging;
 pub mod state;
 pub mod station;
 pub mod stats;

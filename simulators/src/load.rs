@@ -612,9 +612,14 @@ async fn serve(
 }
 
 /// Load stations do not act on CSMS commands; they answer honestly that they will not.
+/// Charging limits and running costs are only acknowledged, so that a CSMS pausing,
+/// resuming or pricing sessions across a fleet sees its calls succeed (the fleet's meters do
+/// not follow the limits).
 fn answer(action: &str, payload: &Value) -> Result<Value, (ErrorCode, &'static str)> {
     let status = |s: &str| Ok(json!({ "status": s }));
     match action {
+        "SetChargingProfile" | "ClearChargingProfile" => status("Accepted"),
+        "CostUpdated" => Ok(json!({})),
         "RequestStartTransaction"
         | "RequestStopTransaction"
         | "Reset"
@@ -738,6 +743,25 @@ mod tests {
             "Rejected"
         );
         assert!(answer("GetLog", &json!({})).is_err());
+        for (action, request) in [
+            (
+                "SetChargingProfile",
+                json!({"evseId": 1, "chargingProfile": {"id": 1, "stackLevel": 0,
+                    "chargingProfilePurpose": "TxProfile", "chargingProfileKind": "Relative",
+                    "chargingSchedule": [{"id": 1, "chargingRateUnit": "A",
+                        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 0.0}]}]}}),
+            ),
+            ("ClearChargingProfile", json!({"chargingProfileId": 1})),
+            (
+                "CostUpdated",
+                json!({"totalCost": 1.5, "transactionId": "TX-1"}),
+            ),
+        ] {
+            ocpp_schemas::validate(action, ocpp_schemas::Direction::Request, &request).unwrap();
+            let reply = answer(action, &request).unwrap();
+            ocpp_schemas::validate(action, ocpp_schemas::Direction::Response, &reply)
+                .unwrap_or_else(|v| panic!("{action}: {v}"));
+        }
         let r = answer(
             "GetVariables",
             &json!({"getVariableData":[{"component":{"name":"A"},"variable":{"name":"B"}}]}),

@@ -257,7 +257,7 @@ pub fn reservation_status_update(reservation_id: i64, status: &str) -> Value {
 }
 
 /// Meter registers are reported to 0.1 Wh / 0.1 W: finer digits are noise and bloat frames.
-fn round1(x: f64) -> f64 {
+pub(crate) fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 

@@ -1,21 +1,25 @@
 //! The station's state machine: EVSEs, their connector status, transactions and energy
-//! meters, reservations. Every change that the CSMS must hear about is emitted into the
-//! [`Outbox`] right here, while the caller holds the state lock, so messages leave in exactly
-//! the order the state changed (a `seqNo` can never overtake another, and no `Updated` can
-//! follow its `Ended`). No I/O and no awaiting: the connection loop, the CSMS-call handlers
-//! and the local flows (scenario steps) all drive it, and unit tests can too.
+//! meters, reservations, charging profiles. Every change that the CSMS must hear about is
+//! emitted into the [`Outbox`] right here, while the caller holds the state lock, so messages
+//! leave in exactly the order the state changed (a `seqNo` can never overtake another, and no
+//! `Updated` can follow its `Ended`). No I/O and no awaiting: the connection loop, the
+//! CSMS-call handlers and the local flows (scenario steps) all drive it, and unit tests can too.
 
 use std::time::Duration;
 
+use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::device_model::DeviceModel;
 use crate::messages::{self, ChargingState, ConnectorStatus, IdToken, TxEvent};
 use crate::rpc::CallError;
+use crate::smart_charging::{self, Profile, Purpose, TxRef};
+
+mod limits;
 
 /// Why one of the station's own CALLs got no CALLRESULT.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -121,6 +125,17 @@ pub enum StationEvent {
         energy_wh: f64,
         stopped_reason: &'static str,
     },
+    /// A charging profile changed the power the EVSE delivers (0: suspended by the EVSE).
+    ChargingRateChanged {
+        evse: u32,
+        transaction_id: String,
+        power_w: f64,
+    },
+    /// CostUpdated: the running cost shown on the station's display.
+    CostUpdated {
+        transaction_id: String,
+        total_cost: f64,
+    },
 }
 
 /// A public snapshot of a running transaction.
@@ -131,6 +146,12 @@ pub struct TransactionInfo {
     pub remote_start_id: Option<i64>,
     pub charging: bool,
     pub energy_wh: f64,
+    /// The power delivered now (W).
+    pub power_w: f64,
+    /// The limit the charging profiles in force set (W), if any.
+    pub limit_w: Option<f64>,
+    /// The last running cost the CSMS sent (CostUpdated), as the display shows it.
+    pub total_cost: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -175,6 +196,7 @@ pub(crate) struct Reservation {
 #[derive(Debug)]
 pub(crate) struct Transaction {
     pub id: String,
+    started: Instant,
     next_seq: u32,
     start_wh: f64,
     remote_start_id: Option<i64>,
@@ -184,6 +206,8 @@ pub(crate) struct Transaction {
     charging_since: Option<Instant>,
     time_charging: Duration,
     next_meter: Option<Instant>,
+    /// The last CostUpdated.totalCost.
+    total_cost: Option<f64>,
     /// Cancelled when the transaction ends, to wake local flows waiting on it.
     ended: CancellationToken,
 }
@@ -202,6 +226,13 @@ pub(crate) struct Evse {
     pub reservation: Option<Reservation>,
     pub tx: Option<Transaction>,
     meter: Meter,
+    /// What the EV draws when nothing limits it (W); 0 when it does not want power. While
+    /// it wants power, `meter.power_w` is this capped by the charging profiles in force.
+    demand_w: f64,
+    /// The composite limit of the charging profiles in force (W), if any.
+    limit_w: Option<f64>,
+    /// When the composite limit may next change (a schedule period or validity boundary).
+    limit_check: Option<Instant>,
 }
 
 impl Evse {
@@ -231,6 +262,11 @@ pub struct StationState {
     pub(crate) heartbeat_interval: Duration,
     pub(crate) meter_interval: Duration,
     pub(crate) default_power_w: f64,
+    /// Installed charging profiles, of all EVSEs (0: station-wide).
+    profiles: Vec<Profile>,
+    /// A monotonic instant and the wall-clock time it was, to place charging schedules
+    /// (wall-clock) on the tokio clock the rest of the state runs on.
+    epoch: (Instant, DateTime<Utc>),
     out: Outbox,
     events: broadcast::Sender<StationEvent>,
 }
@@ -262,12 +298,17 @@ impl StationState {
                         power_w: 0.0,
                         since: now,
                     },
+                    demand_w: 0.0,
+                    limit_w: None,
+                    limit_check: None,
                 })
                 .collect(),
             device_model,
             heartbeat_interval: Duration::from_secs(60),
             meter_interval,
             default_power_w,
+            profiles: Vec::new(),
+            epoch: (now, Utc::now()),
             out,
             events,
         }
@@ -312,6 +353,9 @@ impl StationState {
             remote_start_id: tx.remote_start_id,
             charging: tx.charging_since.is_some(),
             energy_wh: e.meter.read(Instant::now()) - tx.start_wh,
+            power_w: e.meter.power_w,
+            limit_w: e.limit_w,
+            total_cost: tx.total_cost,
         })
     }
 
@@ -447,18 +491,30 @@ impl StationState {
     ) -> Result<CancellationToken, StateError> {
         let i = self.index(evse)?;
         let interval = self.meter_interval;
+        if self.evses[i].tx.is_none() {
+            return Err(StateError::NoTransaction(evse));
+        }
+        self.evses[i].demand_w = power_w;
+        // A charging profile in force (say a 0 A pause) holds the EV back from the start.
+        let delivered = self.refresh_limit(i, now);
         let e = &mut self.evses[i];
         let Some(tx) = &mut e.tx else {
             return Err(StateError::NoTransaction(evse));
         };
         let ended = tx.ended.clone();
-        if tx.charging_since.is_none() {
-            tx.charging_since = Some(now);
-            tx.next_meter = Some(now + interval);
-        }
-        e.meter.set_power(power_w, now);
+        let state = if delivered > 0.0 {
+            tx.charging_since.get_or_insert(now);
+            ChargingState::Charging
+        } else {
+            if let Some(since) = tx.charging_since.take() {
+                tx.time_charging += now.saturating_duration_since(since);
+            }
+            ChargingState::SuspendedEvse
+        };
+        tx.next_meter.get_or_insert(now + interval);
+        e.meter.set_power(delivered, now);
         tx_event(&self.out, e, "Updated", "ChargingStateChanged", now, |ev| {
-            ev.charging_state = Some(ChargingState::Charging)
+            ev.charging_state = Some(state)
         });
         Ok(ended)
     }
@@ -474,6 +530,7 @@ impl StationState {
             tx.time_charging += now.saturating_duration_since(since);
         }
         tx.next_meter = None;
+        e.demand_w = 0.0;
         e.meter.set_power(0.0, now);
         tx_event(&self.out, e, "Updated", "ChargingStateChanged", now, |ev| {
             ev.charging_state = Some(ChargingState::SuspendedEv);
@@ -549,7 +606,7 @@ impl StationState {
         start.remote_start_id = Some(remote_start_id);
         e.plugged = true;
         e.unplug_on_end = true;
-        e.meter.set_power(power, now);
+        e.demand_w = power;
         let id = self.start_transaction(i, start, now);
         let evse_id = self.evses[i].id;
         let _ = self.report_status(evse_id);
@@ -576,8 +633,15 @@ impl StationState {
         }
     }
 
-    /// Sends due periodic meter values and expires reservations.
+    /// Sends due periodic meter values, moves charging schedules on and expires
+    /// reservations.
     pub fn tick(&mut self, now: Instant) {
+        // Schedules move on first, so a periodic value sent now shows the new power.
+        for i in 0..self.evses.len() {
+            if self.evses[i].limit_check.is_some_and(|at| at <= now) {
+                self.apply_limit(i, now);
+            }
+        }
         let interval = self.meter_interval;
         for e in &mut self.evses {
             let due =
@@ -629,6 +693,7 @@ impl StationState {
                 [
                     e.tx.as_ref().and_then(|t| t.next_meter),
                     e.reservation.as_ref().map(|r| r.expires),
+                    e.limit_check,
                 ]
             })
             .flatten()
@@ -723,26 +788,43 @@ impl StationState {
         }
     }
 
+    /// Starts a transaction on EVSE index `i`; with `ChargingState::Charging` the EV draws
+    /// its `demand_w`, as far as the charging profiles in force (TxDefaultProfile) let it.
     fn start_transaction(&mut self, i: usize, start: TxStart, now: Instant) -> String {
         let interval = self.meter_interval;
-        let e = &mut self.evses[i];
         let id = uuid::Uuid::new_v4().to_string();
-        let charging = start.state == ChargingState::Charging;
+        let e = &mut self.evses[i];
         e.tx = Some(Transaction {
             id: id.clone(),
+            started: now,
             next_seq: 0,
             start_wh: e.meter.read(now),
             remote_start_id: start.remote_start_id,
             authorized: start.token.is_some(),
             id_token: start.token,
             reservation_id: start.reservation_id,
-            charging_since: charging.then_some(now),
+            charging_since: None,
             time_charging: Duration::ZERO,
-            next_meter: charging.then_some(now + interval),
+            next_meter: None,
+            total_cost: None,
             ended: CancellationToken::new(),
         });
+        if start.state != ChargingState::Charging {
+            e.demand_w = 0.0;
+        }
+        let delivered = self.refresh_limit(i, now);
+        let e = &mut self.evses[i];
+        e.meter.set_power(delivered, now);
+        let state = match start.state {
+            ChargingState::Charging if delivered <= 0.0 => ChargingState::SuspendedEvse,
+            state => state,
+        };
+        if let Some(tx) = &mut e.tx {
+            tx.charging_since = (state == ChargingState::Charging).then_some(now);
+            tx.next_meter = (e.demand_w > 0.0).then_some(now + interval);
+        }
         tx_event(&self.out, e, "Started", start.trigger, now, |ev| {
-            ev.charging_state = Some(start.state);
+            ev.charging_state = Some(state);
             ev.with_id_token = true;
             ev.meter_context = Some("Transaction.Begin");
         });
@@ -763,11 +845,16 @@ impl StationState {
         reason: &'static str,
         now: Instant,
     ) {
+        // A TxProfile lives as long as its transaction.
+        let evse_id = self.evses[i].id;
+        self.profiles
+            .retain(|p| !(p.purpose == Purpose::Tx && p.evse == evse_id));
         let e = &mut self.evses[i];
         let Some(tx) = &mut e.tx else { return };
         if let Some(since) = tx.charging_since.take() {
             tx.time_charging += now.saturating_duration_since(since);
         }
+        e.demand_w = 0.0;
         e.meter.set_power(0.0, now);
         if e.unplug_on_end {
             e.unplug_on_end = false;
@@ -786,11 +873,21 @@ impl StationState {
         let Some(tx) = e.tx.take() else { return };
         tx.ended.cancel();
         let energy_wh = e.meter.read(now) - tx.start_wh;
+        // The registers as the Started and Ended events reported them (0.1 Wh), so the
+        // line can be compared with the CSMS's bill to the digit.
+        let (start_wh, stop_wh) = (
+            messages::round1(tx.start_wh),
+            messages::round1(e.meter.read(now)),
+        );
         info!(
             evse = e.id,
             transaction = %tx.id,
             reason,
+            meter_start_wh = format_args!("{start_wh:.1}"),
+            meter_stop_wh = format_args!("{stop_wh:.1}"),
+            energy_wh = format_args!("{:.1}", stop_wh - start_wh),
             energy_kwh = format_args!("{:.3}", energy_wh / 1000.0),
+            total_cost = tx.total_cost.map(|c| c.to_string()).as_deref().unwrap_or("-"),
             "transaction ended"
         );
         if e.inoperative_when_idle {
@@ -798,6 +895,7 @@ impl StationState {
             e.operative = false;
         }
         let evse = e.id;
+        self.refresh_limit(i, now);
         self.event(StationEvent::TransactionEnded {
             evse,
             transaction_id: tx.id,
@@ -891,155 +989,4 @@ fn tx_event(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn state(evses: u32) -> (StationState, mpsc::UnboundedReceiver<OutItem>) {
-        let (out, rx) = Outbox::new();
-        let (events, _) = broadcast::channel(16);
-        let st = StationState::new(
-            evses,
-            Duration::from_secs(10),
-            11_000.0,
-            DeviceModel::default(),
-            out,
-            events,
-        );
-        (st, rx)
-    }
-
-    fn drain(rx: &mut mpsc::UnboundedReceiver<OutItem>) -> Vec<(&'static str, Value)> {
-        let mut v = vec![];
-        while let Ok(item) = rx.try_recv() {
-            if let OutItem::Call(o) = item {
-                v.push((o.action, o.payload));
-            }
-        }
-        v
-    }
-
-    #[test]
-    fn remote_start_then_meter_then_remote_stop() {
-        let (mut st, mut rx) = state(2);
-        let t0 = Instant::now();
-        let (evse, tx_id) = st.remote_start(None, IdToken::rfid("T1"), 77, t0).unwrap();
-        assert_eq!(evse, 1);
-        let msgs = drain(&mut rx);
-        assert_eq!(msgs[0].0, "TransactionEvent");
-        let started = &msgs[0].1;
-        assert_eq!(started["eventType"], "Started");
-        assert_eq!(started["triggerReason"], "RemoteStart");
-        assert_eq!(started["seqNo"], 0);
-        assert_eq!(started["transactionInfo"]["remoteStartId"], 77);
-        assert_eq!(started["idToken"]["idToken"], "T1");
-        assert_eq!(msgs[1].1["connectorStatus"], "Occupied");
-
-        // A second remote start for the same EVSE is refused.
-        assert_eq!(
-            st.remote_start(Some(1), IdToken::rfid("T2"), 78, t0),
-            Err("EvseBusy")
-        );
-
-        // Ten minutes at 11 kW later: one periodic update with the energy.
-        let t1 = t0 + Duration::from_secs(600);
-        st.tick(t1);
-        let msgs = drain(&mut rx);
-        assert_eq!(msgs.len(), 1);
-        let upd = &msgs[0].1;
-        assert_eq!(upd["seqNo"], 1);
-        assert_eq!(upd["triggerReason"], "MeterValuePeriodic");
-        let wh = upd["meterValue"][0]["sampledValue"][0]["value"]
-            .as_f64()
-            .unwrap();
-        assert!((wh - (100_000.0 + 11_000.0 / 6.0)).abs() < 1.0, "{wh}");
-
-        assert!(st.remote_stop(&tx_id, t1));
-        let msgs = drain(&mut rx);
-        let ended = &msgs[0].1;
-        assert_eq!(ended["eventType"], "Ended");
-        assert_eq!(ended["seqNo"], 2);
-        assert_eq!(ended["transactionInfo"]["stoppedReason"], "Remote");
-        assert_eq!(msgs[1].1["connectorStatus"], "Available");
-        assert!(!st.remote_stop(&tx_id, t1));
-        assert!(!st.has_transactions());
-    }
-
-    #[test]
-    fn local_session_rejected_authorization_ends_deauthorized() {
-        let (mut st, mut rx) = state(1);
-        let now = Instant::now();
-        st.plug(1, now).unwrap();
-        let msgs = drain(&mut rx);
-        assert_eq!(msgs[0].1["connectorStatus"], "Occupied");
-        assert_eq!(msgs[1].1["triggerReason"], "CablePluggedIn");
-        assert_eq!(msgs[1].1["transactionInfo"]["chargingState"], "EVConnected");
-        st.authorized(1, &IdToken::rfid("BAD"), false, now).unwrap();
-        let msgs = drain(&mut rx);
-        assert_eq!(
-            msgs[0].1["transactionInfo"]["stoppedReason"],
-            "DeAuthorized"
-        );
-        assert_eq!(msgs[0].1["triggerReason"], "Deauthorized");
-        // Still plugged, so still Occupied until the cable is pulled.
-        assert_eq!(msgs[1].1["connectorStatus"], "Occupied");
-        st.unplug(1, now).unwrap();
-        assert_eq!(drain(&mut rx)[0].1["connectorStatus"], "Available");
-    }
-
-    #[test]
-    fn change_availability_is_scheduled_during_a_transaction() {
-        let (mut st, mut rx) = state(1);
-        let now = Instant::now();
-        st.remote_start(Some(1), IdToken::rfid("T"), 1, now)
-            .unwrap();
-        assert_eq!(st.change_availability(None, false), "Scheduled");
-        drain(&mut rx);
-        st.end_all("ResetCommand", "ImmediateReset", now);
-        let msgs = drain(&mut rx);
-        assert_eq!(msgs.last().unwrap().1["connectorStatus"], "Unavailable");
-        assert_eq!(
-            st.reserve(Some(1), 5, IdToken::rfid("T"), now),
-            "Unavailable"
-        );
-        assert_eq!(st.change_availability(Some(1), true), "Accepted");
-        assert_eq!(drain(&mut rx)[0].1["connectorStatus"], "Available");
-    }
-
-    #[test]
-    fn reservation_blocks_others_and_expires() {
-        let (mut st, mut rx) = state(1);
-        let now = Instant::now();
-        let expires = now + Duration::from_secs(60);
-        assert_eq!(
-            st.reserve(None, 9, IdToken::rfid("MINE"), expires),
-            "Accepted"
-        );
-        assert_eq!(drain(&mut rx)[0].1["connectorStatus"], "Reserved");
-        assert_eq!(
-            st.remote_start(None, IdToken::rfid("OTHER"), 1, now),
-            Err("NoFreeEvse")
-        );
-        assert_eq!(st.next_wake(), Some(expires));
-        st.tick(expires);
-        let msgs = drain(&mut rx);
-        assert_eq!(msgs[0].0, "ReservationStatusUpdate");
-        assert_eq!(msgs[1].1["connectorStatus"], "Available");
-        assert!(!st.cancel_reservation(9));
-    }
-
-    #[test]
-    fn reserved_evse_accepts_its_token() {
-        let (mut st, mut rx) = state(1);
-        let now = Instant::now();
-        st.reserve(
-            Some(1),
-            3,
-            IdToken::rfid("MINE"),
-            now + Duration::from_secs(60),
-        );
-        drain(&mut rx);
-        st.remote_start(None, IdToken::rfid("MINE"), 1, now)
-            .unwrap();
-        assert_eq!(drain(&mut rx)[0].1["reservationId"], 3);
-    }
-}
+mod tests;

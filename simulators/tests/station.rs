@@ -372,6 +372,116 @@ async fn answers_the_csms_calls_it_supports() {
 }
 
 #[tokio::test]
+async fn pauses_on_a_zero_profile_resumes_on_clear_and_shows_the_cost() {
+    let csms = FakeCsms::start().await;
+    let station = Station::connect(config(&csms, "SIM-T7")).await.unwrap();
+    let answer = csms
+        .call(
+            "SIM-T7",
+            "RequestStartTransaction",
+            json!({"idToken": {"idToken": "REMOTE-7", "type": "Central"}, "remoteStartId": 7, "evseId": 1}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer["status"], "Accepted");
+    let started = csms
+        .wait_for("SIM-T7", "Started", |r| is_tx(r, "Started"))
+        .await;
+    let tx_id = started.payload["transactionInfo"]["transactionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rate_changed = |state: &'static str| {
+        move |r: &Received| {
+            is_tx(r, "Updated")
+                && r.payload["triggerReason"] == "ChargingRateChanged"
+                && r.payload["transactionInfo"]["chargingState"] == state
+        }
+    };
+
+    // The CSMS's pause (csms::sessions_port::pause_profile): a TxProfile of 0 A.
+    let pause = json!({"evseId": 1, "chargingProfile": {
+        "id": 70, "stackLevel": 0, "chargingProfilePurpose": "TxProfile",
+        "chargingProfileKind": "Relative", "transactionId": tx_id,
+        "chargingSchedule": [{"id": 70, "chargingRateUnit": "A",
+                              "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 0.0}]}]}});
+    let answer = csms
+        .call("SIM-T7", "SetChargingProfile", pause.clone())
+        .await
+        .unwrap();
+    assert_eq!(answer, json!({"status": "Accepted"}));
+    let paused = csms
+        .wait_for("SIM-T7", "SuspendedEVSE", rate_changed("SuspendedEVSE"))
+        .await;
+    let at_pause = energy_wh(&paused.payload);
+    assert!(!station.transaction(1).unwrap().charging);
+    // While paused the periodic values keep the register where it was.
+    let still = csms
+        .wait_for("SIM-T7", "a periodic value while paused", |r| {
+            is_tx(r, "Updated")
+                && r.payload["triggerReason"] == "MeterValuePeriodic"
+                && r.seq > paused.seq
+        })
+        .await;
+    assert_eq!(energy_wh(&still.payload), at_pause);
+
+    let cost = csms
+        .call(
+            "SIM-T7",
+            "CostUpdated",
+            json!({"totalCost": 3.21, "transactionId": tx_id}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cost, json!({}));
+    assert_eq!(station.transaction(1).unwrap().total_cost, Some(3.21));
+
+    let answer = csms
+        .call(
+            "SIM-T7",
+            "ClearChargingProfile",
+            json!({"chargingProfileId": 70}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer, json!({"status": "Accepted"}));
+    let resumed = csms
+        .wait_for("SIM-T7", "Charging again", rate_changed("Charging"))
+        .await;
+    assert_eq!(energy_wh(&resumed.payload), at_pause);
+    let growing = csms
+        .wait_for("SIM-T7", "a periodic value after resuming", |r| {
+            is_tx(r, "Updated")
+                && r.payload["triggerReason"] == "MeterValuePeriodic"
+                && r.seq > resumed.seq
+        })
+        .await;
+    assert!(energy_wh(&growing.payload) > at_pause);
+    let again = csms
+        .call(
+            "SIM-T7",
+            "ClearChargingProfile",
+            json!({"chargingProfileId": 70}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, json!({"status": "Unknown"}));
+
+    // Without a transaction a TxProfile is refused (K01).
+    let mut on_idle_evse = pause;
+    on_idle_evse["evseId"] = json!(2);
+    on_idle_evse["chargingProfile"]["transactionId"] = json!("not-running");
+    let refused = csms
+        .call("SIM-T7", "SetChargingProfile", on_idle_evse)
+        .await
+        .unwrap();
+    assert_eq!(refused["status"], "Rejected");
+
+    station.shutdown().await;
+    assert_eq!(csms.violations(), Vec::<String>::new());
+}
+
+#[tokio::test]
 async fn reset_reboots_and_a_dropped_connection_reconnects() {
     let csms = FakeCsms::start().await;
     let station = Station::connect(config(&csms, "SIM-T4")).await.unwrap();

@@ -39,13 +39,7 @@ fn cents(v: &Value) -> i128 {
 #[tokio::test]
 async fn evsim_charges_and_the_bill_prices_its_meter() {
     let server = Server::start(ServerOptions {
-        extra_args: vec![
-            "--job-tick-ms".into(),
-            "100".into(),
-            // evsim does not implement CostUpdated
-            "--session-cost-updates-secs".into(),
-            "0".into(),
-        ],
+        extra_args: vec!["--job-tick-ms".into(), "100".into()],
         ..ServerOptions::default()
     })
     .await
