@@ -215,10 +215,12 @@ type LineRow = (
     Minor,
 );
 
-/// numeric columns travel as text (sqlx is built without a decimal type).
+/// numeric columns travel as text (sqlx is built without a decimal type); the column's
+/// scale is padding (`21.000`), not precision, so it is dropped.
 pub(super) fn decimal(text: Option<String>) -> Result<Option<Decimal>, Error> {
     text.map(|t| {
         t.parse::<Decimal>()
+            .map(|d| d.normalize())
             .map_err(|e| Error::Internal(format!("numeric `{t}`: {e}")))
     })
     .transpose()

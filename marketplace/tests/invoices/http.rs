@@ -77,6 +77,8 @@ async fn drivers_hosts_and_admins_read_what_is_theirs(pool: PgPool) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(one["lines"].as_array().unwrap().len(), 2);
     assert_eq!(one["tax_lines"][0]["tax_cents"], 30);
+    assert_eq!(one["tax_lines"][0]["percent"], "10");
+    assert_eq!(one["lines"][0]["quantity"], "12.5");
     assert_eq!(one["number"], item["number"]);
 
     // someone else's invoice does not exist for them; a malformed id neither
