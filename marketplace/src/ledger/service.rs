@@ -21,6 +21,8 @@ use super::model::{Cause, Charge, Entries, LedgerError, Leg, Minor, PostingKind}
 use super::plan::{self, Funds};
 use super::store::{self, holds, NewPosting, Posted};
 use crate::error::Error;
+use crate::invoices::model::money;
+use crate::tariffs::model::minor_unit_digits;
 
 pub use bills::post_session_bill;
 pub use bookings::{
@@ -149,6 +151,7 @@ pub async fn record_provider_payment(
             hold: 0,
             debt: lock.debt,
         };
+        receipt(conn, payment, lock.debt, id).await?;
         if let Some(entries) = plan::settle_debt(payment.driver, funds) {
             let settle = NewPosting::new(
                 PostingKind::Settlement,
@@ -165,6 +168,40 @@ pub async fn record_provider_payment(
         }
     }
     Ok(posted)
+}
+
+/// The receipt of money received, e-mailed through the outbox in the posting's transaction
+/// (once: only a new posting sends one). A top-up is stored value, not a sale, so it gets a
+/// receipt rather than an invoice; what it buys is invoiced when the money is used.
+async fn receipt(
+    conn: &mut PgConnection,
+    payment: &ProviderPayment<'_>,
+    debt: Minor,
+    posting: Uuid,
+) -> Result<(), Error> {
+    let body = receipt_text(payment, payment.amount.min(debt.max(0)), posting);
+    crate::bookings::store::notify_driver(conn, payment.driver, "Payment received", &body).await
+}
+
+/// What the receipt says: how much came in and where it went (`paid_off` of it to what the
+/// driver owed, the rest to the wallet).
+fn receipt_text(payment: &ProviderPayment<'_>, paid_off: Minor, posting: Uuid) -> String {
+    let digits = i16::try_from(minor_unit_digits(payment.currency)).unwrap_or(2);
+    let amount = money(payment.amount, digits, payment.currency);
+    let whereto = if paid_off == 0 {
+        "It is in your wallet.".to_owned()
+    } else if paid_off == payment.amount {
+        "It paid what you owed.".to_owned()
+    } else {
+        format!(
+            "{} of it paid what you owed; the rest is in your wallet.",
+            money(paid_off, digits, payment.currency)
+        )
+    };
+    format!(
+        "We received {amount} ({}). {whereto} Reference: {posting}.",
+        payment.memo
+    )
 }
 
 /// Sets `amount` of the driver's wallet aside (for a booking); 409 `insufficient_funds`
@@ -378,4 +415,32 @@ pub async fn balance(
     currency: &str,
 ) -> Result<Minor, Error> {
     store::wallet_balance(conn, driver, currency).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_receipt_says_where_the_money_went() {
+        let payment = ProviderPayment {
+            provider: "local",
+            event_id: "pi_1",
+            driver: Uuid::nil(),
+            amount: 2500,
+            currency: "EUR",
+            actor: None,
+            memo: "card top-up".into(),
+        };
+        let id = Uuid::nil();
+        let text = |paid_off| receipt_text(&payment, paid_off, id);
+        assert_eq!(
+            text(0),
+            format!("We received 25.00 EUR (card top-up). It is in your wallet. Reference: {id}.")
+        );
+        assert!(text(2500).contains("It paid what you owed."));
+        assert!(
+            text(700).contains("7.00 EUR of it paid what you owed; the rest is in your wallet.")
+        );
+    }
 }

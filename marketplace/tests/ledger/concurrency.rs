@@ -138,5 +138,19 @@ async fn concurrent_retries_of_one_topup_post_it_once(pool: PgPool) {
     ids.dedup();
     assert_eq!(ids.len(), 1);
     assert_eq!(wallet(&pool, driver.id).await, 2500);
+    // one receipt, however often it was retried
+    let receipts: Vec<String> = sqlx::query_scalar(
+        "SELECT body FROM outbox_messages WHERE recipient = $1 AND subject = 'Payment received'",
+    )
+    .bind(format!("{}@example.test", driver.id))
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(receipts.len(), 1);
+    assert!(
+        receipts[0].starts_with("We received 25.00 EUR"),
+        "{}",
+        receipts[0]
+    );
     assert_reconciles(&pool).await;
 }

@@ -187,11 +187,12 @@ pub async fn subscription_postings(pool: &PgPool) -> i64 {
         .unwrap()
 }
 
-/// The subjects of the e-mails queued for `who`, oldest first.
+/// The subjects of the e-mails queued for `who`, oldest first, but the receipts of the
+/// money they were funded with.
 pub async fn mails(pool: &PgPool, who: Uuid) -> Vec<String> {
     sqlx::query_scalar(
         "SELECT o.subject FROM outbox_messages o JOIN users u ON u.email::text = o.recipient \
-         WHERE u.id = $1 ORDER BY o.id",
+         WHERE u.id = $1 AND o.subject <> 'Payment received' ORDER BY o.id",
     )
     .bind(who)
     .fetch_all(pool)
