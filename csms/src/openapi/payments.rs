@@ -383,7 +383,10 @@ pub fn routes() -> Vec<Route> {
             ))
             .describe(" At most what is authorized; the rest is released.")
             .body::<CaptureBody>()
-            .conflict("`not_capturable`; `not_a_card_payment`; `provider_refused`"),
+            .conflict(
+                "`not_capturable`; `not_a_card_payment`; `provider_refused`; `settling` (the \
+                 platform is already capturing or releasing it for its bill or booking)",
+            ),
         ),
         provider_errors(
             payment(Route::post(
@@ -391,7 +394,10 @@ pub fn routes() -> Vec<Route> {
                 TAG,
                 "Cancel a card payment not captured",
             ))
-            .conflict("`not_cancelable` (captured payments are refunded instead)"),
+            .conflict(
+                "`not_cancelable` (captured payments are refunded instead); `settling` (the \
+                 platform is already capturing or releasing it)",
+            ),
         ),
         provider_errors(
             Route::post("/api/refunds", TAG, "Refund a payment")

@@ -560,6 +560,18 @@ async fn a_provider_outage_is_retried_later_with_the_same_request(pool: PgPool) 
         .unwrap();
     assert_eq!(action.attempts, 1);
     assert!(action.last_error.unwrap().contains("timed out"));
+    // meanwhile the driver's own capture or cancel would race it: refused
+    for manual in [
+        service::capture(&pool, &flaky, &d, a.payment.id, None, t).await,
+        service::cancel(&pool, &flaky, &d, a.payment.id, t).await,
+    ] {
+        match manual {
+            Err(marketplace::Error::Conflict { code, detail }) => {
+                assert_eq!(code, "settling", "{detail}");
+            }
+            other => panic!("not refused: {other:?}"),
+        }
+    }
     // not hammered: the next try waits 2 s, the one after 4 s
     assert_eq!(
         run(t + Duration::seconds(1)).await.unwrap(),

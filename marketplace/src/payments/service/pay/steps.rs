@@ -15,6 +15,29 @@ use crate::payments::service::provider_error;
 use crate::payments::store::{self, PaymentRow};
 use crate::payments::view::{PaymentPage, PaymentView};
 
+/// A manual capture or cancel while the platform settles the authorization itself would
+/// race it to the provider with another amount: refused, naming what is under way.
+async fn not_settling(pool: &PgPool, payment: Uuid) -> Result<(), Error> {
+    let action = store::authorizations::action(&mut *pool.acquire().await?, payment).await?;
+    match action {
+        Some(a) if a.done_at.is_none() => Err(Error::Conflict {
+            code: "settling",
+            detail: match a.action.as_str() {
+                "capture" => format!(
+                    "the platform is capturing {} of this authorization ({}); it completes \
+                     on its own",
+                    a.amount_minor, a.reason
+                ),
+                _ => format!(
+                    "the platform is releasing this authorization ({}); it completes on its own",
+                    a.reason
+                ),
+            },
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// The payment, for its payer or an admin.
 async fn visible(
     conn: &mut PgConnection,
@@ -107,6 +130,7 @@ pub async fn capture(
     if row.status == IntentStatus::Succeeded.as_str() {
         return Ok(row.into());
     }
+    not_settling(pool, id).await?;
     if row.status != IntentStatus::RequiresCapture.as_str() {
         return Err(Error::Conflict {
             code: "not_capturable",
@@ -145,6 +169,7 @@ pub async fn cancel(
     if row.status == IntentStatus::Canceled.as_str() {
         return Ok(row.into());
     }
+    not_settling(pool, id).await?;
     let open = [
         IntentStatus::RequiresCapture,
         IntentStatus::RequiresAction,
