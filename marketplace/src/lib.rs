@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod invoices;
 pub mod ledger;
 pub mod listings;
+pub mod money;
 pub mod payments;
 pub mod search;
 pub mod sessions;

@@ -8,14 +8,10 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-mod subscription;
-
-pub use subscription::subscription_charge;
-
 use super::model::{Draft, InvoiceKind, Issuer, Line, Source, TaxKind, TaxLine};
 use super::store;
 use crate::error::Error;
-use crate::ledger::model::Minor;
+use crate::money::Minor;
 use crate::tariffs::model::minor_unit_digits;
 
 #[derive(sqlx::FromRow)]

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::ledger::model::Minor;
+use crate::money::Minor;
 
 text_enum!(
     /// An invoice, or a credit note cancelling one (a correction: then a new invoice).

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::model::{self, Draft, Invoice, InvoiceKind, Issuer, Line, Source, TaxLine};
 use crate::error::Error;
-use crate::ledger::model::Minor;
+use crate::money::Minor;
 
 /// Takes the issuer's next number (creating the series on first use).
 async fn next_number(conn: &mut PgConnection, issuer: Issuer) -> Result<(i64, String), Error> {
@@ -144,6 +144,23 @@ pub async fn by_source(
     .bind(source.as_str())
     .bind(source_id)
     .bind(kind.as_str())
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The latest invoice (not credit note) issued for any of these sources: what a credit on
+/// them corrects.
+pub async fn latest_of_sources(
+    conn: &mut PgConnection,
+    source: Source,
+    source_ids: &[Uuid],
+) -> Result<Option<Uuid>, Error> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM invoices WHERE source = $1 AND source_id = ANY($2) AND kind = 'invoice' \
+         ORDER BY issued_at DESC, sequence DESC LIMIT 1",
+    )
+    .bind(source.as_str())
+    .bind(source_ids)
     .fetch_optional(conn)
     .await?)
 }

@@ -23,6 +23,7 @@
 
 pub mod entitlements;
 pub mod http;
+pub mod invoice;
 pub mod model;
 pub mod period;
 pub mod service;

@@ -7,9 +7,9 @@ use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::error::Error;
-use crate::invoices;
 use crate::ledger::model::Minor;
 use crate::ledger::service::{post_subscription, Direction, SubscriptionPosting};
+use crate::subscriptions::invoice;
 use crate::subscriptions::model::{posting_key, ChargeKind, ChargeStatus};
 use crate::subscriptions::store::charges::{self, NewCharge};
 use crate::subscriptions::store::Subscription;
@@ -64,7 +64,7 @@ pub async fn pay(
     let posting_id = post_subscription(conn, &posting, now).await?;
     let id = Uuid::now_v7();
     record(conn, s, &due, id, ChargeStatus::Paid, Some(posting_id), now).await?;
-    invoices::issue::subscription_charge(conn, id, now).await?;
+    invoice::invoice_charge(conn, id, now).await?;
     Ok(id)
 }
 

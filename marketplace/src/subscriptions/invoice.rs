@@ -7,30 +7,14 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::super::model::{Draft, InvoiceKind, Issuer, Line, Source, TaxKind};
-use super::super::store;
 use crate::error::Error;
+use crate::invoices::{self, store as invoice_store, Draft, InvoiceKind, Issuer, Line};
+use crate::invoices::{Source, TaxKind};
 use crate::subscriptions::store::charges;
 use crate::tariffs::model::minor_unit_digits;
 
-/// The subscription's latest invoice (what a credit corrects).
-async fn latest_invoice(
-    conn: &mut PgConnection,
-    subscription: Uuid,
-) -> Result<Option<Uuid>, Error> {
-    Ok(sqlx::query_scalar(
-        "SELECT i.id FROM invoices i JOIN subscription_charges c ON c.id = i.source_id \
-         WHERE i.source = 'subscription_charge' AND i.kind = 'invoice' \
-           AND c.subscription_id = $1 \
-         ORDER BY i.issued_at DESC, i.sequence DESC LIMIT 1",
-    )
-    .bind(subscription)
-    .fetch_optional(conn)
-    .await?)
-}
-
 /// Invoices a paid subscription charge (in the transaction that posted it), once.
-pub async fn subscription_charge(
+pub async fn invoice_charge(
     conn: &mut PgConnection,
     charge: Uuid,
     now: DateTime<Utc>,
@@ -42,23 +26,20 @@ pub async fn subscription_charge(
         return Ok(None);
     }
     let credit = c.kind == "proration_credit";
-    let kind = if credit {
-        InvoiceKind::CreditNote
-    } else {
-        InvoiceKind::Invoice
-    };
-    if let Some(id) = store::by_source(conn, Source::SubscriptionCharge, charge, kind).await? {
-        return Ok(Some(id));
-    }
     let corrects = if credit {
+        let ids: Vec<Uuid> = charges::of_subscriptions(conn, &[c.subscription_id])
+            .await?
+            .into_iter()
+            .filter(|other| other.id != charge)
+            .map(|other| other.id)
+            .collect();
         // a credit without an invoice to correct would be a gift, not a correction
-        Some(
-            latest_invoice(conn, c.subscription_id)
-                .await?
-                .ok_or_else(|| {
-                    Error::Internal(format!("credit {charge}: the subscription has no invoice"))
-                })?,
-        )
+        let latest = invoice_store::latest_of_sources(conn, Source::SubscriptionCharge, &ids)
+            .await?
+            .ok_or_else(|| {
+                Error::Internal(format!("credit {charge}: the subscription has no invoice"))
+            })?;
+        Some(latest)
     } else {
         None
     };
@@ -84,7 +65,11 @@ pub async fn subscription_charge(
         c.amount_minor
     };
     let draft = Draft {
-        kind,
+        kind: if credit {
+            InvoiceKind::CreditNote
+        } else {
+            InvoiceKind::Invoice
+        },
         issuer: Issuer::Platform,
         customer_id: c.user_id,
         subject: format!("{} subscription, {from} to {to}", c.product_name),
@@ -103,5 +88,5 @@ pub async fn subscription_charge(
         source_id: charge,
         corrects,
     };
-    store::insert(conn, &draft, now).await.map(Some)
+    invoices::issue::draft(conn, &draft, now).await.map(Some)
 }
