@@ -1,6 +1,7 @@
 //! Harness for end-to-end tests: starts the real `csms` binary on a fresh database and talks
 //! to it over real sockets, as stations and REST clients do.
 
+pub mod charging;
 pub mod ocpp_client;
 pub mod server;
 

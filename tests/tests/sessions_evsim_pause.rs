@@ -7,34 +7,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use e2e_tests::charging::{dec, listed_station_charger, post};
 use e2e_tests::server::bin;
 use e2e_tests::{Server, ServerOptions};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 const STATION: &str = "SIM-PAUSE";
-
-async fn post(server: &Server, token: &str, path: &str, body: Value) -> (u16, Value) {
-    let res = reqwest::Client::new()
-        .post(server.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-/// A decimal string as (digits, places): "12.345" → (12345, 3); exact, no floats.
-fn dec(v: &Value) -> (i128, u32) {
-    let s = v
-        .as_str()
-        .unwrap_or_else(|| panic!("a decimal string, got {v}"));
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    let digits: i128 = format!("{int}{frac}").parse().unwrap();
-    (digits, frac.len() as u32)
-}
 
 /// A kWh decimal string in tenths of a Wh (evsim's meter resolution), exactly.
 fn tenths_of_wh(v: &Value) -> i128 {
@@ -144,58 +123,14 @@ async fn evsim_pauses_and_resumes_and_the_bill_prices_its_meter() {
             }
         });
     }
-    let operator = server.token_for("operator").await.unwrap();
-    let booted = server
-        .eventually(&operator, &format!("/api/stations/{STATION}"), |s| {
-            s["connected"] == true
-        })
-        .await;
-    assert_eq!(booted["connected"], true, "{booted}");
-
-    let host = server.token_for("host").await.unwrap();
-    let admin = server.token_for("admin").await.unwrap();
-    let charger = server
-        .post_json(
-            &host,
-            "/api/chargers",
-            &json!({"title": "Simulated pausable charger", "address": "Simweg 2, Amsterdam",
-                    "latitude": 52.37, "longitude": 4.89, "time_zone": "Europe/Amsterdam",
-                    "currency": "EUR", "device_kind": "ocpp", "device_id": STATION}),
-        )
-        .await
-        .unwrap();
-    let id = charger["id"].as_str().unwrap().to_owned();
-    let port = server
-        .post_json(
-            &host,
-            &format!("/api/chargers/{id}/ports"),
-            &json!({"connector_type": "CCS2", "power_kw": 150, "current_type": "DC",
-                    "evse_id": 1, "connector_id": 1}),
-        )
-        .await
-        .unwrap();
-    let (status, pricing) = post(
-        &server,
-        &host,
-        &format!("/api/chargers/{id}/pricing"),
-        json!({"simple": {"price_per_kwh": "0.40", "peak_multiplier": "1",
-                          "night_multiplier": "1"}}),
-    )
-    .await;
-    assert_eq!(status, 201, "{pricing}");
-    for (who, path) in [
-        (&host, format!("/api/chargers/{id}/submit")),
-        (&admin, format!("/api/admin/chargers/{id}/approve")),
-    ] {
-        server.post_json(who, &path, &json!({})).await.unwrap();
-    }
+    let (id, port) = listed_station_charger(&server, STATION).await;
 
     let driver = server.token_for("driver").await.unwrap();
     let (status, session) = post(
         &server,
         &driver,
         "/api/sessions/start",
-        json!({"charger_id": id, "port_id": port["id"]}),
+        json!({"charger_id": id, "port_id": port}),
     )
     .await;
     assert_eq!(status, 202, "{session}");

@@ -1,0 +1,82 @@
+//! Shared steps of the charging tests: a listed charger bound to a (simulated) OCPP station,
+//! priced at a flat 0.40 per kWh, and the exact reading of decimal strings.
+
+use serde_json::{json, Value};
+
+use crate::Server;
+
+/// POSTs `body` as `token`: the status and the JSON answer (null when there is none).
+pub async fn post(server: &Server, token: &str, path: &str, body: Value) -> (u16, Value) {
+    let res = reqwest::Client::new()
+        .post(server.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// A decimal string as (digits, places): "12.345" → (12345, 3); exact, no floats.
+pub fn dec(v: &Value) -> (i128, u32) {
+    let s = v
+        .as_str()
+        .unwrap_or_else(|| panic!("a decimal string, got {v}"));
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits: i128 = format!("{int}{frac}").parse().unwrap();
+    (digits, frac.len() as u32)
+}
+
+/// Waits for `station` to be connected, then lists a charger bound to it (one 150 kW CCS2
+/// port on EVSE 1, 0.40 per kWh flat, approved by the admin). Answers the charger's and the
+/// port's ids.
+pub async fn listed_station_charger(server: &Server, station: &str) -> (String, String) {
+    let operator = server.token_for("operator").await.unwrap();
+    let booted = server
+        .eventually(&operator, &format!("/api/stations/{station}"), |s| {
+            s["connected"] == true
+        })
+        .await;
+    assert_eq!(booted["connected"], true, "{booted}");
+
+    let host = server.token_for("host").await.unwrap();
+    let admin = server.token_for("admin").await.unwrap();
+    let charger = server
+        .post_json(
+            &host,
+            "/api/chargers",
+            &json!({"title": format!("Simulated charger {station}"),
+                    "address": "Simweg 1, Amsterdam",
+                    "latitude": 52.37, "longitude": 4.89, "time_zone": "Europe/Amsterdam",
+                    "currency": "EUR", "device_kind": "ocpp", "device_id": station}),
+        )
+        .await
+        .unwrap();
+    let id = charger["id"].as_str().unwrap().to_owned();
+    let port = server
+        .post_json(
+            &host,
+            &format!("/api/chargers/{id}/ports"),
+            &json!({"connector_type": "CCS2", "power_kw": 150, "current_type": "DC",
+                    "evse_id": 1, "connector_id": 1}),
+        )
+        .await
+        .unwrap();
+    let (status, pricing) = post(
+        server,
+        &host,
+        &format!("/api/chargers/{id}/pricing"),
+        json!({"simple": {"price_per_kwh": "0.40", "peak_multiplier": "1",
+                          "night_multiplier": "1"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{pricing}");
+    for (who, path) in [
+        (&host, format!("/api/chargers/{id}/submit")),
+        (&admin, format!("/api/admin/chargers/{id}/approve")),
+    ] {
+        server.post_json(who, &path, &json!({})).await.unwrap();
+    }
+    (id, port["id"].as_str().unwrap().to_owned())
+}
