@@ -214,31 +214,8 @@ pub struct SessionBill {
 /// The bill in force (its fields at the top level) and the revisions it superseded.
 #[derive(ToSchema)]
 pub struct SessionBilling {
-    pub session_id: Uuid,
-    pub id: Uuid,
-    pub revision: i32,
-    #[schema(required)]
-    pub supersedes: Option<Uuid>,
-    pub reason: String,
-    pub currency: String,
-    pub total: String,
-    pub total_cents: i64,
-    pub lines: Vec<BillLine>,
-    pub tax: BillTax,
-    pub split: BillSplit,
-    #[schema(required)]
-    pub tariff: Option<TariffRef>,
-    pub session_start: DateTime<Utc>,
-    pub session_end: DateTime<Utc>,
-    pub energy_kwh: String,
-    pub charging_seconds: i64,
-    pub idle_seconds: i64,
-    pub paused_seconds: i64,
-    #[schema(value_type = Object)]
-    pub ocpi_totals: serde_json::Value,
-    pub computed_at: DateTime<Utc>,
-    #[schema(required)]
-    pub posted_at: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub bill: SessionBill,
     pub superseded: Vec<SessionBill>,
 }
 
