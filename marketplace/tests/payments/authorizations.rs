@@ -455,11 +455,13 @@ async fn an_authorization_nothing_claimed_is_released_when_it_would_lapse(pool: 
 }
 
 /// The local provider, down for its first `outages` captures (a timeout: the same call may be
-/// sent again), remembering the key and amount of every capture asked.
+/// sent again), remembering the key and amount of every capture asked; its first `garbled`
+/// payments are made but answered with something unreadable.
 struct Flaky {
     inner: LocalProvider,
     outages: Mutex<u32>,
     captures: Mutex<Vec<(String, Option<i64>)>>,
+    garbled: Mutex<u32>,
 }
 
 impl PaymentProvider for Flaky {
@@ -484,7 +486,16 @@ impl PaymentProvider for Flaky {
         self.inner.detach_method(method, key)
     }
     fn create_payment<'a>(&'a self, p: &'a NewPayment<'a>) -> ProviderFuture<'a, PaymentState> {
-        self.inner.create_payment(p)
+        let made = self.inner.create_payment(p);
+        let mut garbled = self.garbled.lock().unwrap();
+        if *garbled == 0 {
+            return made;
+        }
+        *garbled -= 1;
+        Box::pin(async move {
+            made.await?;
+            Err(ProviderError::Unexpected("a torn answer".into()))
+        })
     }
     fn get_payment<'a>(&'a self, id: &'a str) -> ProviderFuture<'a, PaymentState> {
         self.inner.get_payment(id)
@@ -541,6 +552,7 @@ async fn a_provider_outage_is_retried_later_with_the_same_request(pool: PgPool) 
         inner: provider(),
         outages: Mutex::new(2),
         captures: Mutex::new(Vec::new()),
+        garbled: Mutex::new(0),
     };
     let d = driver_with(&pool, &flaky.inner, OK_CARD).await;
     let a = authorized_booking(&pool, &flaky.inner, &d).await;
@@ -598,5 +610,34 @@ async fn a_provider_outage_is_retried_later_with_the_same_request(pool: PgPool) 
         300
     );
     assert_eq!(owed(&pool, d.id).await, 0);
+    ledger_is_whole(&pool).await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_unreadable_answer_leaves_the_payment_to_its_retry(pool: PgPool) {
+    let flaky = Flaky {
+        inner: provider(),
+        outages: Mutex::new(0),
+        captures: Mutex::new(Vec::new()),
+        garbled: Mutex::new(1),
+    };
+    let d = driver_with(&pool, &flaky.inner, OK_CARD).await;
+    // the provider took the money but its answer could not be read
+    assert!(
+        service::pay(&pool, &flaky, &d, topup(2500), Some("torn"), now())
+            .await
+            .is_err()
+    );
+    assert_eq!(wallet(&pool, d.id).await, 0);
+    // the retry sends the same provider key and finds the payment made
+    let paid = match service::pay(&pool, &flaky, &d, topup(2500), Some("torn"), now())
+        .await
+        .unwrap()
+    {
+        marketplace::payments::service::Paid::New(p)
+        | marketplace::payments::service::Paid::Replayed(p) => p,
+    };
+    assert_eq!(paid.status, "succeeded");
+    assert_eq!(wallet(&pool, d.id).await, 2500);
     ledger_is_whole(&pool).await;
 }

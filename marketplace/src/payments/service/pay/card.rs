@@ -12,7 +12,7 @@ use super::target::Target;
 use crate::accounts::AuthUser;
 use crate::error::Error;
 use crate::payments::model::{self};
-use crate::payments::provider::{Destination, NewPayment, PaymentProvider};
+use crate::payments::provider::{Destination, NewPayment, PaymentProvider, ProviderError};
 use crate::payments::service::provider_error;
 use crate::payments::store::{self, PaymentRow};
 use crate::payments::view::PaymentView;
@@ -113,7 +113,9 @@ pub(super) async fn send(
     };
     match provider.create_payment(&request).await {
         Ok(state) => record(pool, row.id, &state, now).await,
-        Err(err @ crate::payments::provider::ProviderError::Unavailable(_)) => {
+        // the provider may have taken the payment (no answer, or one we could not read): the
+        // row stays `processing`, so a retry sends the same key and a webhook can settle it
+        Err(err @ (ProviderError::Unavailable(_) | ProviderError::Unexpected(_))) => {
             Err(provider_error(err, "payment_method_id"))
         }
         Err(err) => {
