@@ -95,9 +95,7 @@ impl StationControl for GatewayStationControl {
     ) -> ControlFuture<'a, StartAnswer> {
         Box::pin(async move {
             // a session is about to wait for this station's events: never skip them
-            if let Some(cache) = UNBOUND.get() {
-                cache.remove(station_id);
-            }
+            forget_binding(station_id);
             let payload = json!({
                 "evseId": evse_id,
                 "remoteStartId": remote_start_id,
@@ -180,32 +178,36 @@ pub fn pause_profile(limit: &ChargingLimit, amps: f64) -> Value {
     })
 }
 
-/// Stations found bound to no listing, and when: they are asked again after
-/// [`UNBOUND_TTL`]. Only negative answers are kept, so the stations of a busy CSMS that are
-/// not in the marketplace cost one indexed query a minute, not one per message (MeterValues
-/// are otherwise written behind, without a database round trip).
-static UNBOUND: OnceLock<DashMap<String, Instant>> = OnceLock::new();
-const UNBOUND_TTL: Duration = Duration::from_secs(60);
+/// Whether a station is bound to a listing, as last asked, and when: asked again after
+/// [`BOUND_TTL`]. Both answers are kept, so a busy CSMS costs one indexed query per station
+/// every few seconds, not one per message (MeterValues of stations outside the marketplace are
+/// otherwise written behind, without a database round trip); and a station a host has just
+/// bound is seen within seconds.
+static BOUND: OnceLock<DashMap<String, (Instant, bool)>> = OnceLock::new();
+const BOUND_TTL: Duration = Duration::from_secs(5);
 
 pub(crate) async fn in_marketplace(pool: &PgPool, station_id: &str) -> bool {
-    let cache = UNBOUND.get_or_init(DashMap::new);
-    if cache
+    let cache = BOUND.get_or_init(DashMap::new);
+    if let Some(known) = cache
         .get(station_id)
-        .is_some_and(|at| at.elapsed() < UNBOUND_TTL)
+        .filter(|entry| entry.0.elapsed() < BOUND_TTL)
     {
-        return false;
+        return known.1;
     }
     match station::station_bound(pool, station_id).await {
-        Ok(true) => {
-            cache.remove(station_id);
-            true
-        }
-        Ok(false) => {
-            cache.insert(station_id.to_owned(), Instant::now());
-            false
+        Ok(bound) => {
+            cache.insert(station_id.to_owned(), (Instant::now(), bound));
+            bound
         }
         // when in doubt, look: the session code logs its own failures
         Err(_) => true,
+    }
+}
+
+/// Forgets what is known of the station, so its next message asks again.
+pub(crate) fn forget_binding(station_id: &str) {
+    if let Some(cache) = BOUND.get() {
+        cache.remove(station_id);
     }
 }
 

@@ -67,10 +67,13 @@ pub fn samples(values: &[MeterValueType]) -> Vec<Sample> {
     out
 }
 
+/// The user an accepted, unexpired id token belongs to: a blocked or expired card starts no
+/// session of theirs.
 async fn token_owner(pool: &PgPool, token: &str, kind: &str) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT user_id FROM id_tokens WHERE id_token = $1 AND token_type = $2 \
-         AND user_id IS NOT NULL",
+         AND user_id IS NOT NULL AND status = 'Accepted' \
+         AND (expires_at IS NULL OR expires_at > now())",
     )
     .bind(token)
     .bind(kind)
