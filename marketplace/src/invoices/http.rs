@@ -7,7 +7,6 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -40,12 +39,6 @@ pub struct InvoicePage {
     pub offset: i64,
 }
 
-fn time(value: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(value)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| "must be an RFC 3339 date-time such as 2026-05-04T10:00:00Z".to_owned())
-}
-
 /// `as` (customer | issuer), `user_id` (admins), `source`, `from`, `to`, `limit`, `offset`.
 fn parse(caller: &AuthUser, params: &[(String, String)]) -> Result<(Party, Filter), Error> {
     let mut filter = Filter {
@@ -74,8 +67,8 @@ fn parse(caller: &AuthUser, params: &[(String, String)]) -> Result<(Party, Filte
                 .map_err(|_| "must be a UUID".to_owned()),
             "user_id" => Err("only admins read other users' invoices".to_owned()),
             "source" => value.parse::<Source>().map(|s| filter.source = Some(s)),
-            "from" => time(value).map(|t| filter.from = Some(t)),
-            "to" => time(value).map(|t| filter.to = Some(t)),
+            "from" => paging::time(value).map(|t| filter.from = Some(t)),
+            "to" => paging::time(value).map(|t| filter.to = Some(t)),
             "limit" => paging::limit(value, MAX_LIMIT).map(|n| filter.limit = n),
             "offset" => paging::offset(value).map(|n| filter.offset = n),
             _ => Err("is not a known parameter".to_owned()),

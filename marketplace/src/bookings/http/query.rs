@@ -1,7 +1,7 @@
 //! Query strings of the booking routes, parsed by hand so that every bad parameter is a 422
 //! naming it (axum's `Query` rejects with plain text), and unknown ones are refused.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::bookings::model::BookingStatus;
@@ -29,11 +29,6 @@ pub(super) fn list_filter(
         offset: 0,
     };
     let mut errors = Vec::new();
-    let time = |value: &str| {
-        DateTime::parse_from_rfc3339(value)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| "must be an RFC 3339 date-time such as 2026-05-04T10:00:00Z".to_owned())
-    };
     for (name, value) in params {
         let result = match name.as_str() {
             "status" => value
@@ -48,8 +43,8 @@ pub(super) fn list_filter(
                         all.join(", ")
                     )
                 }),
-            "from" => time(value).map(|t| f.from = Some(t)),
-            "to" => time(value).map(|t| f.to = Some(t)),
+            "from" => paging::time(value).map(|t| f.from = Some(t)),
+            "to" => paging::time(value).map(|t| f.to = Some(t)),
             "charger_id" if by_charger => value
                 .parse::<Uuid>()
                 .map(|id| f.charger_id = Some(id))

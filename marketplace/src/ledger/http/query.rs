@@ -1,10 +1,10 @@
 //! Query strings of the wallet and ledger routes, parsed by hand so that every bad parameter
 //! is a 422 naming it, and unknown ones are refused (as in bookings).
 
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::{Error, FieldError};
+use crate::http::paging::{self, offset, time};
 use crate::ledger::model::{AccountKind, PostingKind};
 use crate::ledger::service::valid_currency;
 use crate::ledger::store::history::{AccountFilter, TransactionFilter};
@@ -34,26 +34,6 @@ impl Parser {
         } else {
             Err(Error::Validation(self.errors))
         }
-    }
-}
-
-fn time(value: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(value)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| "must be an RFC 3339 date-time such as 2026-05-04T10:00:00Z".to_owned())
-}
-
-fn limit(value: &str) -> Result<i64, String> {
-    match value.parse::<i64>() {
-        Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        _ => Err(format!("must be an integer from 1 to {MAX_LIMIT}")),
-    }
-}
-
-fn offset(value: &str) -> Result<i64, String> {
-    match value.parse::<i64>() {
-        Ok(n) if n >= 0 => Ok(n),
-        _ => Err("must be a non-negative integer".to_owned()),
     }
 }
 
@@ -90,7 +70,7 @@ pub(super) fn transactions(params: &[(String, String)]) -> Result<TransactionFil
             "currency" => currency(value).map(|c| f.currency = Some(c)),
             "from" => time(value).map(|t| f.from = Some(t)),
             "to" => time(value).map(|t| f.to = Some(t)),
-            "limit" => limit(value).map(|n| f.limit = n),
+            "limit" => paging::limit(value, MAX_LIMIT).map(|n| f.limit = n),
             "offset" => offset(value).map(|n| f.offset = n),
             _ => Err("is not a known parameter".to_owned()),
         };
@@ -125,7 +105,7 @@ pub(super) fn accounts(params: &[(String, String)]) -> Result<AccountFilter, Err
                 .map(|id| f.owner_id = Some(id))
                 .map_err(|_| "must be a UUID".to_owned()),
             "currency" => currency(value).map(|c| f.currency = Some(c)),
-            "limit" => limit(value).map(|n| f.limit = n),
+            "limit" => paging::limit(value, MAX_LIMIT).map(|n| f.limit = n),
             "offset" => offset(value).map(|n| f.offset = n),
             _ => Err("is not a known parameter".to_owned()),
         };
@@ -140,7 +120,7 @@ pub(super) fn page(params: &[(String, String)]) -> Result<(i64, i64), Error> {
     let mut p = Parser::new();
     for (name, value) in params {
         let result = match name.as_str() {
-            "limit" => limit(value).map(|n| l = n),
+            "limit" => paging::limit(value, MAX_LIMIT).map(|n| l = n),
             "offset" => offset(value).map(|n| o = n),
             _ => Err("is not a known parameter".to_owned()),
         };

@@ -6,17 +6,12 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::error::{Error, FieldError};
+use crate::http::paging::{self, time};
 use crate::sessions::model::SessionStatus;
 use crate::sessions::store::pages::ListFilter;
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
-
-fn time(value: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(value)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| "must be an RFC 3339 date-time such as 2026-05-04T10:00:00Z".to_owned())
-}
 
 fn money(value: &str) -> Result<Decimal, String> {
     match value.parse::<Decimal>() {
@@ -60,20 +55,8 @@ pub(super) fn list_filter(
             "to" => time(value).map(|t| f.to = Some(t)),
             "min_cost" => money(value).map(|d| f.min_cost = Some(d)),
             "max_cost" => money(value).map(|d| f.max_cost = Some(d)),
-            "limit" => match value.parse::<i64>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => {
-                    f.limit = n;
-                    Ok(())
-                }
-                _ => Err(format!("must be an integer from 1 to {MAX_LIMIT}")),
-            },
-            "offset" => match value.parse::<i64>() {
-                Ok(n) if n >= 0 => {
-                    f.offset = n;
-                    Ok(())
-                }
-                _ => Err("must be a non-negative integer".to_owned()),
-            },
+            "limit" => paging::limit(value, MAX_LIMIT).map(|n| f.limit = n),
+            "offset" => paging::offset(value).map(|n| f.offset = n),
             _ => Err("is not a known parameter".to_owned()),
         };
         if let Err(message) = result {
