@@ -19,6 +19,7 @@ pub mod search;
 pub mod sessions;
 pub mod subscriptions;
 pub mod tariffs;
+mod tx;
 
 pub use accounts::{AuthKeys, AuthUser, RequireAdmin, RequireOperator, Role};
 pub use error::{Error, FieldError, ResultExt};

@@ -35,23 +35,13 @@ pub use wallet::{
     THRESHOLD_MAX_MINOR, TOPUP_MAX_MINOR, TOPUP_MIN_MINOR,
 };
 
-/// Ends a use case's transaction by its result: commit, or an explicit rollback.
+/// Ends a use case's transaction ([`crate::tx::finish`]); a commit refused by the wallet
+/// CHECK (a spend that raced another) is the same answer as the planned refusal.
 pub(super) async fn finish<T>(
     tx: sqlx::Transaction<'_, sqlx::Postgres>,
     result: Result<T, Error>,
 ) -> Result<T, Error> {
-    match result {
-        Ok(value) => {
-            tx.commit().await.map_err(insufficient)?;
-            Ok(value)
-        }
-        Err(err) => {
-            if let Err(rollback) = tx.rollback().await {
-                tracing::warn!(error = %rollback, "rollback failed");
-            }
-            Err(err)
-        }
-    }
+    crate::tx::finish(tx, result).await.map_err(insufficient)
 }
 
 pub(super) fn insufficient_funds(available: Minor, needed: Minor) -> Error {

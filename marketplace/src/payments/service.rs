@@ -34,24 +34,7 @@ pub use refunds::{refund, RefundInput, Refunded};
 pub use topup::{wallet_topup, WalletTopup, WalletTopupView};
 pub use webhooks::{stripe_webhook, PROVIDER as WEBHOOK_PROVIDER};
 
-/// Ends a use case's transaction by its result: commit, or an explicit rollback.
-pub(super) async fn finish<T>(
-    tx: sqlx::Transaction<'_, sqlx::Postgres>,
-    result: Result<T, Error>,
-) -> Result<T, Error> {
-    match result {
-        Ok(value) => {
-            tx.commit().await?;
-            Ok(value)
-        }
-        Err(err) => {
-            if let Err(rollback) = tx.rollback().await {
-                tracing::warn!(error = %rollback, "rollback failed");
-            }
-            Err(err)
-        }
-    }
-}
+pub(super) use crate::tx::finish;
 
 /// A provider failure as an API error; `field` is the request field a card problem is
 /// about.

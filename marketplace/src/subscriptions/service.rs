@@ -30,23 +30,7 @@ fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
 }
 
-async fn finish<T>(
-    tx: sqlx::Transaction<'_, sqlx::Postgres>,
-    result: Result<T, Error>,
-) -> Result<T, Error> {
-    match result {
-        Ok(v) => {
-            tx.commit().await?;
-            Ok(v)
-        }
-        Err(e) => {
-            if let Err(rollback) = tx.rollback().await {
-                tracing::warn!(error = %rollback, "rollback failed");
-            }
-            Err(e)
-        }
-    }
-}
+use crate::tx::finish;
 
 pub async fn products(pool: &PgPool) -> Result<Vec<ProductView>, Error> {
     let mut conn = pool.acquire().await?;
