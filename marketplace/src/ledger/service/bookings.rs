@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{capture, insufficient_funds, planned, write};
+use super::{capture, planned, write};
 use crate::bookings::Booking;
 use crate::error::Error;
 use crate::invoices::{self, issue::FeeReason};
@@ -51,16 +51,16 @@ pub async fn hold_for_booking(
     if let Some(h) = holds::open_for_booking(conn, booking.id, false).await? {
         return Ok(Some(h.id));
     }
-    let lock = store::lock_driver(conn, driver, currency).await?;
-    if lock.wallet < amount {
-        return match policy {
-            HoldPolicy::IfFunded => Ok(None),
-            HoldPolicy::Required => Err(insufficient_funds(lock.wallet, amount)),
-        };
+    // `hold` locks the balances and plans on them: a wallet that cannot cover it is refused
+    // there, before anything is written, so the transaction goes on without the hold
+    match super::hold(conn, driver, Some(booking.id), currency, amount, actor, now).await {
+        Ok(id) => Ok(Some(id)),
+        Err(Error::Conflict {
+            code: "insufficient_funds",
+            ..
+        }) if policy == HoldPolicy::IfFunded => Ok(None),
+        Err(other) => Err(other),
     }
-    super::hold(conn, driver, Some(booking.id), currency, amount, actor, now)
-        .await
-        .map(Some)
 }
 
 /// Posts the booking's refund decision against its hold, in the caller's transaction (the
