@@ -96,6 +96,20 @@ pub fn energy_wh(readings: &[Reading]) -> Decimal {
     delivered(readings).last().map_or(Decimal::ZERO, |p| p.1)
 }
 
+/// The energy delivered once `fresh` readings follow stored ones that delivered `total`,
+/// the latest of them `last`, all inside the session: `None` unless every fresh reading is
+/// later than `last` and `last` counts (then only a recount of all of them is right). Spares
+/// a running session's every MeterValues a read of all its readings.
+pub fn extend(total: Decimal, last: Option<Reading>, fresh: &[Reading]) -> Option<Decimal> {
+    if let Some(l) = last {
+        if l.wh.is_sign_negative() && !l.wh.is_zero() || fresh.iter().any(|r| r.at <= l.at) {
+            return None;
+        }
+    }
+    let joined: Vec<Reading> = last.into_iter().chain(fresh.iter().copied()).collect();
+    Some(total + energy_wh(&joined))
+}
+
 /// The billable session from `start` to `end` (an ended session's end, or now).
 pub fn breakdown(
     start: DateTime<Utc>,
@@ -334,6 +348,47 @@ mod tests {
         let b = breakdown(t(0), t(15), &[], &[], Tail::Continuing);
         assert_eq!((b.charging_ms, b.idle_ms), (0, 15 * 60_000));
         assert_eq!(b.energy_wh, Decimal::ZERO);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn extending_in_time_order_matches_a_recount(
+            steps in proptest::collection::vec((1i64..30, -50i64..5000), 0..40),
+            split in 0usize..40,
+        ) {
+            let mut at = 0;
+            let readings: Vec<Reading> = steps
+                .iter()
+                .map(|&(gap, wh)| {
+                    at += gap;
+                    r(at, wh)
+                })
+                .collect();
+            let (stored, fresh) = readings.split_at(split.min(readings.len()));
+            let last = stored.iter().rev().find(|x| !x.wh.is_sign_negative()).copied();
+            let extended = extend(energy_wh(stored), last, fresh);
+            proptest::prop_assert_eq!(extended, Some(energy_wh(&readings)));
+        }
+    }
+
+    #[test]
+    fn extending_refuses_what_a_recount_must_decide() {
+        // a fresh reading not after the stored last one, or a last one that does not count
+        assert_eq!(extend(Decimal::ZERO, Some(r(10, 100)), &[r(10, 200)]), None);
+        assert_eq!(
+            extend(Decimal::ZERO, Some(r(10, 100)), &[r(20, 300), r(5, 0)]),
+            None
+        );
+        assert_eq!(extend(Decimal::ZERO, Some(r(10, -1)), &[r(20, 300)]), None);
+        assert_eq!(
+            extend(
+                Decimal::from(50),
+                Some(r(10, 100)),
+                &[r(20, 300), r(30, 250)]
+            ),
+            Some(Decimal::from(250)),
+            "a drop is a reset: the interval holding it counts nothing"
+        );
     }
 
     #[test]

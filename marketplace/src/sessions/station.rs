@@ -17,7 +17,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::billing::{self, settle};
-use super::energy;
+use super::energy::{self, Reading};
 use super::model::{
     transition, with_seq, ChargingSession, EventType, SessionAction, SessionStatus, BILL_GRACE,
     START_TIMEOUT,
@@ -206,6 +206,16 @@ async fn refresh_readings(conn: &mut PgConnection, s: &mut ChargingSession) -> R
     let last = readings.last().map(|r| r.at);
     let end = s.ended_at.or(last).unwrap_or(s.start());
     s.energy_wh = energy::breakdown(s.start(), end, &readings, &[], energy::Tail::Idle).energy_wh;
+    refresh_latest(conn, s, last).await
+}
+
+/// The cached power, state of charge and last reading time, `last_energy` the latest energy
+/// reading's time.
+async fn refresh_latest(
+    conn: &mut PgConnection,
+    s: &mut ChargingSession,
+    last_energy: Option<DateTime<Utc>>,
+) -> Result<(), Error> {
     if let Some((at, w)) = store::latest(conn, s.id, "power_w").await? {
         s.power_w = Some(w);
         s.last_reading_at = Some(s.last_reading_at.map_or(at, |t| t.max(at)));
@@ -214,7 +224,7 @@ async fn refresh_readings(conn: &mut PgConnection, s: &mut ChargingSession) -> R
         s.soc_percent = Some(soc);
         s.last_reading_at = Some(s.last_reading_at.map_or(at, |t| t.max(at)));
     }
-    if let Some(at) = last {
+    if let Some(at) = last_energy {
         s.last_reading_at = Some(s.last_reading_at.map_or(at, |t| t.max(at)));
     }
     Ok(())
@@ -236,8 +246,27 @@ pub async fn meter_values(
     };
     let start = s.start();
     let inside: Vec<Sample> = samples.iter().filter(|x| x.at >= start).cloned().collect();
+    let before = match s.ended_at {
+        None => store::latest(&mut tx, s.id, "energy_wh").await?,
+        Some(_) => None,
+    };
     store::add_samples(&mut tx, s.id, &inside).await?;
-    refresh_readings(&mut tx, &mut s).await?;
+    let fresh: Vec<Reading> = inside
+        .iter()
+        .filter(|x| x.measurand == "energy_wh")
+        .map(|x| Reading {
+            at: x.at,
+            wh: x.value.round_dp(3),
+        })
+        .collect();
+    let last = before.map(|(at, wh)| Reading { at, wh });
+    match energy::extend(s.energy_wh, last, &fresh).filter(|_| s.ended_at.is_none()) {
+        Some(energy_wh) => {
+            s.energy_wh = energy_wh;
+            refresh_latest(&mut tx, &mut s, fresh.iter().map(|r| r.at).max()).await?;
+        }
+        None => refresh_readings(&mut tx, &mut s).await?,
+    }
     store::save(&mut tx, &s).await?;
     tx.commit().await?;
     Ok(Some(s.id))

@@ -7,6 +7,7 @@ use chrono::Duration;
 use marketplace::accounts::Role;
 use marketplace::ledger::model::AccountKind;
 use marketplace::payments::model::{Method, Purpose};
+use marketplace::payments::provider::CaptureMethod;
 use marketplace::payments::service::{self, PayInput, PayoutAccountInput};
 use marketplace::Error;
 use sqlx::PgPool;
@@ -187,5 +188,44 @@ async fn a_whole_bill_by_card_to_a_connected_host_is_a_destination_charge(pool: 
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotFound(_)));
+    ledger_is_whole(&pool).await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_held_destination_charge_is_captured_whole_or_not_at_all(pool: PgPool) {
+    let p = provider();
+    let d = driver_with(&pool, &p, OK_CARD).await;
+    let c = charger(&pool, Spec::default()).await;
+    let urls = PayoutAccountInput {
+        return_url: "https://app.example.test/done".into(),
+        refresh_url: "https://app.example.test/again".into(),
+        country: None,
+    };
+    service::open_payout_account(&pool, &p, &c.host, urls, now())
+        .await
+        .unwrap();
+    let s = billed(&pool, &c, d.id).await;
+    let mut input = session(s, Method::Card);
+    input.capture = Some(CaptureMethod::Manual);
+    let held = pay(&pool, &p, &d, input, None).await;
+    assert_eq!(held.status, "requires_capture");
+    assert_eq!(held.application_fee_cents, Some(250));
+
+    // in part, the provider would keep the whole fee and the host get less than 80%
+    let err = service::capture(&pool, &p, &d, held.id, Some(600), now())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Validation(_)), "{err:?}");
+    assert!(!posted(&pool, s).await, "nothing was captured");
+
+    let captured = service::capture(&pool, &p, &d, held.id, Some(1050), now())
+        .await
+        .unwrap();
+    assert_eq!(captured.amount_received_cents, 1050);
+    assert!(posted(&pool, s).await);
+    assert_eq!(
+        balance(&pool, AccountKind::HostPayable, Some(c.host.id)).await,
+        0
+    );
     ledger_is_whole(&pool).await;
 }

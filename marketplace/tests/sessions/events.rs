@@ -260,6 +260,46 @@ async fn station_started_sessions_on_a_booked_evse_and_unknown_cards(pool: PgPoo
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn the_cached_energy_follows_readings_in_any_order_and_resets(pool: PgPool) {
+    let c = charger(&pool, "CS-16", 1).await;
+    use EventType::*;
+    let id = card_session(&pool, &c, "TX-E", &[(0, Started, 0, 0)]).await;
+    let cached = |pool: PgPool| async move {
+        let wh: String =
+            sqlx::query_scalar("SELECT energy_wh::text FROM charging_sessions WHERE id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        wh.parse::<Decimal>().unwrap().normalize()
+    };
+    // (minute, register Wh, energy since the start): in order, one arriving late (the drop
+    // after it is then a reset), a reset, and on after it
+    let steps = [
+        (10, 1000, 1000),
+        (20, 2500, 2500),
+        (5, 1200, 2700),
+        (30, 100, 2700),
+        (40, 900, 3500),
+    ];
+    for (min, wh, expected) in steps {
+        let sample = Sample {
+            measurand: "energy_wh",
+            at: at(min),
+            value: Decimal::from(wh),
+        };
+        station::meter_values(&pool, "CS-16", 1, &[sample])
+            .await
+            .unwrap();
+        assert_eq!(
+            cached(pool.clone()).await,
+            Decimal::from(expected),
+            "after {wh} Wh at minute {min}"
+        );
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn meter_values_and_state_of_charge_reach_the_live_session(pool: PgPool) {
     let c = charger(&pool, "CS-15", 1).await;
     use EventType::*;

@@ -138,6 +138,14 @@ pub async fn capture(
         });
     }
     if let Some(a) = amount {
+        // the provider keeps the whole application fee of a partly captured destination
+        // charge, so the host would get less than its share of what the driver paid
+        if row.destination_account.is_some() && a != row.amount_capturable {
+            return Err(Error::invalid(
+                "amount_cents",
+                "a payment of a host's whole bill is captured whole or cancelled, not in part",
+            ));
+        }
         if a < 1 || a > row.amount_capturable {
             return Err(Error::invalid(
                 "amount_cents",
