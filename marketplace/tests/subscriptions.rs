@@ -17,4 +17,5 @@ mod subscriptions {
     mod renewals;
     mod signup;
     mod support;
+    mod tax;
 }

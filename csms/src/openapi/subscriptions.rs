@@ -88,6 +88,10 @@ pub struct SubscriptionCharge {
     pub period_end: DateTime<Utc>,
     #[schema(example = 999)]
     pub amount_cents: i64,
+    /// The VAT `amount_cents` includes (0 untaxed: insurance coverage, a currency the
+    /// platform charges no VAT in).
+    #[schema(example = 173)]
+    pub tax_cents: i64,
     #[schema(example = "EUR")]
     pub currency: String,
     /// 1 for a first try; a past-due renewal's retries count up.

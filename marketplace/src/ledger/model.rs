@@ -230,6 +230,8 @@ pub enum LedgerError {
     NotPositive,
     #[error("insufficient funds: {available} available, {needed} needed")]
     InsufficientFunds { available: Minor, needed: Minor },
+    #[error("the tax {tax} is not part of the amount {amount}")]
+    TaxOutOfRange { tax: Minor, amount: Minor },
 }
 
 /// A posting's entries: one per account (legs on the same account merged), none zero, at

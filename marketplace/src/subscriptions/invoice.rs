@@ -1,5 +1,5 @@
 //! Subscription charges are the platform's sales: each paid charge is invoiced in the
-//! platform's series; a credit on a cheaper change is a credit note against the
+//! platform's series, with the VAT it holds as a tax line; a credit on a cheaper change is a credit note against the
 //! subscription's latest invoice. Failed attempts moved no money and are not invoiced.
 
 use chrono::{DateTime, Utc};
@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::error::Error;
 use crate::invoices::{self, store as invoice_store, Draft, InvoiceKind, Issuer, Line};
-use crate::invoices::{Source, TaxKind};
+use crate::invoices::{Source, TaxKind, TaxLine};
 use crate::subscriptions::store::charges;
 use crate::tariffs::model::minor_unit_digits;
 
@@ -64,6 +64,23 @@ pub async fn invoice_charge(
     } else {
         c.amount_minor
     };
+    let sign = if credit { -1 } else { 1 };
+    let (tax_kind, tax_lines) = match (c.tax_name, c.tax_percent) {
+        (Some(name), Some(percent)) => {
+            let percent = percent
+                .parse::<Decimal>()
+                .map_err(|e| Error::Internal(format!("charge {charge}: tax rate: {e}")))?
+                .normalize();
+            let line = TaxLine {
+                name: format!("{name} {percent}%"),
+                percent,
+                taxable_cents: sign * (c.amount_minor - c.tax_minor),
+                tax_cents: sign * c.tax_minor,
+            };
+            (TaxKind::VatIncluded, vec![line])
+        }
+        _ => (TaxKind::None, Vec::new()),
+    };
     let draft = Draft {
         kind: if credit {
             InvoiceKind::CreditNote
@@ -75,7 +92,7 @@ pub async fn invoice_charge(
         subject: format!("{} subscription, {from} to {to}", c.product_name),
         currency: c.currency.trim().to_owned(),
         minor_digits: i16::try_from(digits).unwrap_or(2),
-        tax_kind: TaxKind::None,
+        tax_kind,
         lines: vec![Line {
             description,
             quantity: Some(if credit { -Decimal::ONE } else { Decimal::ONE }),
@@ -83,7 +100,7 @@ pub async fn invoice_charge(
             unit_price: Some(Decimal::new(c.amount_minor, digits)),
             amount_cents: amount,
         }],
-        tax_lines: Vec::new(),
+        tax_lines,
         source: Source::SubscriptionCharge,
         source_id: charge,
         corrects,

@@ -19,7 +19,12 @@
 //! - Benefits ([`entitlements`]) are read at an instant from `subscription_spans`: the plan
 //!   discount and insurance coverage of a session bill are those in force when the session
 //!   started, whenever the bill is computed.
-//! - Invoices are issued from `subscription_charges` ([`store::charge`]).
+//! - VAT ([`tax`], migration `0014_subscription_tax.sql`): prices include it at the rate
+//!   the platform has for the currency (`platform_tax_rates`: EUR 21 %, USD none);
+//!   insurance coverage is exempt. Each charge keeps its VAT and rate; the posting puts the
+//!   VAT into `tax_payable`, the rest into revenue; a credit gives VAT back at the rate of
+//!   the charge it credits.
+//! - Invoices are issued from `subscription_charges` ([`store::charge`]), with a VAT line.
 
 pub mod entitlements;
 pub mod http;
@@ -28,6 +33,7 @@ pub mod model;
 pub mod period;
 pub mod service;
 pub mod store;
+pub mod tax;
 pub mod view;
 
 pub use entitlements::{benefits_at, extras_at, Benefits};

@@ -57,6 +57,8 @@ pub struct ChargeView {
     pub period_end: DateTime<Utc>,
     /// Paid (or, for `proration_credit`, credited back to the wallet).
     pub amount_cents: Minor,
+    /// The VAT `amount_cents` includes.
+    pub tax_cents: Minor,
     pub currency: String,
     pub attempt: i16,
     /// The wallet transaction (ledger posting); `null` for a failed attempt.
@@ -74,6 +76,7 @@ impl From<InvoiceCharge> for ChargeView {
             period_start: c.period_start,
             period_end: c.period_end,
             amount_cents: c.amount_minor,
+            tax_cents: c.tax_minor,
             currency: c.currency,
             attempt: c.attempt,
             transaction_id: c.ledger_posting_id,

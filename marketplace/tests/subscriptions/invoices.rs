@@ -69,8 +69,26 @@ async fn charges_and_credits_are_invoiced_by_the_platform(pool: PgPool) {
         )
         .await;
     assert_eq!(first.body["issuer_id"], Value::Null);
-    assert_eq!(first.body["tax_kind"], "none");
+    assert_eq!(first.body["tax_kind"], "vat_included");
     assert_eq!(first.body["lines"][0]["amount_cents"], 999);
+    assert_eq!(first.body["total_cents"], 999);
+    let vat = &first.body["tax_lines"][0];
+    assert_eq!(
+        (&vat["name"], &vat["taxable_cents"], &vat["tax_cents"]),
+        (&json!("VAT 21%"), &json!(826), &json!(173))
+    );
+    // the credit note gives back the VAT the credit held
+    let credit = app
+        .get(
+            &format!(
+                "/api/invoices/{}",
+                by_number("P-000003")["id"].as_str().unwrap()
+            ),
+            &driver,
+        )
+        .await;
+    assert_eq!(credit.body["tax_lines"][0]["tax_cents"], -67);
+    assert_eq!(credit.body["tax_lines"][0]["taxable_cents"], -319);
     assert!(
         first.body["subject"]
             .as_str()

@@ -75,7 +75,10 @@ async fn subscribing_pays_the_first_month_from_the_wallet(pool: PgPool) {
     assert_eq!(s["current_period_end"], "2027-02-04T08:00:00Z");
     assert_eq!(charges(s), [("initial".into(), "paid".into(), 999)]);
     assert_eq!(wallet(&pool, driver.id).await, 1001);
-    assert_eq!(revenue(&pool).await, 999);
+    // 9.99 holds 21 % VAT: 1.73 of it is the tax office's, not revenue
+    assert_eq!(s["charges"][0]["tax_cents"], 173);
+    assert_eq!(revenue(&pool).await, 999 - 173);
+    assert_eq!(tax_payable(&pool).await, 173);
 
     // a retry with the same key answers the same subscription and charges nothing
     let again = app

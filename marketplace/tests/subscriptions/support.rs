@@ -138,6 +138,11 @@ impl App {
 
 /// Credits `amount` (EUR) to the user's wallet as a provider payment would.
 pub async fn fund(pool: &PgPool, who: Uuid, amount: Minor) {
+    fund_in(pool, who, amount, "EUR").await
+}
+
+/// Credits `amount` in `currency` to the user's wallet as a provider payment would.
+pub async fn fund_in(pool: &PgPool, who: Uuid, amount: Minor, currency: &str) {
     let event = Uuid::now_v7().to_string();
     let mut tx = pool.begin().await.unwrap();
     service::record_provider_payment(
@@ -147,7 +152,7 @@ pub async fn fund(pool: &PgPool, who: Uuid, amount: Minor) {
             event_id: &event,
             driver: who,
             amount,
-            currency: "EUR",
+            currency,
             actor: Some(who),
             memo: "test top-up".into(),
         },
@@ -178,6 +183,11 @@ pub async fn wallet(pool: &PgPool, who: Uuid) -> Minor {
 /// Subscription revenue so far (plans and host products).
 pub async fn revenue(pool: &PgPool) -> Minor {
     balance(pool, AccountKind::PlatformSubscriptions, None).await
+}
+
+/// VAT collected and not yet remitted.
+pub async fn tax_payable(pool: &PgPool) -> Minor {
+    balance(pool, AccountKind::TaxPayable, None).await
 }
 
 pub async fn subscription_postings(pool: &PgPool) -> i64 {

@@ -1,5 +1,5 @@
-//! Moving a subscription's money: the ledger posting, the charge row that names it and its
-//! invoice (a credit note for a credit), in the caller's transaction (which holds the
+//! Moving a subscription's money: the ledger posting (VAT apart), the charge row that names
+//! it and its invoice (a credit note for a credit), in the caller's transaction (which holds the
 //! subscription's row lock).
 
 use chrono::{DateTime, Utc};
@@ -13,6 +13,7 @@ use crate::subscriptions::invoice;
 use crate::subscriptions::model::{posting_key, ChargeKind, ChargeStatus};
 use crate::subscriptions::store::charges::{self, NewCharge};
 use crate::subscriptions::store::Subscription;
+use crate::subscriptions::tax::{self, ChargeTax};
 
 /// One charge (or credit) to make.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +49,7 @@ pub async fn pay(
     now: DateTime<Utc>,
 ) -> Result<Uuid, Error> {
     let group = s.group()?;
+    let tax = tax::of_charge(conn, s, due.kind, due.amount).await?;
     let posting = SubscriptionPosting {
         subscriber: s.user_id,
         revenue: group.revenue_account(),
@@ -56,6 +58,7 @@ pub async fn pay(
             _ => Direction::Fee,
         },
         amount: due.amount,
+        tax: tax.minor,
         currency: s.currency.trim(),
         key: posting_key(s.id, due.period.0, due.kind, due.attempt),
         memo: memo(s, &due),
@@ -63,7 +66,12 @@ pub async fn pay(
     };
     let posting_id = post_subscription(conn, &posting, now).await?;
     let id = Uuid::now_v7();
-    record(conn, s, &due, id, ChargeStatus::Paid, Some(posting_id), now).await?;
+    let paid = Recorded {
+        status: ChargeStatus::Paid,
+        posting: Some(posting_id),
+        tax: &tax,
+    };
+    record(conn, s, &due, id, paid, now).await?;
     invoice::invoice_charge(conn, id, now).await?;
     Ok(id)
 }
@@ -89,7 +97,12 @@ pub async fn attempt(
         }) => {
             savepoint.rollback().await?;
             let id = Uuid::now_v7();
-            record(conn, s, &due, id, ChargeStatus::Failed, None, now).await?;
+            let failed = Recorded {
+                status: ChargeStatus::Failed,
+                posting: None,
+                tax: &ChargeTax::default(),
+            };
+            record(conn, s, &due, id, failed, now).await?;
             Ok(None)
         }
         Err(other) => {
@@ -99,15 +112,26 @@ pub async fn attempt(
     }
 }
 
+/// How a charge ended: paid (its posting and VAT) or failed (neither).
+struct Recorded<'a> {
+    status: ChargeStatus,
+    posting: Option<Uuid>,
+    tax: &'a ChargeTax,
+}
+
 async fn record(
     conn: &mut PgConnection,
     s: &Subscription,
     due: &Due,
     id: Uuid,
-    status: ChargeStatus,
-    posting: Option<Uuid>,
+    outcome: Recorded<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
+    let Recorded {
+        status,
+        posting,
+        tax,
+    } = outcome;
     let new = NewCharge {
         id,
         subscription_id: s.id,
@@ -117,6 +141,8 @@ async fn record(
         period: due.period,
         amount: due.amount,
         currency: s.currency.trim(),
+        tax: tax.minor,
+        tax_rate: tax.rate.as_ref(),
         status,
         attempt: due.attempt,
         posting,

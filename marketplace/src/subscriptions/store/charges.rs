@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::error::Error;
 use crate::ledger::model::Minor;
 use crate::subscriptions::model::{ChargeKind, ChargeStatus};
+use crate::subscriptions::tax::Rate;
 
 #[derive(Debug, Clone)]
 pub struct NewCharge<'a> {
@@ -19,6 +20,9 @@ pub struct NewCharge<'a> {
     pub period: (DateTime<Utc>, DateTime<Utc>),
     pub amount: Minor,
     pub currency: &'a str,
+    /// The VAT `amount` holds, and its rate (`None`: untaxed).
+    pub tax: Minor,
+    pub tax_rate: Option<&'a Rate>,
     pub status: ChargeStatus,
     pub attempt: i16,
     pub posting: Option<Uuid>,
@@ -32,8 +36,9 @@ pub async fn insert(conn: &mut PgConnection, c: &NewCharge<'_>) -> Result<bool, 
     let done = sqlx::query(
         "INSERT INTO subscription_charges (id, subscription_id, user_id, product_code, kind, \
            period_start, period_end, amount_minor, currency, status, attempt, \
-           ledger_posting_id, failure_code, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+           ledger_posting_id, failure_code, created_at, tax_minor, tax_name, tax_percent) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+           $17::numeric) \
          ON CONFLICT ON CONSTRAINT subscription_charges_once_key DO NOTHING",
     )
     .bind(c.id)
@@ -50,6 +55,9 @@ pub async fn insert(conn: &mut PgConnection, c: &NewCharge<'_>) -> Result<bool, 
     .bind(c.posting)
     .bind(c.failure_code)
     .bind(c.at)
+    .bind(c.tax)
+    .bind(c.tax_rate.map(|r| r.name.as_str()))
+    .bind(c.tax_rate.map(|r| r.percent.to_string()))
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -87,8 +95,10 @@ pub struct InvoiceCharge {
     /// Always positive; `kind` says which way it went.
     pub amount_minor: Minor,
     pub currency: String,
-    /// Subscriptions carry no tax yet.
+    /// The VAT `amount_minor` holds (0 untaxed), its name and rate (percent, as text).
     pub tax_minor: Minor,
+    pub tax_name: Option<String>,
+    pub tax_percent: Option<String>,
     /// `paid` or `failed` (failed attempts moved no money and are not invoiced).
     pub status: String,
     pub attempt: i16,
@@ -98,7 +108,8 @@ pub struct InvoiceCharge {
 
 const COLUMNS: &str = "c.id, c.subscription_id, c.user_id, c.product_code, \
     p.name AS product_name, c.kind, c.period_start, c.period_end, c.amount_minor, \
-    c.currency::text AS currency, 0::bigint AS tax_minor, c.status, c.attempt, \
+    c.currency::text AS currency, c.tax_minor, c.tax_name, \
+    c.tax_percent::text AS tax_percent, c.status, c.attempt, \
     c.ledger_posting_id, c.created_at";
 
 /// One charge, for an invoice: who paid what for which product and period.
