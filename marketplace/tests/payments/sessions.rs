@@ -9,6 +9,7 @@ use marketplace::ledger::model::AccountKind;
 use marketplace::payments::model::{Method, Purpose};
 use marketplace::payments::provider::CaptureMethod;
 use marketplace::payments::service::{self, PayInput, PayoutAccountInput};
+use marketplace::payments::LocalProvider;
 use marketplace::Error;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -150,19 +151,28 @@ async fn a_card_pays_what_the_wallet_does_not_cover(pool: PgPool) {
     ledger_is_whole(&pool).await;
 }
 
-#[sqlx::test(migrations = "../migrations")]
-async fn a_whole_bill_by_card_to_a_connected_host_is_a_destination_charge(pool: PgPool) {
-    let p = provider();
-    let d = driver_with(&pool, &p, OK_CARD).await;
-    let c = charger(&pool, Spec::default()).await;
+/// The charger's host opens a payout account (a connected account that takes charges).
+async fn payout_account(
+    pool: &PgPool,
+    p: &LocalProvider,
+    c: &Charger,
+) -> marketplace::payments::view::PayoutAccountView {
     let urls = PayoutAccountInput {
         return_url: "https://app.example.test/done".into(),
         refresh_url: "https://app.example.test/again".into(),
         country: None,
     };
-    let account = service::open_payout_account(&pool, &p, &c.host, urls, now())
+    service::open_payout_account(pool, p, &c.host, urls, now())
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_whole_bill_by_card_to_a_connected_host_is_a_destination_charge(pool: PgPool) {
+    let p = provider();
+    let d = driver_with(&pool, &p, OK_CARD).await;
+    let c = charger(&pool, Spec::default()).await;
+    let account = payout_account(&pool, &p, &c).await;
     let s = billed(&pool, &c, d.id).await;
     let paid = pay(&pool, &p, &d, session(s, Method::Card), None).await;
     assert_eq!(paid.amount_cents, 1050);
@@ -196,14 +206,7 @@ async fn a_held_destination_charge_is_captured_whole_or_not_at_all(pool: PgPool)
     let p = provider();
     let d = driver_with(&pool, &p, OK_CARD).await;
     let c = charger(&pool, Spec::default()).await;
-    let urls = PayoutAccountInput {
-        return_url: "https://app.example.test/done".into(),
-        refresh_url: "https://app.example.test/again".into(),
-        country: None,
-    };
-    service::open_payout_account(&pool, &p, &c.host, urls, now())
-        .await
-        .unwrap();
+    payout_account(&pool, &p, &c).await;
     let s = billed(&pool, &c, d.id).await;
     let mut input = session(s, Method::Card);
     input.capture = Some(CaptureMethod::Manual);
