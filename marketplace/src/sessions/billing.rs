@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 
-use super::energy::{self, Breakdown, Tail};
+use super::energy::{self, Breakdown, Pause, Reading, Tail};
 use super::model::{ChargingSession, SessionStatus};
 use super::store::{self, bills};
 use crate::error::Error;
@@ -44,10 +44,24 @@ pub async fn price(
     let mut conn = pool.acquire().await?;
     let readings = store::energy_readings(&mut conn, s.id).await?;
     let pauses = store::pauses(&mut conn, s.id).await?;
-    let extras = crate::subscriptions::extras_at(&mut conn, s.driver_id, s.start()).await?;
     drop(conn);
+    price_from(pool, s, now, &readings, &pauses).await
+}
+
+/// [`price`] from the session's readings and pauses, already read.
+pub async fn price_from(
+    pool: &PgPool,
+    s: &ChargingSession,
+    now: DateTime<Utc>,
+    readings: &[Reading],
+    pauses: &[Pause],
+) -> Result<Priced, Error> {
+    let extras = {
+        let mut conn = pool.acquire().await?;
+        crate::subscriptions::extras_at(&mut conn, s.driver_id, s.start()).await?
+    };
     let (end, tail) = billing_end(s, now);
-    let breakdown = energy::breakdown(s.start(), end, &readings, &pauses, tail);
+    let breakdown = energy::breakdown(s.start(), end, readings, pauses, tail);
     let (context, report, bill) =
         tariffs::bill_session(pool, s.listing_id, &breakdown.session, s.emergency, extras).await?;
     Ok(Priced {

@@ -112,7 +112,7 @@ pub async fn build(
             tariff: bill.tariff.clone(),
             lines: Vec::new(),
         }),
-        None if started => match billing::price(pool, s, now).await {
+        None if started => match billing::price_from(pool, s, now, &readings, &pauses).await {
             Ok(p) => Some(CostView {
                 currency: p.bill.currency.clone(),
                 total: p.bill.total,
