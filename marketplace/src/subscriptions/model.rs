@@ -30,6 +30,13 @@ impl Group {
 
 text_enum!(Audience { Driver = "driver", Host = "host" });
 
+/// A named tax rate a charge is made at: `VAT`, 21.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxRate {
+    pub name: String,
+    pub percent: rust_decimal::Decimal,
+}
+
 /// The free driver plan: nobody subscribes to it, it is what a driver without a plan has.
 pub const BASIC: &str = "basic";
 

@@ -9,21 +9,14 @@ use sqlx::PgConnection;
 
 use crate::error::Error;
 use crate::ledger::model::Minor;
-use crate::subscriptions::model::{ChargeKind, Group};
+use crate::subscriptions::model::{ChargeKind, Group, TaxRate};
 use crate::subscriptions::store::{charges, Subscription};
-
-/// A named rate: `VAT`, 21.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rate {
-    pub name: String,
-    pub percent: Decimal,
-}
 
 /// What a charge pays in tax, and at which rate (`None`: untaxed).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChargeTax {
     pub minor: Minor,
-    pub rate: Option<Rate>,
+    pub rate: Option<TaxRate>,
 }
 
 /// The VAT `amount` holds at `percent`, in minor units, half away from zero. Pure.
@@ -57,7 +50,10 @@ pub async fn of_charge(
 }
 
 /// The rate the platform sells in `currency` at.
-pub async fn platform_rate(conn: &mut PgConnection, currency: &str) -> Result<Option<Rate>, Error> {
+pub async fn platform_rate(
+    conn: &mut PgConnection,
+    currency: &str,
+) -> Result<Option<TaxRate>, Error> {
     let row: Option<(String, String)> =
         sqlx::query_as("SELECT name, percent::text FROM platform_tax_rates WHERE currency = $1")
             .bind(currency)
@@ -67,7 +63,10 @@ pub async fn platform_rate(conn: &mut PgConnection, currency: &str) -> Result<Op
 }
 
 /// The rate of the subscription's latest paid charge: what a credit on it gives back.
-async fn credited_rate(conn: &mut PgConnection, s: &Subscription) -> Result<Option<Rate>, Error> {
+async fn credited_rate(
+    conn: &mut PgConnection,
+    s: &Subscription,
+) -> Result<Option<TaxRate>, Error> {
     let paid = charges::of_subscriptions(conn, &[s.id]).await?;
     let latest = paid
         .into_iter()
@@ -83,11 +82,11 @@ async fn credited_rate(conn: &mut PgConnection, s: &Subscription) -> Result<Opti
     }
 }
 
-fn rate(name: String, percent: &str) -> Result<Rate, Error> {
+fn rate(name: String, percent: &str) -> Result<TaxRate, Error> {
     let percent = percent
         .parse::<Decimal>()
         .map_err(|e| Error::Internal(format!("tax rate {percent}: {e}")))?;
-    Ok(Rate {
+    Ok(TaxRate {
         name,
         percent: percent.normalize(),
     })

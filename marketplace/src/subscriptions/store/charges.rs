@@ -7,8 +7,7 @@ use uuid::Uuid;
 
 use crate::error::Error;
 use crate::ledger::model::Minor;
-use crate::subscriptions::model::{ChargeKind, ChargeStatus};
-use crate::subscriptions::tax::Rate;
+use crate::subscriptions::model::{ChargeKind, ChargeStatus, TaxRate};
 
 #[derive(Debug, Clone)]
 pub struct NewCharge<'a> {
@@ -22,7 +21,7 @@ pub struct NewCharge<'a> {
     pub currency: &'a str,
     /// The VAT `amount` holds, and its rate (`None`: untaxed).
     pub tax: Minor,
-    pub tax_rate: Option<&'a Rate>,
+    pub tax_rate: Option<&'a TaxRate>,
     pub status: ChargeStatus,
     pub attempt: i16,
     pub posting: Option<Uuid>,
