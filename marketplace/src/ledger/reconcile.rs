@@ -13,7 +13,8 @@
 //! every posting naming a provider payment or refund has the row that records it; every
 //! refund to a card has its refund posting (reversed if the provider failed it); nothing
 //! captured more than was authorized. The `local_test` development top-ups of the wallet
-//! API have no payment rows by design.
+//! API have no payment rows by design. Subscription charges are matched the same way: each
+//! paid charge's posting moves its amount through the wallet and its VAT into tax payable.
 
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -240,6 +241,36 @@ pub const CHECKS: &[(&str, &str, &str)] = &[
            a.payment_id, a.amount_minor, p.amount_minor) \
            FROM card_authorization_actions a JOIN payments p ON p.id = a.payment_id \
           WHERE a.amount_minor > p.amount_minor",
+    ),
+    (
+        "subscription_charge_posted",
+        "every paid subscription charge has its subscription posting, moving its amount through \
+         the wallet and its VAT into tax payable, and every subscription posting is a paid \
+         charge's",
+        "SELECT format('subscription charge %s (%s of %s %s, VAT %s): %s', c.id, c.kind, \
+           c.amount_minor, c.currency, c.tax_minor, \
+           CASE WHEN p.id IS NULL THEN 'its posting is missing' \
+                ELSE format('its posting %s is a %s in %s moving %s through the wallet and %s \
+                  into tax payable', p.id, p.kind, p.currency, w.amount, t.amount) END) \
+         FROM subscription_charges c \
+         LEFT JOIN ledger_postings p ON p.id = c.ledger_posting_id \
+         LEFT JOIN LATERAL (SELECT coalesce(sum(e.amount_minor), 0) AS amount \
+           FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id \
+          WHERE e.posting_id = p.id AND a.kind = 'driver_wallet') w ON true \
+         LEFT JOIN LATERAL (SELECT coalesce(sum(e.amount_minor), 0) AS amount \
+           FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id \
+          WHERE e.posting_id = p.id AND a.kind = 'tax_payable') t ON true \
+         WHERE c.status = 'paid' AND (p.id IS NULL OR p.kind <> 'subscription' \
+           OR p.currency <> c.currency \
+           OR w.amount <> CASE WHEN c.kind = 'proration_credit' THEN c.amount_minor \
+                               ELSE -c.amount_minor END \
+           OR t.amount <> CASE WHEN c.kind = 'proration_credit' THEN -c.tax_minor \
+                               ELSE c.tax_minor END) \
+         UNION ALL \
+         SELECT format('subscription posting %s is no paid charge''s', p.id) \
+           FROM ledger_postings p \
+          WHERE p.kind = 'subscription' AND NOT EXISTS (SELECT 1 FROM subscription_charges c \
+            WHERE c.ledger_posting_id = p.id AND c.status = 'paid')",
     ),
 ];
 

@@ -117,3 +117,56 @@ async fn a_credit_gives_vat_back_at_the_rate_it_was_charged_at(pool: PgPool) {
     );
     ledger_is_whole(&pool).await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn reconciliation_matches_charges_with_their_postings(pool: PgPool) {
+    let app = app(&pool, now());
+    let driver = user(&pool, Role::Driver).await;
+    fund(&pool, driver.id, 2000).await;
+    app.subscribe(&driver, "premium").await;
+    ledger_is_whole(&pool).await;
+
+    // past the guards (triggers off, as a careless restore would): the charge claims other
+    // VAT than its posting put into tax payable, and the posting is no longer its
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL session_replication_role = replica")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE subscription_charges SET tax_minor = 100")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let found = |pool: PgPool| async move {
+        let mut conn = pool.acquire().await.unwrap();
+        marketplace::ledger::reconcile(&mut conn)
+            .await
+            .unwrap()
+            .discrepancies
+            .into_iter()
+            .map(|d| (d.check, d.detail))
+            .collect::<Vec<_>>()
+    };
+    let got = found(pool.clone()).await;
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0].0, "subscription_charge_posted");
+    assert!(got[0].1.contains("173 into tax payable"), "{}", got[0].1);
+
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL session_replication_role = replica")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE subscription_charges SET tax_minor = 173, status = 'failed', \
+           ledger_posting_id = NULL, failure_code = 'insufficient_funds'",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let got = found(pool.clone()).await;
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert!(got[0].1.contains("is no paid charge's"), "{}", got[0].1);
+}
