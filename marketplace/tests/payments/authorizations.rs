@@ -173,12 +173,27 @@ async fn a_posted_bill_captures_what_it_needs_and_releases_the_rest(pool: PgPool
     charged(&pool, &a, d.id, 300).await;
     let after = start() + Duration::minutes(90);
 
-    // the bill is not in the ledger yet: the authorization waits for it
+    // the bill is not in the ledger yet: the authorization waits for it, and the job does
+    // not even look at it
     assert_eq!(
         settle(&pool, &p, after).await,
         AuthorizationReport::default()
     );
+    let looked_at = |pool: PgPool| async move {
+        let stale = after - Duration::days(7);
+        let mut conn = pool.acquire().await.unwrap();
+        marketplace::payments::store::authorizations::candidates(
+            &mut conn, "local", after, stale, None, 10,
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect::<Vec<_>>()
+    };
+    assert!(looked_at(pool.clone()).await.is_empty());
     post_due(&pool, after).await;
+    assert_eq!(looked_at(pool.clone()).await, [a.payment.id]);
     assert_eq!(owed(&pool, d.id).await, 300, "the bill went on account");
 
     assert_eq!(settle(&pool, &p, after).await, captured(1));

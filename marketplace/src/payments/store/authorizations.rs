@@ -12,8 +12,9 @@ use crate::payments::authorizations::Decision;
 
 /// Card payments of `provider` that may need the job at `now`: a decision not carried out
 /// yet (and not failed too recently: the wait doubles with each attempt, up to an hour), or
-/// an authorization whose booking left the live states, whose session may be billed, or that
-/// is older than `stale_before`. Keyset-paged by (created_at, id) after `after`.
+/// an authorization of a session or of a booking that left the live states once every
+/// session it pays is billed (so one waiting for its bill is not re-examined every run), or
+/// one older than `stale_before`. Keyset-paged by (created_at, id) after `after`.
 pub async fn candidates(
     conn: &mut PgConnection,
     provider: &str,
@@ -31,8 +32,14 @@ pub async fn candidates(
                AND (a.attempted_at IS NULL OR a.attempted_at + least(interval '1 hour', \
                  interval '1 second' * power(2, least(a.attempts, 12))) <= $6)) \
              OR (a.payment_id IS NULL AND p.status = 'requires_capture' \
-               AND (p.created_at <= $2 OR p.purpose = 'session' \
-                 OR b.status NOT IN ('pending', 'confirmed', 'checked_in')))) \
+               AND (p.created_at <= $2 \
+                 OR ((p.purpose = 'session' \
+                     OR b.status NOT IN ('pending', 'confirmed', 'checked_in')) \
+                   AND NOT EXISTS (SELECT 1 FROM charging_sessions s \
+                     LEFT JOIN session_bills_current c ON c.session_id = s.id \
+                     WHERE (s.booking_id = p.booking_id OR s.id = p.session_id) \
+                       AND s.status <> 'cancelled' \
+                       AND NOT (s.status = 'completed' AND c.posted_at IS NOT NULL)))))) \
            AND ($3::timestamptz IS NULL OR (p.created_at, p.id) > ($3, $4)) \
          ORDER BY p.created_at, p.id LIMIT $5",
     )
