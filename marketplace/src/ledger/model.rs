@@ -8,67 +8,38 @@
 //! sum of all accounts of a currency is zero.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use crate::money::Minor;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AccountKind {
-    /// What a driver may spend (positive).
-    DriverWallet,
-    /// A driver's money set aside for bookings (positive); see `ledger_holds`.
-    DriverHold,
-    /// What a driver owes when a bill exceeded hold and wallet (negative while owed).
-    DriverReceivable,
-    /// What the platform owes a host (positive).
-    HostPayable,
-    /// The platform's 20 % commission (revenue, positive).
-    PlatformCommission,
-    /// The per-transaction insurance fee, reserved for damage claims (positive).
-    InsuranceReserve,
-    /// Tax collected, to be remitted (positive).
-    TaxPayable,
-    /// Money payment providers collected for us (negative: the mirror of what came in).
-    ProviderClearing,
-    /// What the platform paid back at its own cost (goodwill refunds; negative).
-    PlatformRefunds,
-    /// Subscription fees: plans and hosts' products (revenue, positive).
-    PlatformSubscriptions,
-}
+text_enum!(
+    /// What an account is for; one account per (kind, owner, currency).
+    AccountKind {
+        /// What a driver may spend (positive).
+        DriverWallet = "driver_wallet",
+        /// A driver's money set aside for bookings (positive); see `ledger_holds`.
+        DriverHold = "driver_hold",
+        /// What a driver owes when a bill exceeded hold and wallet (negative while owed).
+        DriverReceivable = "driver_receivable",
+        /// What the platform owes a host (positive).
+        HostPayable = "host_payable",
+        /// The platform's 20 % commission (revenue, positive).
+        PlatformCommission = "platform_commission",
+        /// The per-transaction insurance fee, reserved for damage claims (positive).
+        InsuranceReserve = "insurance_reserve",
+        /// Tax collected, to be remitted (positive).
+        TaxPayable = "tax_payable",
+        /// Money payment providers collected for us (negative: the mirror of what came in).
+        ProviderClearing = "provider_clearing",
+        /// What the platform paid back at its own cost (goodwill refunds; negative).
+        PlatformRefunds = "platform_refunds",
+        /// Subscription fees: plans and hosts' products (revenue, positive).
+        PlatformSubscriptions = "platform_subscriptions",
+    }
+);
 
 impl AccountKind {
-    pub const ALL: [AccountKind; 10] = [
-        Self::DriverWallet,
-        Self::DriverHold,
-        Self::DriverReceivable,
-        Self::HostPayable,
-        Self::PlatformCommission,
-        Self::InsuranceReserve,
-        Self::TaxPayable,
-        Self::ProviderClearing,
-        Self::PlatformRefunds,
-        Self::PlatformSubscriptions,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::DriverWallet => "driver_wallet",
-            Self::DriverHold => "driver_hold",
-            Self::DriverReceivable => "driver_receivable",
-            Self::HostPayable => "host_payable",
-            Self::PlatformCommission => "platform_commission",
-            Self::InsuranceReserve => "insurance_reserve",
-            Self::TaxPayable => "tax_payable",
-            Self::ProviderClearing => "provider_clearing",
-            Self::PlatformRefunds => "platform_refunds",
-            Self::PlatformSubscriptions => "platform_subscriptions",
-        }
-    }
-
     /// A user's account (the `owner_id` is set) rather than one of the platform's.
     pub fn has_owner(self) -> bool {
         matches!(
@@ -80,17 +51,6 @@ impl AccountKind {
     /// Balances cached in `wallet_balances`, with a CHECK that they never go negative.
     pub fn never_negative(self) -> bool {
         matches!(self, Self::DriverWallet | Self::DriverHold)
-    }
-}
-
-impl FromStr for AccountKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown account kind `{s}`"))
     }
 }
 
@@ -128,69 +88,31 @@ impl AccountRef {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PostingKind {
-    /// Money in from a payment provider: provider clearing → wallet.
-    Topup,
-    /// Wallet → hold, for a booking.
-    Hold,
-    /// Hold → wallet: what a hold no longer needs.
-    Release,
-    /// A bill or fee paid (hold, then wallet, then on account) and split between host,
-    /// platform, insurance reserve and tax; the rest of the hold goes back to the wallet.
-    Capture,
-    /// A booking's cancellation refund (hold → wallet, the kept fee split), or money back
-    /// after a capture.
-    Refund,
-    /// Wallet → receivable: paying off what the driver owed.
-    Settlement,
-    /// The difference a corrected bill makes.
-    Adjustment,
-    /// The exact negation of an earlier posting.
-    Reversal,
-    /// A subscription fee from the wallet, or a prorated credit back to it.
-    Subscription,
-}
-
-impl PostingKind {
-    pub const ALL: [PostingKind; 9] = [
-        Self::Topup,
-        Self::Hold,
-        Self::Release,
-        Self::Capture,
-        Self::Refund,
-        Self::Settlement,
-        Self::Adjustment,
-        Self::Reversal,
-        Self::Subscription,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Topup => "topup",
-            Self::Hold => "hold",
-            Self::Release => "release",
-            Self::Capture => "capture",
-            Self::Refund => "refund",
-            Self::Settlement => "settlement",
-            Self::Adjustment => "adjustment",
-            Self::Reversal => "reversal",
-            Self::Subscription => "subscription",
-        }
+text_enum!(
+    /// What a posting does; the ledger's history is filtered by it.
+    PostingKind {
+        /// Money in from a payment provider: provider clearing → wallet.
+        Topup = "topup",
+        /// Wallet → hold, for a booking.
+        Hold = "hold",
+        /// Hold → wallet: what a hold no longer needs.
+        Release = "release",
+        /// A bill or fee paid (hold, then wallet, then on account) and split between host,
+        /// platform, insurance reserve and tax; the rest of the hold goes back to the wallet.
+        Capture = "capture",
+        /// A booking's cancellation refund (hold → wallet, the kept fee split), or money back
+        /// after a capture.
+        Refund = "refund",
+        /// Wallet → receivable: paying off what the driver owed.
+        Settlement = "settlement",
+        /// The difference a corrected bill makes.
+        Adjustment = "adjustment",
+        /// The exact negation of an earlier posting.
+        Reversal = "reversal",
+        /// A subscription fee from the wallet, or a prorated credit back to it.
+        Subscription = "subscription",
     }
-}
-
-impl FromStr for PostingKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown posting kind `{s}`"))
-    }
-}
+);
 
 /// Who and what caused a posting, kept in its columns for the audit trail.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -409,10 +331,10 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for k in AccountKind::ALL {
+        for &k in AccountKind::ALL {
             assert_eq!(k.as_str().parse::<AccountKind>(), Ok(k));
         }
-        for k in PostingKind::ALL {
+        for &k in PostingKind::ALL {
             assert_eq!(k.as_str().parse::<PostingKind>(), Ok(k));
         }
     }
