@@ -27,7 +27,7 @@ use crate::listings::ListingCalendar;
 
 pub use change::{check_in, extend, reschedule};
 pub use charger::{rules, set_rules, slots};
-pub use create::{create, Created, IDEMPOTENCY_KEY_MAX, IDEMPOTENCY_SCOPE};
+pub use create::{create, Created, IDEMPOTENCY_SCOPE};
 
 pub const CANCEL_REASON_MAX_CHARS: usize = 500;
 

@@ -18,9 +18,6 @@ pub mod seam;
 mod topup;
 mod webhooks;
 
-use serde::Serialize;
-use sha2::{Digest, Sha256};
-
 use super::provider::ProviderError;
 use crate::error::Error;
 
@@ -68,28 +65,4 @@ pub(super) fn provider_error(err: ProviderError, field: &str) -> Error {
             }
         }
     }
-}
-
-/// SHA-256 of a request's canonical JSON: a retry with the same `Idempotency-Key` must send
-/// the same request.
-pub(super) fn request_hash(value: &impl Serialize) -> Vec<u8> {
-    let bytes = serde_json::to_vec(value).unwrap_or_default();
-    Sha256::digest(bytes).to_vec()
-}
-
-pub(super) fn key_error() -> Error {
-    Error::invalid(
-        "Idempotency-Key",
-        format!(
-            "must be 1 to {} visible ASCII characters",
-            super::model::IDEMPOTENCY_KEY_MAX
-        ),
-    )
-}
-
-pub(super) fn key_reused() -> Error {
-    Error::invalid(
-        "Idempotency-Key",
-        "was already used with a different request",
-    )
 }

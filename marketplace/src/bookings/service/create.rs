@@ -1,8 +1,8 @@
 //! Creating a booking: a pending hold, or an emergency booking; `Idempotency-Key` retries.
 
+use crate::idempotency;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -16,7 +16,6 @@ use crate::bookings::view::BookingView;
 use crate::error::Error;
 
 pub const IDEMPOTENCY_SCOPE: &str = "POST /api/bookings";
-pub use crate::idempotency::KEY_MAX as IDEMPOTENCY_KEY_MAX;
 
 /// The answer of [`create`].
 #[derive(Debug)]
@@ -27,22 +26,6 @@ pub enum Created {
         status: u16,
         body: Value,
     },
-}
-
-fn request_hash(input: &NewBooking) -> Result<[u8; 32], Error> {
-    let bytes = serde_json::to_vec(input).map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(Sha256::digest(bytes).into())
-}
-
-fn validate_key(key: &str) -> Result<&str, Error> {
-    if crate::idempotency::is_valid(key) {
-        Ok(key)
-    } else {
-        Err(Error::invalid(
-            "Idempotency-Key",
-            format!("must be 1 to {IDEMPOTENCY_KEY_MAX} visible ASCII characters"),
-        ))
-    }
 }
 
 /// Books a port: a pending booking holding the slot for [`BookingRules::pending_ttl`]
@@ -59,11 +42,11 @@ pub async fn create(
     idempotency_key: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Created, Error> {
-    let key = idempotency_key.map(validate_key).transpose()?;
+    let key = idempotency::checked(idempotency_key)?;
     let now = micros(now);
     input.start_time = input.start_time.map(micros);
     input.end_time = micros(input.end_time);
-    let hash = request_hash(&input)?;
+    let hash = idempotency::request_hash(&input)?;
     let start = if input.emergency {
         now
     } else {

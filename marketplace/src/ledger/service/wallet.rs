@@ -23,7 +23,6 @@ use crate::ledger::view::{
 pub const TOPUP_MIN_MINOR: Minor = 100;
 pub const TOPUP_MAX_MINOR: Minor = 100_000;
 pub const THRESHOLD_MAX_MINOR: Minor = 1_000_000;
-pub use crate::idempotency::KEY_MAX as IDEMPOTENCY_KEY_MAX;
 /// The development provider: credits at once, through provider clearing, like a Stripe
 /// test-mode payment that succeeded. Cards are paid through `payments` (which routes the
 /// top-up).
@@ -67,10 +66,7 @@ fn validate(input: &TopupInput, key: Option<&str>) -> Result<(), Error> {
     }
     if let Some(key) = key {
         if !crate::idempotency::is_valid(key) {
-            errors.push(FieldError::new(
-                "Idempotency-Key",
-                format!("must be 1 to {IDEMPOTENCY_KEY_MAX} visible ASCII characters"),
-            ));
+            errors.push(crate::idempotency::key_field_error());
         }
     }
     if errors.is_empty() {

@@ -9,12 +9,11 @@ use serde::Deserialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{key_error, provider_error};
+use super::provider_error;
 use crate::accounts::{AuthUser, Role};
 use crate::error::{Error, FieldError};
 use crate::ledger::model::Minor;
 use crate::ledger::service::valid_currency;
-use crate::payments::model::valid_idempotency_key;
 use crate::payments::provider::{
     LinkRequest, NewAccount, NewPayout, PaymentProvider, PayoutStatus,
 };
@@ -170,9 +169,7 @@ pub async fn create_payout(
             "must be an ISO 4217 code such as EUR",
         ));
     }
-    if !valid_idempotency_key(key) {
-        return Err(key_error());
-    }
+    crate::idempotency::checked(Some(key))?;
     let mut conn = pool.acquire().await?;
     let account = store::payout_account(&mut conn, host, provider.name())
         .await?

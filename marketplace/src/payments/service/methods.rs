@@ -8,10 +8,10 @@ use serde::Deserialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::{finish, key_error, provider_error};
+use super::{finish, provider_error};
 use crate::accounts::AuthUser;
 use crate::error::{Error, FieldError};
-use crate::payments::model::{self, valid_idempotency_key};
+use crate::payments::model;
 use crate::payments::provider::{MethodSource, NewCustomer, PaymentProvider};
 use crate::payments::store::{self, MethodRow};
 use crate::payments::view::MethodView;
@@ -178,9 +178,7 @@ pub async fn add_method(
     now: DateTime<Utc>,
 ) -> Result<MethodView, Error> {
     let source = validate(&input, now)?;
-    if key.is_some_and(|k| !valid_idempotency_key(k)) {
-        return Err(key_error());
-    }
+    crate::idempotency::checked(key)?;
     let customer = ensure_customer(&mut *pool.acquire().await?, provider, caller.id, now).await?;
     let key = match key {
         Some(k) => format!("method:{}:{k}", caller.id),

@@ -17,13 +17,13 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{finish, key_error, key_reused, provider_error, seam};
+use super::{finish, provider_error, seam};
 use crate::accounts::{AuthUser, Role};
 use crate::error::Error;
 use crate::ledger::model::Minor;
 use crate::ledger::service as ledger;
 use crate::ledger::store::{self as ledger_store, holds, sources};
-use crate::payments::model::{valid_idempotency_key, Method, Purpose, RefundDestination};
+use crate::payments::model::{Method, Purpose, RefundDestination};
 use crate::payments::provider::{NewRefund, PaymentProvider, RefundStatus};
 use crate::payments::store::{self, PaymentRow, RefundRow};
 use crate::payments::view::RefundView;
@@ -102,9 +102,7 @@ pub async fn refund(
             format!("must be at most {REASON_MAX} characters"),
         ));
     }
-    if key.is_some_and(|k| !valid_idempotency_key(k)) {
-        return Err(key_error());
-    }
+    crate::idempotency::checked(key)?;
     let destination = input
         .destination
         .unwrap_or(RefundDestination::OriginalMethod);
@@ -122,7 +120,7 @@ pub async fn refund(
             let same = done.amount_minor == input.amount_cents.unwrap_or(done.amount_minor)
                 && done.destination == destination.as_str();
             if !same {
-                return Err(key_reused());
+                return Err(crate::idempotency::reused());
             }
             return Ok(Refunded {
                 view: done.into(),

@@ -4,12 +4,12 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 
 use crate::accounts::AuthUser;
 use crate::bookings::store::{claim_key, save_response, Claim};
 use crate::error::Error;
+use crate::idempotency;
 use crate::subscriptions::view::SubscriptionView;
 
 /// What a money-moving use case answers.
@@ -23,19 +23,6 @@ pub enum Answer {
     },
 }
 
-pub fn check_key(key: Option<&str>) -> Result<Option<&str>, Error> {
-    match key {
-        Some(k) if !crate::idempotency::is_valid(k) => Err(Error::invalid(
-            "Idempotency-Key",
-            format!(
-                "must be 1 to {} visible ASCII characters",
-                crate::idempotency::KEY_MAX
-            ),
-        )),
-        other => Ok(other),
-    }
-}
-
 /// Claims the key; `Some` is the answer to give instead of running the use case.
 pub async fn claim(
     conn: &mut PgConnection,
@@ -46,15 +33,11 @@ pub async fn claim(
     now: DateTime<Utc>,
 ) -> Result<Option<Answer>, Error> {
     let Some(key) = key else { return Ok(None) };
-    let bytes = serde_json::to_vec(request).map_err(|e| Error::Internal(e.to_string()))?;
-    let hash: [u8; 32] = Sha256::digest(bytes).into();
+    let hash = idempotency::request_hash(request)?;
     match claim_key(conn, caller.id, scope, key, &hash, now).await? {
         Claim::New => Ok(None),
         Claim::Replay { status, body } => Ok(Some(Answer::Replayed { status, body })),
-        Claim::Mismatch => Err(Error::invalid(
-            "Idempotency-Key",
-            "was already used with a different request",
-        )),
+        Claim::Mismatch => Err(idempotency::reused()),
     }
 }
 

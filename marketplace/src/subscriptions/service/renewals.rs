@@ -243,7 +243,7 @@ pub async fn retry(
     key: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Answer, Error> {
-    let key = idem::check_key(key)?;
+    let key = crate::idempotency::checked(key)?;
     let now = micros(now);
     let scope = format!("POST /api/subscriptions/{id}/retry");
     let mut tx = pool.begin().await?;

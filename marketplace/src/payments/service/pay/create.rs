@@ -11,9 +11,10 @@ use super::target::{already_paid, resolve, Target};
 use super::wallet::by_wallet;
 use crate::accounts::AuthUser;
 use crate::error::Error;
+use crate::idempotency;
 use crate::payments::model::Method;
 use crate::payments::provider::{CaptureMethod, IntentStatus, PaymentProvider};
-use crate::payments::service::{finish, key_reused, request_hash};
+use crate::payments::service::finish;
 use crate::payments::store::{self, PaymentRow};
 
 fn map_insert(err: Error) -> Error {
@@ -97,12 +98,12 @@ pub async fn pay(
 ) -> Result<Paid, Error> {
     validate(&input, key)?;
     let key = key.map_or_else(|| format!("auto:{}", Uuid::now_v7()), str::to_owned);
-    let hash = request_hash(&input);
+    let hash = idempotency::request_hash(&input)?.to_vec();
     let mut tx = pool.begin().await?;
     let step = async {
         if let Some(existing) = store::payment_by_key(&mut tx, caller.id, &key, true).await? {
             if existing.request_hash != hash {
-                return Err(key_reused());
+                return Err(idempotency::reused());
             }
             return Ok(Step::Existing(existing));
         }

@@ -6,11 +6,8 @@ use uuid::Uuid;
 use crate::error::{Error, FieldError};
 use crate::ledger::model::Minor;
 use crate::ledger::service::{self as ledger};
-use crate::payments::model::{
-    valid_idempotency_key, Method, Purpose, TOPUP_MAX_MINOR, TOPUP_MIN_MINOR,
-};
+use crate::payments::model::{Method, Purpose, TOPUP_MAX_MINOR, TOPUP_MIN_MINOR};
 use crate::payments::provider::CaptureMethod;
-use crate::payments::service::key_error;
 use crate::payments::view::PaymentView;
 
 /// `POST /api/payments`.
@@ -124,9 +121,7 @@ pub(super) fn validate(input: &PayInput, key: Option<&str>) -> Result<(), Error>
         }
         _ => {}
     }
-    if key.is_some_and(|k| !valid_idempotency_key(k)) {
-        return Err(key_error());
-    }
+    crate::idempotency::checked(key)?;
     if errors.is_empty() {
         Ok(())
     } else {
