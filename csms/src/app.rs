@@ -132,6 +132,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             },
             session_costs: (args.session_cost_updates_secs > 0)
                 .then(|| Duration::from_secs(args.session_cost_updates_secs)),
+            host_transfers: (args.host_transfers_secs > 0).then(|| jobs::HostTransfers {
+                every: Duration::from_secs(args.host_transfers_secs),
+                minimum: args.host_transfer_min_cents,
+            }),
         },
         &shutdown,
     );

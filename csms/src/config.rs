@@ -137,6 +137,13 @@ pub struct ServeArgs {
     /// (OCPP CostUpdated, only when it changed), in seconds; 0 turns it off.
     #[arg(long, env = "CSMS_SESSION_COST_UPDATES_SECS", default_value_t = 60)]
     pub session_cost_updates_secs: u64,
+    /// How often hosts with a payout account are paid what wallets paid for their sessions
+    /// (a transfer to their connected account), in seconds; 0 turns it off.
+    #[arg(long, env = "CSMS_HOST_TRANSFERS_SECS", default_value_t = 3600)]
+    pub host_transfers_secs: u64,
+    /// The least a host is transferred at once, in minor units (cents); less waits.
+    #[arg(long, env = "CSMS_HOST_TRANSFER_MIN_CENTS", default_value_t = 100)]
+    pub host_transfer_min_cents: i64,
     /// Stripe secret key (`sk_test_...` or `sk_live_...`): payments go through Stripe. Unset:
     /// the local test-mode provider (Stripe's test card numbers, no network).
     #[arg(long, env = "CSMS_STRIPE_SECRET_KEY", hide_env_values = true)]

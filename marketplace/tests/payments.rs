@@ -16,5 +16,6 @@ mod payments {
     mod sessions;
     mod support;
     mod topup;
+    mod transfers;
     mod webhooks;
 }

@@ -1,14 +1,16 @@
 //! The Stripe payment provider: `marketplace::payments::PaymentProvider` over async-stripe
 //! 1.0 (the per-API crates: `async-stripe-core` for customers, PaymentIntents, refunds and
 //! payouts, `async-stripe-payment` for payment methods, `async-stripe-connect` for Connect
-//! accounts and onboarding links).
+//! accounts, onboarding links and transfers).
 //!
 //! A crate of its own because async-stripe's generated code is large (the shared types
 //! alone are 11 MB of source): compiled once here, it never slows the `csms` crate's rebuilds.
 //!
 //! - Requests are what Stripe expects: form-encoded bodies, `Authorization: Bearer <key>`,
 //!   an `Idempotency-Key` header on every POST (derived by the caller from our ids), and
-//!   `Stripe-Account` for calls made as a connected account (payouts).
+//!   `Stripe-Account` for calls made as a connected account (payouts). Transfers are made as
+//!   the platform (no `Stripe-Account`): they move money from the platform's balance to a
+//!   connected account.
 //! - Payments are created and confirmed in one call with the saved card, card methods only
 //!   and no redirects (`automatic_payment_methods[allow_redirects]=never`), so a card that
 //!   needs 3-D Secure answers `requires_action` with a client secret for the app's SDK.
@@ -28,9 +30,9 @@ use marketplace::ledger::model::Minor;
 use marketplace::payments::model;
 use marketplace::payments::provider::{
     AccountState, CaptureMethod, CardMethod, Customer, Decline, IntentStatus, LinkRequest,
-    MethodSource, NewAccount, NewCustomer, NewPayment, NewPayout, NewRefund, NextAction,
-    OnboardingLink, PaymentProvider, PaymentState, PayoutState, PayoutStatus, ProviderError,
-    ProviderFuture, RefundState, RefundStatus,
+    MethodSource, NewAccount, NewCustomer, NewPayment, NewPayout, NewRefund, NewTransfer,
+    NextAction, OnboardingLink, PaymentProvider, PaymentState, PayoutState, PayoutStatus,
+    ProviderError, ProviderFuture, RefundState, RefundStatus, TransferState,
 };
 use stripe::{ApiErrors, ApiErrorsType, Client, ClientBuilder, IdempotencyKey, RequestStrategy};
 use stripe::{StripeError, StripeRequest};
@@ -39,6 +41,7 @@ use stripe_connect::account::{
     CreateAccountCapabilitiesTransfers, CreateAccountType, RetrieveAccount,
 };
 use stripe_connect::account_link::{CreateAccountLink, CreateAccountLinkType};
+use stripe_connect::transfer::CreateTransfer;
 use stripe_core::customer::CreateCustomer;
 use stripe_core::payment_intent::{
     CancelPaymentIntent, CapturePaymentIntent, CreatePaymentIntent,
@@ -318,6 +321,15 @@ fn payout_state(p: &stripe_shared::Payout) -> PayoutState {
     }
 }
 
+fn transfer_state(t: &stripe_shared::Transfer) -> TransferState {
+    TransferState {
+        id: t.id.as_str().to_owned(),
+        amount: t.amount,
+        currency: t.currency.to_string(),
+        amount_reversed: t.amount_reversed,
+    }
+}
+
 impl StripeProvider {
     async fn create_payment_now(&self, p: &NewPayment<'_>) -> Result<PaymentState, ProviderError> {
         let mut req = CreatePaymentIntent::new(p.amount, currency(p.currency))
@@ -539,6 +551,17 @@ impl PaymentProvider for StripeProvider {
                 .send(&req, Some(p.idempotency_key), Some(p.account))
                 .await?;
             Ok(payout_state(&payout))
+        })
+    }
+
+    fn create_transfer<'a>(&'a self, t: &'a NewTransfer<'a>) -> ProviderFuture<'a, TransferState> {
+        Box::pin(async move {
+            let req = CreateTransfer::new(currency(t.currency), t.destination)
+                .amount(t.amount)
+                .metadata(metadata(&t.metadata));
+            // made by the platform, from its own balance: no `Stripe-Account`
+            let transfer = self.send(&req, Some(t.idempotency_key), None).await?;
+            Ok(transfer_state(&transfer))
         })
     }
 }

@@ -503,6 +503,90 @@ async fn a_payout_is_sent_as_the_connected_account() {
     );
 }
 
+fn transfer<'a>(key: &'a str) -> NewTransfer<'a> {
+    NewTransfer {
+        destination: "acct_1QxHf3Ph9XwQ2mZk",
+        amount: 4200,
+        currency: "EUR",
+        metadata: BTreeMap::from([
+            (
+                "host_id".to_owned(),
+                "0192f0c4-0000-7000-8000-0000000000cc".to_owned(),
+            ),
+            (
+                "settlement_id".to_owned(),
+                "0192f0c4-0000-7000-8000-0000000000dd".to_owned(),
+            ),
+        ]),
+        idempotency_key: key,
+    }
+}
+
+#[tokio::test]
+async fn a_transfer_to_a_host_goes_from_the_platform_with_its_key() {
+    let (server, stripe) = double().await;
+    answer(&server, "POST", "/v1/transfers", 200, fixture("transfer")).await;
+    let state = stripe
+        .create_transfer(&transfer("transfer:s1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        state,
+        TransferState {
+            id: "tr_1QxHh5LkdIwHu7ixT9u8V7w6".into(),
+            amount: 4200,
+            currency: "eur".into(),
+            amount_reversed: 0,
+        }
+    );
+    let req = only_request(&server).await;
+    assert_eq!(req.url.path(), "/v1/transfers");
+    assert_post(&req, "transfer:s1");
+    // the platform's own call, from its balance: never as the connected account
+    assert_eq!(header_of(&req, "stripe-account"), None);
+    let f = form(&req);
+    let expect = [
+        ("amount", "4200"),
+        ("currency", "eur"),
+        ("destination", "acct_1QxHf3Ph9XwQ2mZk"),
+        ("metadata[host_id]", "0192f0c4-0000-7000-8000-0000000000cc"),
+        (
+            "metadata[settlement_id]",
+            "0192f0c4-0000-7000-8000-0000000000dd",
+        ),
+    ];
+    for (field, value) in expect {
+        assert_eq!(
+            f.get(field).map(String::as_str),
+            Some(value),
+            "{field} in {f:?}"
+        );
+    }
+    assert_eq!(f.len(), expect.len(), "unexpected fields in {f:?}");
+}
+
+#[tokio::test]
+async fn a_transfer_beyond_the_platform_balance_is_an_invalid_request() {
+    let (server, stripe) = double().await;
+    answer(
+        &server,
+        "POST",
+        "/v1/transfers",
+        400,
+        fixture("error_balance_insufficient"),
+    )
+    .await;
+    let err = stripe
+        .create_transfer(&transfer("transfer:s2"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ProviderError::InvalidRequest { code: Some(c), param: None, .. }
+            if c == "balance_insufficient"),
+        "{err:?}"
+    );
+}
+
 #[tokio::test]
 async fn stripe_errors_become_typed_provider_errors() {
     let (server, stripe) = double().await;

@@ -32,6 +32,16 @@ pub fn dec(v: &Value) -> (i128, u32) {
 /// port on EVSE 1, 0.40 per kWh flat, approved by the admin). Answers the charger's and the
 /// port's ids.
 pub async fn listed_station_charger(server: &Server, station: &str) -> (String, String) {
+    let host = server.token_for("host").await.unwrap();
+    listed_station_charger_of(server, station, &host).await
+}
+
+/// [`listed_station_charger`], listed by the host signed in with `host`.
+pub async fn listed_station_charger_of(
+    server: &Server,
+    station: &str,
+    host: &str,
+) -> (String, String) {
     let operator = server.token_for("operator").await.unwrap();
     let booted = server
         .eventually(&operator, &format!("/api/stations/{station}"), |s| {
@@ -40,7 +50,7 @@ pub async fn listed_station_charger(server: &Server, station: &str) -> (String, 
         .await;
     assert_eq!(booted["connected"], true, "{booted}");
 
-    let host = server.token_for("host").await.unwrap();
+    let host = host.to_owned();
     let admin = server.token_for("admin").await.unwrap();
     let charger = server
         .post_json(
@@ -79,4 +89,54 @@ pub async fn listed_station_charger(server: &Server, station: &str) -> (String, 
         server.post_json(who, &path, &json!({})).await.unwrap();
     }
     (id, port["id"].as_str().unwrap().to_owned())
+}
+
+/// An evsim station with one 150 kW EVSE metering every second, connected to `server` as
+/// `station`; stopped when dropped.
+pub fn evsim_station(server: &Server, station: &str) -> tokio::process::Child {
+    tokio::process::Command::new(crate::server::bin("evsim"))
+        .args(["station", "--url", &server.ocpp_url(station)])
+        .args([
+            "--evses",
+            "1",
+            "--power-kw",
+            "150",
+            "--meter-interval",
+            "1s",
+        ])
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .expect("evsim starts")
+}
+
+/// The driver starts a session on the port and it charges past `min_kwh`; answers the
+/// session's path (`/api/sessions/{id}`).
+pub async fn charging_session(
+    server: &Server,
+    driver: &str,
+    charger: &str,
+    port: &str,
+    min_kwh: f64,
+) -> String {
+    let (status, session) = post(
+        server,
+        driver,
+        "/api/sessions/start",
+        json!({"charger_id": charger, "port_id": port}),
+    )
+    .await;
+    assert_eq!(status, 202, "{session}");
+    let path = format!("/api/sessions/{}", session["id"].as_str().unwrap());
+    let charging = server
+        .eventually(driver, &path, |s| {
+            s["status"] == "active"
+                && s["energy_kwh"]
+                    .as_str()
+                    .and_then(|e| e.parse::<f64>().ok())
+                    .is_some_and(|e| e > min_kwh)
+        })
+        .await;
+    assert_eq!(charging["status"], "active", "{charging}");
+    path
 }

@@ -3,8 +3,7 @@
 //! the app stops it, the bill prices exactly the energy evsim metered, and the posted bill is
 //! invoiced (JSON and PDF).
 
-use e2e_tests::charging::{dec, listed_station_charger, post};
-use e2e_tests::server::bin;
+use e2e_tests::charging::{charging_session, dec, evsim_station, listed_station_charger, post};
 use e2e_tests::{Server, ServerOptions};
 use serde_json::{json, Value};
 
@@ -23,47 +22,11 @@ async fn evsim_charges_and_the_bill_prices_its_meter() {
     })
     .await
     .unwrap();
-    let _sim = tokio::process::Command::new(bin("evsim"))
-        .args([
-            "station",
-            "--url",
-            &server.ocpp_url("SIM-SESSION"),
-            "--evses",
-            "1",
-            "--power-kw",
-            "150",
-            "--meter-interval",
-            "1s",
-        ])
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let _sim = evsim_station(&server, "SIM-SESSION");
     let (id, port) = listed_station_charger(&server, "SIM-SESSION").await;
 
     let driver = server.token_for("driver").await.unwrap();
-    let (status, session) = post(
-        &server,
-        &driver,
-        "/api/sessions/start",
-        json!({"charger_id": id, "port_id": port}),
-    )
-    .await;
-    assert_eq!(status, 202, "{session}");
-    let path = format!("/api/sessions/{}", session["id"].as_str().unwrap());
-
-    // evsim starts the transaction and meters every second
-    let charging = server
-        .eventually(&driver, &path, |s| {
-            s["status"] == "active"
-                && s["energy_kwh"]
-                    .as_str()
-                    .and_then(|e| e.parse::<f64>().ok())
-                    .is_some_and(|e| e > 0.1)
-        })
-        .await;
-    assert_eq!(charging["status"], "active", "{charging}");
-
+    let path = charging_session(&server, &driver, &id, &port, 0.1).await;
     let (status, stopping) = post(&server, &driver, &format!("{path}/stop"), json!({})).await;
     assert_eq!(status, 202, "{stopping}");
     let done = server

@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use e2e_tests::charging::{dec, listed_station_charger, post};
+use e2e_tests::charging::{charging_session, dec, listed_station_charger, post};
 use e2e_tests::server::bin;
 use e2e_tests::{Server, ServerOptions};
 use serde_json::{json, Value};
@@ -126,20 +126,7 @@ async fn evsim_pauses_and_resumes_and_the_bill_prices_its_meter() {
     let (id, port) = listed_station_charger(&server, STATION).await;
 
     let driver = server.token_for("driver").await.unwrap();
-    let (status, session) = post(
-        &server,
-        &driver,
-        "/api/sessions/start",
-        json!({"charger_id": id, "port_id": port}),
-    )
-    .await;
-    assert_eq!(status, 202, "{session}");
-    let path = format!("/api/sessions/{}", session["id"].as_str().unwrap());
-
-    let charging = server
-        .eventually(&driver, &path, |s| s["status"] == "active" && kwh(s) > 0.05)
-        .await;
-    assert_eq!(charging["status"], "active", "{charging}");
+    let path = charging_session(&server, &driver, &id, &port, 0.05).await;
     // the running cost reaches the station's display (CostUpdated every second)
     let shown = log.wait_for("display: cost so far").await;
     assert!(

@@ -1,9 +1,11 @@
 //! Background jobs that drive the marketplace from the CSMS side. Their work lists live in
 //! the database (bookings' `status` and `reservation_state`, unposted bills and refunds, open
-//! card authorizations), so a restart loses nothing: the next tick picks up whatever is due.
+//! card authorizations, host payables and pending transfers), so a restart loses nothing: the
+//! next tick picks up whatever is due.
 
 mod booking_sweeps;
 mod card_authorizations;
+mod host_transfers;
 mod ledger_postings;
 mod reservations;
 mod sessions;
@@ -18,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ocpp::gateway::StationGateway;
 
+pub use host_transfers::HostTransfers;
 pub use reservations::{connector_enum, ReservationConfig};
 
 /// How often the jobs look for due work.
@@ -27,6 +30,8 @@ pub struct JobConfig {
     pub reservations: ReservationConfig,
     /// How often running sessions' costs are pushed to stations (CostUpdated); `None`: never.
     pub session_costs: Option<Duration>,
+    /// How often hosts are paid what they are owed; `None`: never.
+    pub host_transfers: Option<HostTransfers>,
 }
 
 /// Starts every job; each stops at the next tick after `shutdown`.
@@ -63,11 +68,19 @@ pub fn start(
         )),
         tokio::spawn(card_authorizations::run(
             pool.clone(),
-            payments,
+            payments.clone(),
             config.tick,
             shutdown.clone(),
         )),
     ];
+    if let Some(transfers) = config.host_transfers {
+        jobs.push(tokio::spawn(host_transfers::run(
+            pool.clone(),
+            payments,
+            transfers,
+            shutdown.clone(),
+        )));
+    }
     if let Some(every) = config.session_costs {
         jobs.push(tokio::spawn(sessions::cost_updates(
             pool.clone(),

@@ -226,6 +226,35 @@ pub struct PaymentRefund {
     pub created_at: DateTime<Utc>,
 }
 
+/// What the platform owed a host, transferred to their connected account.
+#[derive(ToSchema)]
+pub struct Transfer {
+    pub id: Uuid,
+    #[schema(example = 800)]
+    pub amount_cents: i64,
+    #[schema(example = "EUR")]
+    pub currency: String,
+    /// `pending` (asked, not settled yet), `paid`, or `failed` (refused; nothing moved, the
+    /// next run decides afresh).
+    #[schema(example = "paid")]
+    pub status: String,
+    #[schema(example = "acct_1QxHf3Ph9XwQ2mZk")]
+    pub destination_account: String,
+    #[schema(required, example = "tr_1QxHf3Ph9XwQ2mZk")]
+    pub provider_transfer_id: Option<String>,
+    #[schema(required)]
+    pub failure: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(ToSchema)]
+pub struct TransferPage {
+    pub items: Vec<Transfer>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
 /// `POST /api/host/payout-account`.
 #[derive(ToSchema)]
 pub struct PayoutAccountBody {
@@ -455,5 +484,21 @@ pub fn routes() -> Vec<Route> {
             .access(HOST)
             .ok::<PayoutAccount>(200, "The account, refreshed while onboarding is incomplete")
             .not_found("payout account"),
+        Route::get("/api/host/transfers", TAG, "What I was paid as a host")
+            .access(HOST)
+            .describe(
+                "What sessions paid from wallets earned the caller (their 80 % share, in \
+                 `host_payable`) is transferred to their payout account by a periodic run \
+                 (`--host-transfers-secs`, hourly by default) once it reaches 1.00; sessions \
+                 paid by card to a connected host are paid by the provider at once \
+                 (destination charges) and are not listed here.",
+            )
+            .query("limit", "Page size", integer(1, Some(100), Some(20)))
+            .query("offset", "Rows to skip", integer(0, None, Some(0)))
+            .ok::<TransferPage>(200, "Newest first")
+            .problem(
+                422,
+                "An unknown or out-of-range parameter (named in `errors`)",
+            ),
     ]
 }

@@ -14,7 +14,8 @@
 //! refund to a card has its refund posting (reversed if the provider failed it); nothing
 //! captured more than was authorized. The `local_test` development top-ups of the wallet
 //! API have no payment rows by design. Subscription charges are matched the same way: each
-//! paid charge's posting moves its amount through the wallet and its VAT into tax payable.
+//! paid charge's posting moves its amount through the wallet and its VAT into tax payable,
+//! and each transfer paid to a host its settlement of the host payable.
 
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -271,6 +272,29 @@ pub const CHECKS: &[(&str, &str, &str)] = &[
            FROM ledger_postings p \
           WHERE p.kind = 'subscription' AND NOT EXISTS (SELECT 1 FROM subscription_charges c \
             WHERE c.ledger_posting_id = p.id AND c.status = 'paid')",
+    ),
+    (
+        "host_transfer_posted",
+        "every transfer paid to a host has its settlement taking that amount from the host's \
+         payable, and every such settlement is a paid transfer's",
+        "SELECT format('transfer %s to host %s (%s %s): %s', t.id, t.host_id, t.amount_minor, \
+           t.currency, CASE WHEN p.id IS NULL THEN 'its posting is missing' \
+             ELSE format('its posting %s in %s takes %s from the host payable', p.id, \
+               p.currency, -h.amount) END) \
+         FROM host_transfers t \
+         LEFT JOIN ledger_postings p ON p.id = t.ledger_posting_id \
+         LEFT JOIN LATERAL (SELECT coalesce(sum(e.amount_minor), 0) AS amount \
+           FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id \
+          WHERE e.posting_id = p.id AND a.kind = 'host_payable' AND a.owner_id = t.host_id) h \
+           ON true \
+         WHERE t.status = 'paid' AND (p.id IS NULL OR p.currency <> t.currency \
+           OR h.amount <> -t.amount_minor) \
+         UNION ALL \
+         SELECT format('posting %s (%s) pays no paid transfer', p.id, p.idempotency_key) \
+           FROM ledger_postings p \
+          WHERE p.idempotency_key LIKE 'host\\_transfer:%' AND NOT EXISTS ( \
+            SELECT 1 FROM host_transfers t WHERE t.ledger_posting_id = p.id \
+              AND t.status = 'paid')",
     ),
 ];
 

@@ -13,7 +13,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::service::{self, MethodInput, Paid, PayInput, PayoutAccountInput, RefundInput};
-use super::view::{MethodView, PaymentPage, PaymentView, PayoutAccountView, WebhookAck};
+use super::view::{
+    MethodView, PaymentPage, PaymentView, PayoutAccountView, TransferPage, TransferView, WebhookAck,
+};
 use super::webhook::SIGNATURE_HEADER;
 use crate::accounts::AuthUser;
 use crate::error::{Error, FieldError};
@@ -43,6 +45,7 @@ where
             "/api/host/payout-account",
             get(payout_account).post(open_payout_account),
         )
+        .route("/api/host/transfers", get(transfers))
 }
 
 type Reply<T> = Result<ApiJson<T>, Error>;
@@ -134,14 +137,11 @@ async fn wallet_topup(
     Ok(idempotency::mark_replayed(response, done.replayed))
 }
 
-async fn list(
-    State(ctx): State<ApiContext>,
-    caller: AuthUser,
-    Query(params): Query<Vec<(String, String)>>,
-) -> Reply<PaymentPage> {
+/// `limit` (1–100, default 20) and `offset`, the only parameters of a list.
+fn page(params: &[(String, String)]) -> Result<(i64, i64), Error> {
     let (mut limit, mut offset) = (20, 0);
     let mut errors = Vec::new();
-    for (name, value) in &params {
+    for (name, value) in params {
         let parsed = match name.as_str() {
             "limit" => paging::limit(value, 100).map(|v| limit = v),
             "offset" => paging::offset(value).map(|v| offset = v),
@@ -151,12 +151,37 @@ async fn list(
             errors.push(FieldError::new(name.clone(), message));
         }
     }
-    if !errors.is_empty() {
-        return Err(Error::Validation(errors));
+    if errors.is_empty() {
+        Ok((limit, offset))
+    } else {
+        Err(Error::Validation(errors))
     }
+}
+
+async fn list(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Reply<PaymentPage> {
+    let (limit, offset) = page(&params)?;
     Ok(ApiJson(
         service::list(&ctx.pool, &caller, limit, offset).await?,
     ))
+}
+
+/// The caller's transfers (what the platform paid them as a host), newest first.
+async fn transfers(
+    State(ctx): State<ApiContext>,
+    caller: AuthUser,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Reply<TransferPage> {
+    let (limit, offset) = page(&params)?;
+    let rows = service::host_transfers(&ctx.pool, caller.id, limit, offset).await?;
+    Ok(ApiJson(TransferPage {
+        items: rows.into_iter().map(TransferView::from).collect(),
+        limit,
+        offset,
+    }))
 }
 
 async fn show(

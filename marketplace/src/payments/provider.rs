@@ -248,6 +248,27 @@ pub struct LinkRequest<'a> {
     pub idempotency_key: &'a str,
 }
 
+/// Money from the platform's balance to a host's connected account: what the platform owes
+/// the host for sessions paid from wallets (a Stripe Transfer). Done when created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTransfer<'a> {
+    /// The connected account.
+    pub destination: &'a str,
+    pub amount: Minor,
+    pub currency: &'a str,
+    pub metadata: BTreeMap<String, String>,
+    pub idempotency_key: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferState {
+    pub id: String,
+    pub amount: Minor,
+    pub currency: String,
+    /// What was taken back since (a reversal); 0 normally.
+    pub amount_reversed: Minor,
+}
+
 /// Money from a connected account's balance to the host's bank.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPayout<'a> {
@@ -361,4 +382,10 @@ pub trait PaymentProvider: Send + Sync {
 
     /// A payout from the connected account's balance (sent as that account).
     fn create_payout<'a>(&'a self, payout: &'a NewPayout<'a>) -> ProviderFuture<'a, PayoutState>;
+
+    /// A transfer from the platform's balance to a connected account.
+    fn create_transfer<'a>(
+        &'a self,
+        transfer: &'a NewTransfer<'a>,
+    ) -> ProviderFuture<'a, TransferState>;
 }

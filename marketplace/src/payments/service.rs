@@ -16,6 +16,7 @@ mod pay;
 mod refunds;
 pub mod seam;
 mod topup;
+mod transfers;
 mod webhooks;
 
 use super::provider::ProviderError;
@@ -29,6 +30,7 @@ pub use methods::{
 pub use pay::{cancel, capture, confirm, get, list, pay, Paid, PayInput};
 pub use refunds::{refund, RefundInput, Refunded};
 pub use topup::{wallet_topup, WalletTopup, WalletTopupView};
+pub use transfers::{host_transfers, pay_hosts, TransferReport, MIN_TRANSFER};
 pub use webhooks::{stripe_webhook, PROVIDER as WEBHOOK_PROVIDER};
 
 pub(super) use crate::tx::finish;

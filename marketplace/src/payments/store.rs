@@ -9,6 +9,7 @@ mod methods;
 mod payments;
 mod payouts;
 mod refunds;
+pub mod transfers;
 
 pub use customers::{customer, insert_customer, user_email};
 pub use events::{insert_event, set_event_outcome};

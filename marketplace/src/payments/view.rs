@@ -214,3 +214,41 @@ pub struct WebhookAck {
     /// `applied`, `unknown_object` (not one of ours) or `ignored` (a type we do not act on).
     pub outcome: String,
 }
+
+/// A transfer of what the platform owed a host to the host's connected account.
+#[derive(Debug, Clone, Serialize)]
+pub struct TransferView {
+    pub id: Uuid,
+    pub amount_cents: Minor,
+    pub currency: String,
+    /// `pending` (asked, not settled yet), `paid` or `failed` (refused; nothing moved).
+    pub status: String,
+    pub destination_account: String,
+    pub provider_transfer_id: Option<String>,
+    pub failure: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<crate::payments::store::transfers::TransferRow> for TransferView {
+    fn from(t: crate::payments::store::transfers::TransferRow) -> Self {
+        Self {
+            id: t.id,
+            amount_cents: t.amount_minor,
+            currency: t.currency.trim().to_owned(),
+            status: t.status,
+            destination_account: t.destination_account,
+            provider_transfer_id: t.provider_transfer_id,
+            failure: t.failure,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TransferPage {
+    pub items: Vec<TransferView>,
+    pub limit: i64,
+    pub offset: i64,
+}

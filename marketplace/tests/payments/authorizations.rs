@@ -15,8 +15,9 @@ use marketplace::payments::authorizations::{Action, Reason};
 use marketplace::payments::model::Method;
 use marketplace::payments::provider::{
     AccountState, CaptureMethod, CardMethod, Customer, IntentStatus, LinkRequest, MethodSource,
-    NewAccount, NewCustomer, NewPayment, NewPayout, NewRefund, OnboardingLink, PaymentProvider,
-    PaymentState, PayoutState, ProviderError, ProviderFuture, RefundState,
+    NewAccount, NewCustomer, NewPayment, NewPayout, NewRefund, NewTransfer, OnboardingLink,
+    PaymentProvider, PaymentState, PayoutState, ProviderError, ProviderFuture, RefundState,
+    TransferState,
 };
 use marketplace::payments::service::{self, AuthorizationReport};
 use marketplace::payments::view::PaymentView;
@@ -558,6 +559,9 @@ impl PaymentProvider for Flaky {
     }
     fn create_payout<'a>(&'a self, p: &'a NewPayout<'a>) -> ProviderFuture<'a, PayoutState> {
         self.inner.create_payout(p)
+    }
+    fn create_transfer<'a>(&'a self, t: &'a NewTransfer<'a>) -> ProviderFuture<'a, TransferState> {
+        self.inner.create_transfer(t)
     }
 }
 

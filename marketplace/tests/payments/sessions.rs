@@ -18,7 +18,7 @@ use super::support::*;
 
 /// A completed session on the charger's first port with a bill of 1000 (split 200/800) plus
 /// 50 insurance: 1050.
-async fn billed(pool: &PgPool, c: &Charger, driver: Uuid) -> Uuid {
+pub(super) async fn billed(pool: &PgPool, c: &Charger, driver: Uuid) -> Uuid {
     let id = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO charging_sessions (id, driver_id, listing_id, port_id, station_id, evse_id, \
@@ -66,7 +66,7 @@ async fn billed(pool: &PgPool, c: &Charger, driver: Uuid) -> Uuid {
     id
 }
 
-fn session(id: Uuid, method: Method) -> PayInput {
+pub(super) fn session(id: Uuid, method: Method) -> PayInput {
     PayInput {
         purpose: Purpose::Session,
         session_id: Some(id),
@@ -152,7 +152,7 @@ async fn a_card_pays_what_the_wallet_does_not_cover(pool: PgPool) {
 }
 
 /// The charger's host opens a payout account (a connected account that takes charges).
-async fn payout_account(
+pub(super) async fn payout_account(
     pool: &PgPool,
     p: &LocalProvider,
     c: &Charger,

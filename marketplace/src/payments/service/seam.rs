@@ -10,6 +10,8 @@
 //! - [`destination_charge`]: a Connect destination charge sends the host's share to the
 //!   host's connected account at once, so what the platform owes the host drops by that
 //!   share: host payable → provider clearing, a settlement posted once per payment.
+//! - [`host_transfer`]: what the platform owed a host went to the host's connected account
+//!   by a transfer: host payable → provider clearing, once per transfer.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -19,6 +21,7 @@ use crate::error::Error;
 use crate::ledger::model::{AccountKind, AccountRef, Cause, Entries, Leg, Minor, PostingKind};
 use crate::ledger::plan;
 use crate::ledger::store::{self as ledger_store, NewPosting};
+use crate::payments::store::transfers::TransferRow;
 use crate::payments::store::PaymentRow;
 
 fn insufficient(err: Error) -> Error {
@@ -149,4 +152,30 @@ pub async fn destination_charge(
     });
     ledger_store::post(conn, &posting, &entries).await?;
     Ok(())
+}
+
+/// A transfer paid the host what the platform owed them: the host payable is settled by
+/// that much, once per transfer (the key is the transfer's id).
+pub async fn host_transfer(
+    conn: &mut PgConnection,
+    transfer: &TransferRow,
+    now: DateTime<Utc>,
+) -> Result<Uuid, Error> {
+    let amount = transfer.amount_minor;
+    let entries = Entries::balance([
+        Leg::new(AccountRef::host(transfer.host_id), -amount),
+        Leg::new(AccountRef::platform(AccountKind::ProviderClearing), amount),
+    ])
+    .map_err(|e| Error::Internal(format!("transfer plan: {e}")))?;
+    let posting = NewPosting::new(
+        PostingKind::Settlement,
+        &transfer.currency,
+        format!("host_transfer:{}", transfer.id),
+        now,
+    )
+    .memo(format!(
+        "paid to the host's account {} by transfer {}",
+        transfer.destination_account, transfer.id
+    ));
+    Ok(ledger_store::post(conn, &posting, &entries).await?.id())
 }
