@@ -87,7 +87,9 @@ echo "==> seeding demo data (csms demo)"
 "$CSMS" demo
 
 echo "==> starting the server on $LISTEN (log: $LOG_DIR/csms.log)"
-${DETACH[@]+"${DETACH[@]}"} "$CSMS" serve --unknown-stations accept --listen "$LISTEN" >"$LOG_DIR/csms.log" 2>&1 &
+# hosts are paid every minute from 0.01 up, so a demo session's host share shows up soon
+${DETACH[@]+"${DETACH[@]}"} "$CSMS" serve --unknown-stations accept --listen "$LISTEN" \
+    --host-transfers-secs 60 --host-transfer-min-cents 1 >"$LOG_DIR/csms.log" 2>&1 &
 SERVER_PID=$!
 
 healthy() {
