@@ -13,8 +13,8 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 use tracing::{debug, info, warn, Instrument};
 
-use super::gateway::CallFailure;
 use super::handlers::{self, StationSession};
+use super::registry::CallFailure;
 use super::registry::{Command, OutgoingCall, StationHandle};
 use super::OcppContext;
 

@@ -5,33 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ocpp_schemas::{Direction, Violation};
+use ocpp_schemas::Direction;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+pub use super::registry::CallFailure;
 use super::registry::{Command, OutgoingCall, Registry};
-
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum CallFailure {
-    #[error("station is not connected")]
-    NotConnected,
-    #[error("the request payload is invalid: {0}")]
-    InvalidRequest(Violation),
-    #[error("station did not answer in time")]
-    Timeout,
-    #[error("station answered {code}: {description}")]
-    CallError {
-        code: String,
-        description: String,
-        details: Value,
-    },
-    #[error("station's answer violates the schema: {0}")]
-    InvalidResponse(Violation),
-    #[error("connection to the station was lost before it answered")]
-    ConnectionLost,
-    #[error("too many calls are queued for this station")]
-    Busy,
-}
 
 #[derive(Clone)]
 pub struct StationGateway {

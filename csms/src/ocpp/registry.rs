@@ -4,10 +4,32 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use dashmap::DashMap;
+use ocpp_schemas::Violation;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
-use super::gateway::CallFailure;
+/// Why a call to a station got no answer to use.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CallFailure {
+    #[error("station is not connected")]
+    NotConnected,
+    #[error("the request payload is invalid: {0}")]
+    InvalidRequest(Violation),
+    #[error("station did not answer in time")]
+    Timeout,
+    #[error("station answered {code}: {description}")]
+    CallError {
+        code: String,
+        description: String,
+        details: Value,
+    },
+    #[error("station's answer violates the schema: {0}")]
+    InvalidResponse(Violation),
+    #[error("connection to the station was lost before it answered")]
+    ConnectionLost,
+    #[error("too many calls are queued for this station")]
+    Busy,
+}
 
 pub struct OutgoingCall {
     pub action: String,

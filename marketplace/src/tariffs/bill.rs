@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use super::engine::{Charge, ChargeKind, PriceReport};
 use super::lines::tariff_lines;
+pub use super::lines::LineKind;
 use super::model::{minor_unit_digits, percent_of, round_money};
 use super::simple::Labels;
 use super::zones::TaxRule;
@@ -103,24 +104,6 @@ impl Default for Extras {
             commission_percent: Decimal::from(20),
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LineKind {
-    Energy,
-    Time,
-    Multiplier,
-    Parking,
-    Flat,
-    Reservation,
-    MinimumCharge,
-    MaximumPrice,
-    Subscription,
-    Package,
-    Discount,
-    Fee,
-    Tax,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -3,9 +3,27 @@
 
 use rust_decimal::Decimal;
 
-use super::bill::LineKind;
 use super::engine::{Charge, ChargeKind};
 use super::simple::{Labels, Window};
+
+/// What a bill line is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineKind {
+    Energy,
+    Time,
+    Multiplier,
+    Parking,
+    Flat,
+    Reservation,
+    MinimumCharge,
+    MaximumPrice,
+    Subscription,
+    Package,
+    Discount,
+    Fee,
+    Tax,
+}
 
 /// Adds one line: kind, description, quantity and unit, unit price, exact amount before tax.
 pub(super) type Push<'a> =
