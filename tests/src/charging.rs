@@ -91,10 +91,11 @@ pub async fn listed_station_charger_of(
     (id, port["id"].as_str().unwrap().to_owned())
 }
 
-/// An evsim station with one 150 kW EVSE metering every second, connected to `server` as
-/// `station`; stopped when dropped.
-pub fn evsim_station(server: &Server, station: &str) -> tokio::process::Child {
-    tokio::process::Command::new(crate::server::bin("evsim"))
+/// The command for an evsim station with one 150 kW EVSE metering every second, connecting
+/// to `server` as `station`, stopped when dropped.
+pub fn evsim_command(server: &Server, station: &str) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(crate::server::bin("evsim"));
+    command
         .args(["station", "--url", &server.ocpp_url(station)])
         .args([
             "--evses",
@@ -104,8 +105,14 @@ pub fn evsim_station(server: &Server, station: &str) -> tokio::process::Child {
             "--meter-interval",
             "1s",
         ])
+        .kill_on_drop(true);
+    command
+}
+
+/// [`evsim_command`] started, logging only warnings.
+pub fn evsim_station(server: &Server, station: &str) -> tokio::process::Child {
+    evsim_command(server, station)
         .env("RUST_LOG", "warn")
-        .kill_on_drop(true)
         .spawn()
         .expect("evsim starts")
 }

@@ -7,8 +7,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use e2e_tests::charging::{charging_session, dec, listed_station_charger, post};
-use e2e_tests::server::bin;
+use e2e_tests::charging::{charging_session, dec, evsim_command, listed_station_charger, post};
 use e2e_tests::{Server, ServerOptions};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -95,22 +94,10 @@ async fn evsim_pauses_and_resumes_and_the_bill_prices_its_meter() {
     })
     .await
     .unwrap();
-    let mut sim = tokio::process::Command::new(bin("evsim"))
-        .args([
-            "station",
-            "--url",
-            &server.ocpp_url(STATION),
-            "--evses",
-            "1",
-            "--power-kw",
-            "150",
-            "--meter-interval",
-            "1s",
-        ])
+    let mut sim = evsim_command(&server, STATION)
         .env("EVSIM_LOG", "info")
         .env("NO_COLOR", "1")
         .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .unwrap();
     let log = Log::default();

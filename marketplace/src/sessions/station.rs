@@ -246,8 +246,9 @@ pub async fn meter_values(
     };
     let start = s.start();
     let inside: Vec<Sample> = samples.iter().filter(|x| x.at >= start).cloned().collect();
-    let before = match s.ended_at {
-        None => store::latest(&mut tx, s.id, "energy_wh").await?,
+    // a running session's energy carries on from its latest reading; an ended one is recounted
+    let last = match s.ended_at {
+        None => Some(store::latest(&mut tx, s.id, "energy_wh").await?),
         Some(_) => None,
     };
     store::add_samples(&mut tx, s.id, &inside).await?;
@@ -256,11 +257,15 @@ pub async fn meter_values(
         .filter(|x| x.measurand == "energy_wh")
         .map(|x| Reading {
             at: x.at,
+            // as stored
             wh: x.value.round_dp(3),
         })
         .collect();
-    let last = before.map(|(at, wh)| Reading { at, wh });
-    match energy::extend(s.energy_wh, last, &fresh).filter(|_| s.ended_at.is_none()) {
+    let carried = last.and_then(|last| {
+        let last = last.map(|(at, wh)| Reading { at, wh });
+        energy::extend(s.energy_wh, last, &fresh)
+    });
+    match carried {
         Some(energy_wh) => {
             s.energy_wh = energy_wh;
             refresh_latest(&mut tx, &mut s, fresh.iter().map(|r| r.at).max()).await?;
