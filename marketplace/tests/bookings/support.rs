@@ -160,3 +160,23 @@ pub async fn events(pool: &PgPool, id: Uuid) -> Vec<String> {
         .await
         .unwrap()
 }
+
+/// Runs `sql` past the database's guards (triggers off, as a careless restore or maintenance
+/// session would), then answers what reconciliation finds: (check, detail) per discrepancy.
+pub async fn reconcile_after_tampering(pool: &PgPool, sql: &str) -> Vec<(&'static str, String)> {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL session_replication_role = replica")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query(sql).execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    marketplace::ledger::reconcile(&mut conn)
+        .await
+        .unwrap()
+        .discrepancies
+        .into_iter()
+        .map(|d| (d.check, d.detail))
+        .collect()
+}

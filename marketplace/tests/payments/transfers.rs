@@ -73,23 +73,11 @@ async fn a_connected_host_is_paid_what_wallets_paid_once(pool: PgPool) {
     ledger_is_whole(&pool).await;
 
     // reconciliation catches a transfer that claims another amount than its settlement
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("SET LOCAL session_replication_role = replica")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE host_transfers SET amount_minor = 700")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let mut conn = pool.acquire().await.unwrap();
-    let report = marketplace::ledger::reconcile(&mut conn).await.unwrap();
-    let found: Vec<_> = report.discrepancies.iter().map(|d| d.check).collect();
-    assert_eq!(found, ["host_transfer_posted"], "{report:#?}");
-    assert!(report.discrepancies[0]
-        .detail
-        .contains("takes 800 from the host payable"));
+    let found =
+        reconcile_after_tampering(&pool, "UPDATE host_transfers SET amount_minor = 700").await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].0, "host_transfer_posted");
+    assert!(found[0].1.contains("takes 800 from the host payable"));
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -128,45 +128,18 @@ async fn reconciliation_matches_charges_with_their_postings(pool: PgPool) {
 
     // past the guards (triggers off, as a careless restore would): the charge claims other
     // VAT than its posting put into tax payable, and the posting is no longer its
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("SET LOCAL session_replication_role = replica")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE subscription_charges SET tax_minor = 100")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let found = |pool: PgPool| async move {
-        let mut conn = pool.acquire().await.unwrap();
-        marketplace::ledger::reconcile(&mut conn)
-            .await
-            .unwrap()
-            .discrepancies
-            .into_iter()
-            .map(|d| (d.check, d.detail))
-            .collect::<Vec<_>>()
-    };
-    let got = found(pool.clone()).await;
+    let got =
+        reconcile_after_tampering(&pool, "UPDATE subscription_charges SET tax_minor = 100").await;
     assert_eq!(got.len(), 1, "{got:#?}");
     assert_eq!(got[0].0, "subscription_charge_posted");
     assert!(got[0].1.contains("173 into tax payable"), "{}", got[0].1);
 
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("SET LOCAL session_replication_role = replica")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query(
+    let got = reconcile_after_tampering(
+        &pool,
         "UPDATE subscription_charges SET tax_minor = 173, status = 'failed', \
            ledger_posting_id = NULL, failure_code = 'insufficient_funds'",
     )
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let got = found(pool.clone()).await;
+    .await;
     assert_eq!(got.len(), 1, "{got:#?}");
     assert!(got[0].1.contains("is no paid charge's"), "{}", got[0].1);
 }
