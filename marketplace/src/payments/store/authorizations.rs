@@ -14,7 +14,9 @@ use crate::payments::authorizations::Decision;
 /// yet (and not failed too recently: the wait doubles with each attempt, up to an hour), or
 /// an authorization of a session or of a booking that left the live states once every
 /// session it pays is billed (so one waiting for its bill is not re-examined every run), or
-/// one older than `stale_before`. Keyset-paged by (created_at, id) after `after`.
+/// one older than `stale_before`. Keyset-paged by (created_at, id) after `after`. Runs every
+/// tick: each payment's sessions are found by index (by id, and by booking), never by a scan
+/// of all sessions or bills.
 pub async fn candidates(
     conn: &mut PgConnection,
     provider: &str,
@@ -35,11 +37,15 @@ pub async fn candidates(
                AND (p.created_at <= $2 \
                  OR ((p.purpose = 'session' \
                      OR b.status NOT IN ('pending', 'confirmed', 'checked_in')) \
-                   AND NOT EXISTS (SELECT 1 FROM charging_sessions s \
-                     LEFT JOIN session_bills_current c ON c.session_id = s.id \
-                     WHERE (s.booking_id = p.booking_id OR s.id = p.session_id) \
-                       AND s.status <> 'cancelled' \
-                       AND NOT (s.status = 'completed' AND c.posted_at IS NOT NULL)))))) \
+                   AND NOT EXISTS (SELECT 1 FROM ( \
+                       SELECT s.id, s.status FROM charging_sessions s WHERE s.id = p.session_id \
+                       UNION ALL \
+                       SELECT s.id, s.status FROM charging_sessions s \
+                        WHERE s.booking_id = p.booking_id) s \
+                     WHERE s.status <> 'cancelled' AND (s.status <> 'completed' \
+                       OR (SELECT b.posted_at IS NULL FROM session_bills b \
+                           WHERE b.session_id = s.id ORDER BY b.revision DESC LIMIT 1) \
+                         IS NOT FALSE)))))) \
            AND ($3::timestamptz IS NULL OR (p.created_at, p.id) > ($3, $4)) \
          ORDER BY p.created_at, p.id LIMIT $5",
     )
