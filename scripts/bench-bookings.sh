@@ -31,7 +31,7 @@ ulimit -n "$(ulimit -Hn)"
 "$CSMS" migrate
 "$CSMS" demo --synthetic "$LISTINGS" --seed 7 >/dev/null
 
-"$CSMS" serve --listen "$ADDR" --db-max-connections "$DB_CONNS" >var/bench-bookings-csms.out 2>var/bench-bookings-csms.log &
+"$CSMS" serve --listen "$ADDR" --metrics-listen 127.0.0.1:0 --db-max-connections "$DB_CONNS" >var/bench-bookings-csms.out 2>var/bench-bookings-csms.log &
 CSMS_PID=$!
 cleanup() {
     kill -TERM "$CSMS_PID" 2>/dev/null || true

@@ -40,7 +40,7 @@ echo "== seeding $LISTINGS synthetic listings (skipped when already there)"
 "$CSMS" migrate
 "$CSMS" demo --synthetic "$LISTINGS" --seed 42
 
-"$CSMS" serve --listen "$ADDR" --db-max-connections "$DB_CONNS" >var/bench-search-csms.out 2>var/bench-search-csms.log &
+"$CSMS" serve --listen "$ADDR" --metrics-listen 127.0.0.1:0 --db-max-connections "$DB_CONNS" >var/bench-search-csms.out 2>var/bench-search-csms.log &
 CSMS_PID=$!
 cleanup() {
     kill -TERM "$CSMS_PID" 2>/dev/null || true

@@ -34,7 +34,7 @@ fi
 export DATABASE_URL
 ulimit -n "$(ulimit -Hn)"
 
-"$CSMS" serve --listen "$ADDR" --unknown-stations accept --heartbeat-interval 3600 \
+"$CSMS" serve --dev --listen "$ADDR" --metrics-listen 127.0.0.1:0 --unknown-stations accept --heartbeat-interval 3600 \
     --ws-ping-interval 300 --db-max-connections 16 >var/bench-csms.out 2>var/bench-csms.log &
 CSMS_PID=$!
 cleanup() {

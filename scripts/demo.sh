@@ -88,7 +88,7 @@ echo "==> seeding demo data (csms demo)"
 
 echo "==> starting the server on $LISTEN (log: $LOG_DIR/csms.log)"
 # hosts are paid every minute from 0.01 up, so a demo session's host share shows up soon
-${DETACH[@]+"${DETACH[@]}"} "$CSMS" serve --unknown-stations accept --listen "$LISTEN" \
+${DETACH[@]+"${DETACH[@]}"} "$CSMS" serve --dev --unknown-stations accept --listen "$LISTEN" \
     --host-transfers-secs 60 --host-transfer-min-cents 1 >"$LOG_DIR/csms.log" 2>&1 &
 SERVER_PID=$!
 
@@ -138,7 +138,7 @@ cat <<BANNER
 
     REST API      $HTTP/api/
     OCPP 2.0.1    $WS/ocpp/{stationId}   (subprotocol ocpp2.0.1; unknown stations accepted)
-    Metrics       $HTTP/metrics
+    Metrics       http://127.0.0.1:9464/metrics (on $HTTP/metrics with an operator token)
     Health        $HTTP/healthz
 
   Demo logins (password: demo-password)

@@ -29,7 +29,7 @@ if [ -z "${DATABASE_URL:-}" ]; then
     fi
     trap '"$CSMS" pg down --dir "$PG_DIR" || echo "test.sh: could not stop the cluster in $PG_DIR" >&2' EXIT
     echo "==> starting PostgreSQL in $PG_DIR"
-    up_out=$("$CSMS" pg up --dir "$PG_DIR")
+    up_out=$("$CSMS" pg up --throwaway --dir "$PG_DIR")
     DATABASE_URL=$(printf '%s\n' "$up_out" | sed -n 's/^DATABASE_URL=//p' | tail -n 1)
     if [ -z "$DATABASE_URL" ]; then
         printf '%s\n' "$up_out" >&2

@@ -4,16 +4,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{FromRef, State};
+use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use marketplace::accounts::{load_or_create_secret, AuthKeys};
+use marketplace::accounts::{AuthKeys, RequireOperator, SECRET_BYTES};
 use marketplace::http::ApiContext;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::config::ServeArgs;
 use crate::db::Database;
@@ -24,7 +25,7 @@ use crate::ocpp::registry::Registry;
 use crate::ocpp::{upgrade, OcppConfig, OcppContext};
 use crate::sessions_port::GatewayStationControl;
 use crate::store::writer;
-use crate::{api, openapi, server};
+use crate::{api, openapi, secrets, server};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -32,6 +33,22 @@ pub struct AppState {
     pub ocpp: Arc<OcppContext>,
     pub gateway: StationGateway,
     pub metrics: PrometheusHandle,
+}
+
+/// Production unless `--dev`: what a server allows depends on it (see [`crate::config::ServeArgs::dev`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Production,
+    Development,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Production => "production",
+            Self::Development => "development",
+        }
+    }
 }
 
 impl FromRef<AppState> for ApiContext {
@@ -50,43 +67,97 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/ocpp/{station_id}", get(upgrade::ocpp_socket))
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(operator_metrics))
         .merge(marketplace::http::router())
         .merge(api::router())
         .merge(openapi::router())
         .with_state(state)
+        .layer(axum::middleware::from_fn(
+            marketplace::http::storable::refuse_nul_in_uri,
+        ))
+        .layer(DefaultBodyLimit::max(server::BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(server::panic_answer))
 }
 
 async fn healthz(State(app): State<AppState>) -> impl IntoResponse {
+    let mode = app.mode().as_str();
     match sqlx::query("SELECT 1").execute(&app.api.pool).await {
-        Ok(_) => (StatusCode::OK, "ok"),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+        Ok(_) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({ "status": "ok", "mode": mode })),
+        ),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({ "status": "database unavailable", "mode": mode })),
+        ),
     }
 }
 
-async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+impl AppState {
+    pub fn mode(&self) -> Mode {
+        if self.api.dev {
+            Mode::Development
+        } else {
+            Mode::Production
+        }
+    }
+}
+
+/// On the public listener the metrics (station ids, traffic) are for operators only; the
+/// `--metrics-listen` address serves them to Prometheus without a token.
+async fn operator_metrics(_: RequireOperator, State(app): State<AppState>) -> impl IntoResponse {
+    render_metrics(&app.metrics)
+}
+
+fn render_metrics(handle: &PrometheusHandle) -> impl IntoResponse {
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4",
         )],
-        app.metrics.render(),
+        handle.render(),
     )
+}
+
+fn metrics_router(handle: PrometheusHandle) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || {
+            let handle = handle.clone();
+            async move { render_metrics(&handle) }
+        }),
+    )
+}
+
+/// The access-token key: from configuration, else the 0600 file under the data folder.
+fn jwt_secret(args: &ServeArgs) -> anyhow::Result<Vec<u8>> {
+    match &args.jwt_secret {
+        Some(s) if s.len() < SECRET_BYTES => anyhow::bail!(
+            "--jwt-secret (CSMS_JWT_SECRET) must be at least {SECRET_BYTES} bytes; \
+             leave it unset to use a generated one in {}/secrets/jwt.key",
+            args.db.data_dir.display()
+        ),
+        Some(s) => Ok(s.as_bytes().to_vec()),
+        None => secrets::load_or_create(&args.db.data_dir, "jwt.key"),
+    }
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Ok(limit) = rlimit::increase_nofile_limit(u64::MAX) {
         tracing::info!(limit, "open files limit");
     }
+    let mode = if args.dev {
+        Mode::Development
+    } else {
+        Mode::Production
+    };
+    tracing::info!(mode = mode.as_str(), "starting");
     ocpp_schemas::warm_up();
+    let secret = jwt_secret(&args)?;
     let metrics = PrometheusBuilder::new().install_recorder()?;
     let db = Database::open(&args.db).await?;
     let pool = db.pool.clone();
 
-    let secret = match &args.jwt_secret {
-        Some(s) => s.as_bytes().to_vec(),
-        None => load_or_create_secret(&pool).await?,
-    };
     let auth = AuthKeys::new(&secret, Duration::from_secs(args.access_token_ttl));
     let shutdown = CancellationToken::new();
     let (writers, writer_tasks) = writer::start(&pool);
@@ -102,12 +173,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             call_timeout,
             ping_interval: Duration::from_secs(args.ws_ping_interval.max(1)),
             allow_plain_basic: args.allow_plain_basic,
+            dev: args.dev,
         },
         shutdown: shutdown.clone(),
         passwords: PasswordCache::default(),
         tasks: TaskTracker::new(),
     });
     let mut api = ApiContext::new(pool.clone(), auth);
+    if args.dev {
+        api = api.development();
+    }
     if let Some(url) = &args.osrm_url {
         let planner = marketplace::search::OsrmPlanner::new(url)
             .map_err(|e| anyhow::anyhow!("--osrm-url {url}: {e}"))?;
@@ -143,7 +218,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         api,
         ocpp: ocpp.clone(),
         gateway,
-        metrics,
+        metrics: metrics.clone(),
     };
     let app = router(state);
 
@@ -157,6 +232,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         shutdown.clone(),
         http_tasks.clone(),
     ))];
+    let metrics_listener = server::bind(args.metrics_listen)
+        .map_err(|e| anyhow::anyhow!("--metrics-listen {}: {e}", args.metrics_listen))?;
+    let metrics_addr = metrics_listener.local_addr()?;
+    listeners.push(tokio::spawn(server::serve(
+        metrics_listener,
+        metrics_router(metrics),
+        None,
+        shutdown.clone(),
+        http_tasks.clone(),
+    )));
     let mut tls_addr = None;
     if let (Some(addr), Some(cert), Some(key)) = (args.tls_listen, &args.tls_cert, &args.tls_key) {
         let config = server::server_config(cert, key, args.tls_client_ca.as_deref())?;
@@ -172,12 +257,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     // One machine-readable line for scripts and tests that start the server on port 0.
     println!(
-        "csms ready http=http://{http_addr} ocpp=ws://{http_addr}/ocpp/{{stationId}}{}",
+        "csms ready mode={} http=http://{http_addr} ocpp=ws://{http_addr}/ocpp/{{stationId}} \
+         metrics=http://{metrics_addr}/metrics{}",
+        mode.as_str(),
         tls_addr
             .map(|a| format!(" https=https://{a} wss=wss://{a}/ocpp/{{stationId}}"))
             .unwrap_or_default()
     );
-    tracing::info!(%http_addr, ?tls_addr, "listening");
+    tracing::info!(mode = mode.as_str(), %http_addr, %metrics_addr, ?tls_addr, "listening");
 
     wait_for_signal().await;
     tracing::info!("shutting down: closing station connections");
@@ -221,8 +308,8 @@ async fn wait_for_signal() {
     let _ = ctrl_c.await;
 }
 
-/// Stripe when a secret key is configured, else the local test-mode provider; the webhook
-/// endpoint when its signing secret is.
+/// Stripe when a secret key is configured, else the local test-mode provider in development
+/// mode and none in production; the webhook endpoint when its signing secret is.
 fn with_payments(api: ApiContext, args: &ServeArgs) -> anyhow::Result<ApiContext> {
     let mut api = match &args.stripe_secret_key {
         Some(key) => {
@@ -232,8 +319,15 @@ fn with_payments(api: ApiContext, args: &ServeArgs) -> anyhow::Result<ApiContext
             tracing::info!(mode, api_base = ?args.stripe_api_base, "payments: Stripe");
             api.with_payment_provider(Arc::new(stripe))
         }
+        None if api.dev => {
+            tracing::info!("payments: local test-mode provider (development mode, no Stripe key)");
+            api
+        }
         None => {
-            tracing::info!("payments: local test-mode provider (no Stripe key configured)");
+            tracing::warn!(
+                "payments: none configured (no Stripe key): card payments and top-ups answer \
+                 503 payments_not_configured"
+            );
             api
         }
     };

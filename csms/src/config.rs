@@ -81,6 +81,11 @@ pub struct DemoArgs {
 pub struct ServeArgs {
     #[command(flatten)]
     pub db: DbArgs,
+    /// Development mode: the local test payment provider and `local_test` top-ups, stations
+    /// without authentication (security profile 0), unknown stations admitted at profile 0.
+    /// Without it the server runs in production mode, which allows none of these.
+    #[arg(long, env = "CSMS_DEV")]
+    pub dev: bool,
     /// Plain HTTP and ws:// address. Port 0 picks a free port (printed at start).
     #[arg(long, env = "CSMS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -115,9 +120,15 @@ pub struct ServeArgs {
     /// would cross the network in clear.
     #[arg(long, env = "CSMS_ALLOW_PLAIN_BASIC")]
     pub allow_plain_basic: bool,
-    /// Secret for access tokens. Unset: one is generated once and kept in the database.
+    /// Secret for access tokens (at least 32 bytes). Unset: read from
+    /// `<data-dir>/secrets/jwt.key`, which is created (random, mode 0600) on first start and
+    /// refused when others may read it. Every node of a deployment needs the same secret.
     #[arg(long, env = "CSMS_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// Where `/metrics` is served without authentication (Prometheus scrapes it). On the
+    /// main listener `/metrics` needs an operator's bearer token. Port 0 picks a free port.
+    #[arg(long, env = "CSMS_METRICS_LISTEN", default_value = "127.0.0.1:9464")]
+    pub metrics_listen: SocketAddr,
     /// OSRM server for `POST /api/search/route` (e.g. http://127.0.0.1:5000). Unset: the
     /// great-circle estimate (distance × 1.3 at 40 km/h).
     #[arg(long, env = "CSMS_OSRM_URL")]
@@ -182,8 +193,9 @@ pub enum StationCommand {
         db: DbArgs,
         #[arg(long)]
         id: String,
-        /// 0 none (development), 1 Basic auth, 2 TLS + Basic auth, 3 TLS client certificate.
-        #[arg(long, default_value_t = 0)]
+        /// 0 none (development mode only), 1 Basic auth, 2 TLS + Basic auth, 3 TLS client
+        /// certificate.
+        #[arg(long, default_value_t = 2)]
         profile: i16,
         /// Basic auth password (16 to 40 characters) for profiles 1 and 2.
         #[arg(long)]
@@ -216,6 +228,10 @@ pub enum PgCommand {
         dir: PathBuf,
         #[arg(long, default_value = "csms")]
         database: String,
+        /// `synchronous_commit = off`: commits may be lost in a crash. For the test suite's
+        /// cluster only; never for data anyone needs.
+        #[arg(long)]
+        throwaway: bool,
     },
     /// Stop the private cluster.
     Down {

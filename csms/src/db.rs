@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
 use crate::config::DbArgs;
-use crate::embedded_pg::EmbeddedPg;
+use crate::embedded_pg::{Durability, EmbeddedPg};
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
@@ -22,15 +22,22 @@ impl Database {
         let (url, embedded) = match &args.database_url {
             Some(url) => (url.clone(), None),
             None => {
-                let pg = EmbeddedPg::start(&args.data_dir.join("pg"), "csms").await?;
+                let pg = EmbeddedPg::start(&args.data_dir.join("pg"), "csms", Durability::Durable)
+                    .await?;
                 tracing::info!(url = %pg.database_url(), "using the private PostgreSQL cluster");
                 (pg.database_url(), Some(pg))
             }
         };
+        let mut options: PgConnectOptions = url.parse().context("parsing DATABASE_URL")?;
+        if embedded.is_some() {
+            // The private cluster may be one started throwaway (`csms pg up --throwaway`):
+            // what this process commits is durable whatever the cluster's default.
+            options = options.options([("synchronous_commit", "on")]);
+        }
         let pool = PgPoolOptions::new()
             .max_connections(args.db_max_connections)
             .acquire_timeout(Duration::from_secs(10))
-            .connect(&url)
+            .connect_with(options)
             .await
             .with_context(|| "connecting to PostgreSQL")?;
         MIGRATOR.run(&pool).await.context("running migrations")?;

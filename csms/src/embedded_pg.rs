@@ -20,8 +20,11 @@
 //! the unprivileged `postgres` system user (or `$PG_RUN_AS`) through `runuser` (or `su`), and
 //! the folder is handed to that user.
 //!
-//! The cluster is a development/test database: trust authentication on the socket (reachable
-//! only through the folder's permissions), `synchronous_commit = off`.
+//! Trust authentication on the socket (reachable only through the folder's permissions).
+//! [`Durability::Durable`] (what `csms serve` and `csms pg up` use) keeps PostgreSQL's
+//! `synchronous_commit = on`: a commit the server answered for (a CALLRESULT to a
+//! TransactionEvent, a 2xx to a payment) is on disk. Only the test suite's throwaway cluster
+//! (`csms pg up --throwaway`) turns it off for speed.
 
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
@@ -49,6 +52,26 @@ const CONF_FILE: &str = "embedded.conf";
 const MAX_SOCKET_PATH: usize = 107;
 const START_TIMEOUT_SECS: u32 = 120;
 
+/// Whether a commit waits for its WAL to reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous_commit = on`: what the server promises stations and clients is kept
+    /// through a crash.
+    Durable,
+    /// `synchronous_commit = off` and no fsync at initdb: for the test suite's cluster only,
+    /// whose data nobody needs after a crash.
+    Throwaway,
+}
+
+impl Durability {
+    fn synchronous_commit(self) -> &'static str {
+        match self {
+            Self::Durable => "on",
+            Self::Throwaway => "off",
+        }
+    }
+}
+
 /// A running PostgreSQL cluster in a folder of its own, reachable only through a Unix socket.
 ///
 /// Dropping it leaves the server running (so a later start reuses it); call [`EmbeddedPg::stop`]
@@ -65,6 +88,7 @@ pub struct EmbeddedPg {
     run_as: Option<String>,
     db_name: String,
     reused: bool,
+    durability: Durability,
 }
 
 impl EmbeddedPg {
@@ -74,9 +98,9 @@ impl EmbeddedPg {
     /// database `db_name` if missing.
     ///
     /// If a postmaster from an earlier run is still running in `dir` it is reused
-    /// ([`EmbeddedPg::reused`] is then true).
-    pub async fn start(dir: &Path, db_name: &str) -> Result<EmbeddedPg> {
-        let mut pg = Self::open(dir, db_name).await?;
+    /// ([`EmbeddedPg::reused`] is then true) with the settings it was started with.
+    pub async fn start(dir: &Path, db_name: &str, durability: Durability) -> Result<EmbeddedPg> {
+        let mut pg = Self::open(dir, db_name, durability).await?;
 
         if is_running(&pg.dir) {
             tracing::info!(dir = %pg.dir.display(), "reusing the PostgreSQL server already running there");
@@ -108,7 +132,7 @@ impl EmbeddedPg {
 
     /// Resolves binaries, user, socket directory and permissions for `dir` without starting
     /// anything (creates `dir` if needed).
-    async fn open(dir: &Path, db_name: &str) -> Result<EmbeddedPg> {
+    async fn open(dir: &Path, db_name: &str, durability: Durability) -> Result<EmbeddedPg> {
         if db_name.is_empty() || db_name.contains('\0') {
             bail!("invalid database name {db_name:?}");
         }
@@ -146,6 +170,7 @@ impl EmbeddedPg {
             run_as,
             db_name: db_name.to_owned(),
             reused: false,
+            durability,
         })
     }
 
@@ -250,7 +275,7 @@ impl EmbeddedPg {
             run_as = self.run_as.as_deref().unwrap_or("(current user)"),
             "creating PostgreSQL cluster"
         );
-        let args: Vec<OsString> = vec![
+        let mut args: Vec<OsString> = vec![
             "-D".into(),
             self.data_dir.clone().into(),
             "-U".into(),
@@ -261,9 +286,11 @@ impl EmbeddedPg {
             "--locale=C".into(),
             "--auth-local=trust".into(),
             "--auth-host=reject".into(),
-            // A throwaway dev/test cluster: skip the fsync of every file initdb writes.
-            "--no-sync".into(),
         ];
+        if self.durability == Durability::Throwaway {
+            // Nobody needs a test cluster after a crash: skip the fsync of every file.
+            args.push("--no-sync".into());
+        }
         let out = self.run(&self.bin("initdb"), &args).await?;
         if !out.status.success() {
             bail!("initdb failed ({}):\n{}", out.status, output_text(&out));
@@ -288,9 +315,10 @@ impl EmbeddedPg {
              unix_socket_directories = '{socket}'\n\
              unix_socket_permissions = 0700\n\
              max_connections = 200\n\
-             synchronous_commit = off\n\
+             synchronous_commit = {synchronous_commit}\n\
              shared_buffers = {buffers}MB\n\
              effective_cache_size = {cache}MB\n",
+            synchronous_commit = self.durability.synchronous_commit(),
             buffers = shared_buffers_mb(),
             cache = memory_mb().unwrap_or(1024) / 2,
             port = self.port,
@@ -432,7 +460,8 @@ pub async fn stop_dir(dir: &Path) -> Result<bool> {
     if !dir.exists() || !is_running(dir) {
         return Ok(false);
     }
-    let pg = EmbeddedPg::open(dir, "postgres").await?;
+    // Stopping reads no setting; either durability would do.
+    let pg = EmbeddedPg::open(dir, "postgres", Durability::Durable).await?;
     pg.stop().await?;
     Ok(true)
 }
@@ -993,6 +1022,7 @@ mod tests {
             run_as: None,
             db_name: "csms test".into(),
             reused: false,
+            durability: Durability::Durable,
         };
         let url = pg.database_url();
         let opts = PgConnectOptions::from_str(&url).unwrap();
@@ -1028,7 +1058,7 @@ mod tests {
         let dir = temp_dir("life");
         let _cleanup = Cleanup::new(&dir, &dir);
 
-        let pg = EmbeddedPg::start(&dir, "csms_test")
+        let pg = EmbeddedPg::start(&dir, "csms_test", Durability::Durable)
             .await
             .expect("first start");
         assert!(!pg.reused());
@@ -1037,6 +1067,14 @@ mod tests {
         assert_eq!(select_one(&url).await, 1);
 
         let mut conn = PgConnection::connect(&url).await.unwrap();
+        let sync: String = sqlx::query_scalar("SHOW synchronous_commit")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(
+            sync, "on",
+            "a durable cluster answers only for what is on disk"
+        );
         sqlx::query("CREATE TABLE kept (v int)")
             .execute(&mut conn)
             .await
@@ -1053,7 +1091,7 @@ mod tests {
         conn.close().await.unwrap();
 
         // A second start while it runs reuses the server.
-        let again = EmbeddedPg::start(&dir, "csms_test")
+        let again = EmbeddedPg::start(&dir, "csms_test", Durability::Durable)
             .await
             .expect("start while running");
         assert!(again.reused());
@@ -1064,9 +1102,16 @@ mod tests {
         assert!(!is_running(&dir));
 
         // Start again on the existing data directory.
-        let pg = EmbeddedPg::start(&dir, "csms_test").await.expect("restart");
+        let pg = EmbeddedPg::start(&dir, "csms_test", Durability::Throwaway)
+            .await
+            .expect("restart");
         assert!(!pg.reused());
         let mut conn = PgConnection::connect(&pg.database_url()).await.unwrap();
+        let sync: String = sqlx::query_scalar("SHOW synchronous_commit")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(sync, "off", "the settings are rewritten at every start");
         let v: i32 = sqlx::query_scalar("SELECT v FROM kept")
             .fetch_one(&mut conn)
             .await
@@ -1095,7 +1140,9 @@ mod tests {
             .join("a-rather-long-directory-name-to-exceed-the-unix-socket-limit")
             .join("var/pg");
         let _cleanup = Cleanup::new(&dir, &base);
-        let pg = EmbeddedPg::start(&dir, "csms").await.expect("start");
+        let pg = EmbeddedPg::start(&dir, "csms", Durability::Throwaway)
+            .await
+            .expect("start");
         assert_ne!(pg.socket_dir(), pg.dir());
         assert_eq!(select_one(&pg.database_url()).await, 1);
         assert!(pg.socket_dir().starts_with(std::env::temp_dir()));

@@ -11,6 +11,7 @@ pub mod embedded_pg;
 pub mod jobs;
 pub mod ocpp;
 pub mod openapi;
+pub mod secrets;
 pub mod server;
 pub mod sessions_port;
 pub mod store;

@@ -95,6 +95,11 @@ pub enum Error {
     #[error("bad gateway ({code}): {detail}")]
     BadGateway { code: &'static str, detail: String },
 
+    /// Card payments need a payment provider and this server has none (production mode
+    /// without a Stripe key); nothing was charged or credited.
+    #[error("no payment provider is configured")]
+    PaymentsNotConfigured,
+
     /// A dependency did not answer in time.
     #[error("gateway timeout: {0}")]
     GatewayTimeout(String),
@@ -126,7 +131,7 @@ impl Error {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::PaymentsNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
             Self::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::BadGateway { .. } => StatusCode::BAD_GATEWAY,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -151,6 +156,7 @@ impl Error {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Unavailable(_) => "service_unavailable",
+            Self::PaymentsNotConfigured => "payments_not_configured",
             Self::GatewayTimeout(_) => "gateway_timeout",
             Self::Database(_) | Self::Internal(_) => "internal_error",
         }
@@ -165,6 +171,7 @@ impl Error {
             Self::InvalidRefreshToken => Some("Invalid refresh token"),
             Self::AccountDisabled => Some("Account disabled"),
             Self::SubscriptionRequired(_) => Some("A subscription is required"),
+            Self::PaymentsNotConfigured => Some("Payments are not configured"),
             Self::Conflict { .. }
             | Self::SlotTaken(_)
             | Self::BadRequest { .. }
@@ -202,6 +209,9 @@ impl Error {
             | Self::BadRequest { detail, .. }
             | Self::BadGateway { detail, .. } => detail.clone(),
             Self::PayloadTooLarge => "the request body is too large".into(),
+            Self::PaymentsNotConfigured => "this server has no payment provider configured; \
+                card payments and top-ups are not available (nothing was charged or credited)"
+                .into(),
             Self::UnsupportedMediaType(detail)
             | Self::Unavailable(detail)
             | Self::GatewayTimeout(detail) => detail.clone(),
@@ -438,6 +448,7 @@ mod tests {
                 "service_unavailable",
             ),
             (Error::GatewayTimeout("slow".into()), 504, "gateway_timeout"),
+            (Error::PaymentsNotConfigured, 503, "payments_not_configured"),
         ];
         for (err, status, code) in cases {
             let (got, _, body) = render(err).await;

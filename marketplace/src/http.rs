@@ -3,6 +3,7 @@
 
 mod json;
 pub mod paging;
+pub mod storable;
 
 use std::sync::Arc;
 
@@ -34,9 +35,13 @@ pub struct ApiContext {
     /// Calls to charging stations (start, stop, pause): none unless the CSMS plugs its
     /// gateway in through [`ApiContext::with_station_control`].
     pub station_control: Arc<dyn sessions::StationControl>,
-    /// The card processor: the local test-mode provider unless the CSMS plugs Stripe in
-    /// through [`ApiContext::with_payment_provider`].
+    /// The card processor: none ([`payments::Unconfigured`]) unless the CSMS plugs Stripe in
+    /// through [`ApiContext::with_payment_provider`], or development mode the local test-mode
+    /// provider ([`ApiContext::development`]).
     pub payments: Arc<dyn payments::PaymentProvider>,
+    /// Development mode: `local_test` top-ups (money from nowhere) are allowed. Never in
+    /// production.
+    pub dev: bool,
     /// The Stripe webhook endpoint's signing secret; without one the endpoint answers 404.
     pub stripe_webhook_secret: Option<Arc<str>>,
 }
@@ -49,9 +54,18 @@ impl ApiContext {
             route_planner: Arc::new(search::GreatCircleEstimate),
             clock: Arc::new(bookings::SystemClock),
             station_control: Arc::new(sessions::NoStationControl),
-            payments: Arc::new(payments::LocalProvider::new()),
+            payments: Arc::new(payments::Unconfigured),
             stripe_webhook_secret: None,
+            dev: false,
         }
+    }
+
+    /// Development mode: the local test-mode payment provider (unless one is plugged in
+    /// later) and `local_test` top-ups. The demo and tests use it; production never does.
+    pub fn development(mut self) -> Self {
+        self.dev = true;
+        self.payments = Arc::new(payments::LocalProvider::new());
+        self
     }
 
     /// Replaces the clock, e.g. with a `bookings::FixedClock` in tests.

@@ -48,6 +48,9 @@ pub struct ServerOptions {
     pub extra_args: Vec<String>,
     pub tls: Option<TlsFiles>,
     pub call_timeout_secs: u64,
+    /// `--dev`: unauthenticated stations and the local test payment provider. Most tests
+    /// want it; the tests of production mode turn it off.
+    pub dev: bool,
 }
 
 impl Default for ServerOptions {
@@ -57,8 +60,25 @@ impl Default for ServerOptions {
             extra_args: vec![],
             tls: None,
             call_timeout_secs: 5,
+            dev: true,
         }
     }
+}
+
+impl ServerOptions {
+    /// Production mode (no `--dev`), otherwise the defaults.
+    pub fn production() -> Self {
+        Self {
+            dev: false,
+            ..Self::default()
+        }
+    }
+}
+
+/// The data folder of every test server (its generated secrets): one for the whole run, so
+/// a restarted server keeps accepting the tokens it issued.
+pub fn data_dir() -> PathBuf {
+    std::env::temp_dir().join("csms-e2e-data")
 }
 
 #[derive(Clone, Debug)]
@@ -101,6 +121,10 @@ pub struct Server {
     pub ws: String,
     pub https: Option<String>,
     pub wss: Option<String>,
+    /// The unauthenticated metrics listener (`--metrics-listen`).
+    pub metrics: String,
+    /// `production` or `development`, as the server said when ready.
+    pub mode: String,
     options: ServerOptions,
 }
 
@@ -129,6 +153,11 @@ impl Server {
             .arg(options.call_timeout_secs.to_string())
             .arg("--db-max-connections")
             .arg("8")
+            .arg("--metrics-listen")
+            .arg("127.0.0.1:0")
+            .arg("--data-dir")
+            .arg(data_dir())
+            .args(options.dev.then_some("--dev"))
             .args(&options.extra_args)
             .env(
                 "RUST_LOG",
@@ -171,6 +200,8 @@ impl Server {
         let ws = http.replacen("http://", "ws://", 1);
         let https = field("https");
         let wss = https.as_ref().map(|h| h.replacen("https://", "wss://", 1));
+        let metrics = field("metrics").context("metrics address")?;
+        let mode = field("mode").context("mode")?;
         Ok(Self {
             child,
             database_url,
@@ -178,6 +209,8 @@ impl Server {
             ws,
             https,
             wss,
+            metrics,
+            mode,
             options,
         })
     }

@@ -103,12 +103,13 @@ async fn profile_1_basic_auth_over_plain_ws_only_when_enabled() {
     assert_eq!(cs.boot().await.unwrap()["status"], "Accepted");
 }
 
+/// In production mode, as stations are run for real.
 #[tokio::test]
 async fn profiles_2_and_3_over_tls() {
-    let pki = TlsFiles::generate(&["P3", "OTHER"]).await.unwrap();
+    let pki = TlsFiles::generate(&["P3", "OTHER", "NEW-3"]).await.unwrap();
     let server = Server::start(ServerOptions {
         tls: Some(pki.clone()),
-        ..Default::default()
+        ..ServerOptions::production()
     })
     .await
     .unwrap();
@@ -207,6 +208,36 @@ async fn profiles_2_and_3_over_tls() {
     assert_eq!(status(wrong), Some(403));
     let plain3 = OcppClient::refusal(&server.ocpp_url("P3"), ConnectOptions::default()).await;
     assert_eq!(status(plain3), Some(403));
+
+    // An unknown station proves who it is with a certificate from our CA: it is recorded at
+    // profile 3, and from then on needs that certificate.
+    let (new_cert, new_key) = pki.station_cert("NEW-3");
+    let mut new3 = OcppClient::connect_with(
+        &server.wss_url("NEW-3"),
+        ConnectOptions {
+            ca: Some(&ca),
+            client_cert: Some((&new_cert, &new_key)),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    new3.boot().await.unwrap();
+    let operator = server.token_for("operator").await.unwrap();
+    let recorded = server
+        .get_json(&operator, "/api/stations/NEW-3")
+        .await
+        .unwrap();
+    assert_eq!(recorded["securityProfile"], 3, "{recorded}");
+    let without = OcppClient::refusal(
+        &server.wss_url("NEW-3"),
+        ConnectOptions {
+            ca: Some(&ca),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(status(without), Some(403));
 
     // A certificate from another CA fails the TLS handshake itself.
     let stranger = TlsFiles::generate(&["P3"]).await.unwrap();

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::calls::call_failure;
 use super::{ApiQuery, Page};
-use crate::app::AppState;
+use crate::app::{AppState, Mode};
 use crate::ocpp::auth::{hash_password, valid_station_password};
 use crate::ocpp::upgrade::valid_station_id;
 use crate::store::stations::{self, StationRow};
@@ -99,10 +99,15 @@ async fn show(
     Ok(ApiJson(body))
 }
 
+/// A station provisioned without a profile: TLS with Basic auth, what OCPP 2.0.1 expects of
+/// a station that has no client certificate.
+const NEW_STATION_PROFILE: i16 = 2;
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Provisioning {
-    security_profile: i16,
+    /// Unset: the station's current profile, 2 (TLS + Basic auth) for a new one.
+    security_profile: Option<i16>,
     password: Option<String>,
     #[serde(default = "accepted")]
     registration_status: String,
@@ -127,8 +132,18 @@ async fn provision(
             "1 to 48 characters of A-Z a-z 0-9 * - _ = + | @ .",
         ));
     }
-    if !(0..=3).contains(&body.security_profile) {
+    let existing = stations::get(&app.api.pool, &id).await?;
+    let profile = body
+        .security_profile
+        .or(existing.as_ref().map(|s| s.security_profile))
+        .unwrap_or(NEW_STATION_PROFILE);
+    if !(0..=3).contains(&profile) {
         errors.push(FieldError::new("securityProfile", "must be 0, 1, 2 or 3"));
+    } else if profile == 0 && app.mode() == Mode::Production {
+        errors.push(FieldError::new(
+            "securityProfile",
+            "0 (no authentication) exists only in development mode",
+        ));
     }
     if let Some(p) = &body.password {
         if !valid_station_password(p) {
@@ -147,7 +162,7 @@ async fn provision(
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    let existed = stations::get(&app.api.pool, &id).await?.is_some();
+    let existed = existing.is_some();
     let hash = match body.password {
         Some(p) => Some(
             tokio::task::spawn_blocking(move || hash_password(&p))
@@ -159,7 +174,7 @@ async fn provision(
     let row = stations::upsert_provisioning(
         &app.api.pool,
         &id,
-        body.security_profile,
+        profile,
         hash.as_deref(),
         &body.registration_status,
     )

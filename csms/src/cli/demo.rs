@@ -16,11 +16,28 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 pub const DEMO_STATIONS: usize = 5;
 
 pub async fn run(pool: &PgPool, args: &DemoArgs) -> anyhow::Result<()> {
+    refuse_real_data(pool).await?;
     if let Some(n) = args.synthetic {
         return synthetic::seed(pool, n, args.seed).await;
     }
     seed(pool).await?;
     city::seed(pool).await
+}
+
+/// The demo's users share one published password and its stations need no authentication:
+/// seeding them into a database with real accounts would open it to anyone.
+async fn refuse_real_data(pool: &PgPool) -> anyhow::Result<()> {
+    let real: Option<String> =
+        sqlx::query_scalar("SELECT email FROM users WHERE email NOT LIKE '%@demo.local' LIMIT 1")
+            .fetch_optional(pool)
+            .await?;
+    if let Some(email) = real {
+        anyhow::bail!(
+            "this database holds accounts that are not demo accounts (e.g. {email}); \
+             `csms demo` seeds only an empty or demo database"
+        );
+    }
+    Ok(())
 }
 
 /// Creates a user unless the e-mail is taken; either way answers its id.

@@ -104,8 +104,17 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             let db = args.db.clone();
             with_db(&db, |pool| async move { demo::run(&pool, &args).await }).await
         }
-        Command::Pg(PgCommand::Up { dir, database }) => {
-            let pg = embedded_pg::EmbeddedPg::start(&dir, &database).await?;
+        Command::Pg(PgCommand::Up {
+            dir,
+            database,
+            throwaway,
+        }) => {
+            let durability = if throwaway {
+                embedded_pg::Durability::Throwaway
+            } else {
+                embedded_pg::Durability::Durable
+            };
+            let pg = embedded_pg::EmbeddedPg::start(&dir, &database, durability).await?;
             println!("DATABASE_URL={}", pg.database_url());
             // Leave the cluster running: `csms pg down` stops it.
             std::mem::forget(pg);

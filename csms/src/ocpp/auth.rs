@@ -1,6 +1,11 @@
 //! OCPP 2.0.1 security profiles, checked before the WebSocket upgrade:
-//! 0 = none (development), 1 = Basic auth (plain ws only where explicitly allowed),
+//! 0 = none (development mode only), 1 = Basic auth (plain ws only where explicitly allowed),
 //! 2 = TLS + Basic auth, 3 = TLS with a client certificate whose CN is the stationId.
+//!
+//! A station the registry does not know has no password to check. In development mode it is
+//! admitted unauthenticated (and recorded at profile 0 by its BootNotification); in production
+//! only a client certificate issued to it by our CA proves who it is (recorded at profile 3),
+//! and anything else is refused before the upgrade.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -26,6 +31,29 @@ pub enum Refusal {
     ClientCertRequired,
     #[error("the client certificate was issued to another station")]
     WrongClientCert,
+    #[error("security profile 0 (no authentication) is disabled in production mode")]
+    UnauthenticatedDisabled,
+    #[error("unknown station: an operator must provision it first (or it presents a client certificate)")]
+    UnknownStation,
+}
+
+/// What the server allows, from its configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// Development mode: profile 0 stations, and unknown stations without credentials.
+    pub dev: bool,
+    /// Profile 1 (Basic auth) over plain ws://.
+    pub allow_plain_basic: bool,
+}
+
+/// Who is connecting, once admitted.
+#[derive(Debug, Clone)]
+pub enum Admission {
+    /// A provisioned station that authenticated at its profile.
+    Known(StationAuth),
+    /// A station the registry does not know yet, with the profile it proved (0 only in
+    /// development mode, else 3); its BootNotification records it at that profile.
+    Unknown { profile: i16 },
 }
 
 /// Hashes of passwords that already passed argon2 for the current stored hash, so that a
@@ -50,16 +78,16 @@ impl PasswordCache {
     }
 }
 
-/// Decides whether the station may connect; returns its stored record (None: unknown station,
-/// which connects and is judged by its BootNotification).
+/// Decides whether the station may connect, before the upgrade: a newer connection replaces an
+/// older one only once it got past this.
 pub async fn check(
     pool: &PgPool,
     cache: &PasswordCache,
     station_id: &str,
     peer: &PeerIdentity,
     authorization: Option<&str>,
-    allow_plain_basic: bool,
-) -> Result<Result<Option<StationAuth>, Refusal>, sqlx::Error> {
+    policy: Policy,
+) -> Result<Result<Admission, Refusal>, sqlx::Error> {
     if peer
         .client_cert_cn
         .as_deref()
@@ -68,17 +96,30 @@ pub async fn check(
         return Ok(Err(Refusal::WrongClientCert));
     }
     let Some(record) = stations::auth_record(pool, station_id).await? else {
-        return Ok(Ok(None));
+        return Ok(unknown(peer, policy));
     };
     let verdict = match record.security_profile {
-        1 if !peer.tls && !allow_plain_basic => Err(Refusal::PlainBasicDisabled),
+        0 if !policy.dev => Err(Refusal::UnauthenticatedDisabled),
+        1 if !peer.tls && !policy.allow_plain_basic => Err(Refusal::PlainBasicDisabled),
         2 if !peer.tls => Err(Refusal::TlsRequired(2)),
         1 | 2 => basic(cache, station_id, &record, authorization).await,
         3 if !peer.tls => Err(Refusal::TlsRequired(3)),
         3 if peer.client_cert_cn.is_none() => Err(Refusal::ClientCertRequired),
         _ => Ok(()),
     };
-    Ok(verdict.map(|()| Some(record)))
+    Ok(verdict.map(|()| Admission::Known(record)))
+}
+
+/// An unknown station: its certificate (already matched to its id) proves profile 3; without
+/// one only development mode lets it in.
+fn unknown(peer: &PeerIdentity, policy: Policy) -> Result<Admission, Refusal> {
+    if peer.tls && peer.client_cert_cn.is_some() {
+        Ok(Admission::Unknown { profile: 3 })
+    } else if policy.dev {
+        Ok(Admission::Unknown { profile: 0 })
+    } else {
+        Err(Refusal::UnknownStation)
+    }
 }
 
 async fn basic(
@@ -167,6 +208,32 @@ mod tests {
         let h = hash_password("0123456789abcdef");
         assert!(verify_password("0123456789abcdef", &h));
         assert!(!verify_password("0123456789abcdeX", &h));
+    }
+
+    #[test]
+    fn unknown_stations_need_a_certificate_in_production() {
+        let prod = Policy {
+            dev: false,
+            allow_plain_basic: false,
+        };
+        let dev = Policy { dev: true, ..prod };
+        let plain = PeerIdentity::default();
+        let cert = PeerIdentity {
+            tls: true,
+            client_cert_cn: Some("CS-1".into()),
+        };
+        assert!(matches!(
+            unknown(&plain, prod),
+            Err(Refusal::UnknownStation)
+        ));
+        assert!(matches!(
+            unknown(&cert, prod),
+            Ok(Admission::Unknown { profile: 3 })
+        ));
+        assert!(matches!(
+            unknown(&plain, dev),
+            Ok(Admission::Unknown { profile: 0 })
+        ));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use marketplace::http::storable::nul_path;
 use ocpp_schemas::frame::Frame;
 use ocpp_schemas::{Direction, ErrorCode};
 use serde_json::Value;
@@ -225,7 +226,14 @@ impl Connection {
         let started = std::time::Instant::now();
         let result = match ocpp_schemas::validate(action, Direction::Request, &payload) {
             Err(v) => Err(handlers::HandlerError::new(v.code, v.description)),
-            Ok(()) => handlers::dispatch(&self.ctx, &mut self.session, action, payload).await,
+            Ok(()) => match nul_path(&payload) {
+                // PostgreSQL text cannot hold U+0000: refused whole, before anything is stored.
+                Some(path) => Err(handlers::HandlerError::new(
+                    ErrorCode::PropertyConstraintViolation,
+                    format!("{path} contains the NUL character (U+0000)"),
+                )),
+                None => handlers::dispatch(&self.ctx, &mut self.session, action, payload).await,
+            },
         };
         // Static labels: no allocation per message, and a station cannot mint new series.
         let label = ocpp_schemas::action_name(action).unwrap_or("unknown");

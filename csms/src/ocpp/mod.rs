@@ -34,6 +34,17 @@ pub struct OcppConfig {
     pub ping_interval: Duration,
     /// Security profile 1 (Basic auth without TLS) is only allowed when this is set.
     pub allow_plain_basic: bool,
+    /// Development mode: unauthenticated stations (profile 0) are allowed.
+    pub dev: bool,
+}
+
+impl OcppConfig {
+    pub fn policy(&self) -> auth::Policy {
+        auth::Policy {
+            dev: self.dev,
+            allow_plain_basic: self.allow_plain_basic,
+        }
+    }
 }
 
 pub struct OcppContext {

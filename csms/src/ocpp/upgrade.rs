@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
-use super::auth::{self, Refusal};
+use super::auth::{self, Admission, Refusal};
 use super::handlers::StationSession;
 use super::{connection, OcppContext, SUBPROTOCOL};
 use crate::server::PeerIdentity;
@@ -43,20 +43,20 @@ pub async fn ocpp_socket(
         &station_id,
         &peer,
         authorization,
-        ctx.config.allow_plain_basic,
+        ctx.config.policy(),
     )
     .await
     {
-        Ok(Ok(record)) => record,
+        Ok(Ok(admission)) => admission,
         Ok(Err(refusal)) => return refuse(&station_id, refusal),
         Err(e) => {
             tracing::error!(error = %e, "station lookup failed");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
-    let session = StationSession {
-        station_id,
-        registration: record.map(|r| r.registration_status),
+    let session = match record {
+        Admission::Known(r) => StationSession::known(station_id, r.registration_status),
+        Admission::Unknown { profile } => StationSession::unknown(station_id, profile),
     };
     let tls = peer.tls;
     ws.protocols([SUBPROTOCOL])

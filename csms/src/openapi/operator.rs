@@ -140,8 +140,10 @@ pub enum RegistrationStatus {
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
 pub struct ProvisioningBody {
+    /// Unset: the station's current profile, 2 for a new station. 0 (no authentication) is
+    /// refused in production mode.
     #[schema(minimum = 0, maximum = 3)]
-    pub security_profile: i16,
+    pub security_profile: Option<i16>,
     /// OCPP BasicAuthPassword; required for profiles 1 and 2.
     #[schema(min_length = 16, max_length = 40)]
     pub password: Option<String>,

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::{Extension, Router};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use rustls::ServerConfig;
@@ -20,6 +20,9 @@ use super::PeerIdentity;
 /// retries; the kernel caps this at net.core.somaxconn.
 const BACKLOG: u32 = 8192;
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A client that has not sent its whole request head by then is dropped: a slow-loris
+/// attacker cannot hold connections (and their memory) open by trickling headers.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
@@ -105,7 +108,11 @@ async fn serve_conn<S>(
         .layer(Extension(peer))
         .layer(Extension(ConnectInfo(remote)));
     let service = TowerToHyperService::new(app);
-    let builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
     tokio::pin!(conn);
     tokio::select! {

@@ -4,8 +4,27 @@
 mod listen;
 mod tls;
 
-pub use listen::{bind, serve};
+pub use listen::{bind, serve, HEADER_READ_TIMEOUT};
 pub use tls::server_config;
+
+/// The largest request body any route reads (its extractors answer 413 beyond): the biggest
+/// legitimate bodies are OCPI tariffs and raw OCPP payloads, a few kilobytes.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// What a handler that panicked answers (the connection and the server live on): the same
+/// problem+json as any internal error, with nothing of the panic in it.
+pub fn panic_answer(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %what, "a request handler panicked");
+    metrics::counter!("csms_http_panics_total").increment(1);
+    axum::response::IntoResponse::into_response(marketplace::Error::Internal(
+        "a request handler panicked".into(),
+    ))
+}
 
 /// What the transport tells us about the peer, for the security profile check.
 #[derive(Debug, Clone, Default)]

@@ -315,7 +315,7 @@ mod tests {
     /// marketplace does not know does not fail the OCPP write.
     #[sqlx::test(migrations = "../migrations")]
     async fn statuses_reach_listing_ports(pool: PgPool) {
-        sqlx::query("INSERT INTO stations (id) VALUES ('CP-1')")
+        sqlx::query("INSERT INTO stations (id, security_profile) VALUES ('CP-1', 0)")
             .execute(&pool)
             .await
             .unwrap();

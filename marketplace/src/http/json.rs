@@ -49,6 +49,10 @@ impl<T: DeserializeOwned> ApiJson<T> {
         let value = serde_path_to_error::deserialize(&mut de).map_err(data_or_syntax_error)?;
         // Trailing garbage after the value is a syntax error, as in axum's `Json`.
         de.end().map_err(|err| malformed(&err))?;
+        // Well-formed, but PostgreSQL could not store it.
+        if let Some(err) = super::storable::body_nul_error(bytes) {
+            return Err(err);
+        }
         Ok(Self(value))
     }
 

@@ -12,6 +12,7 @@ use axum::Router;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::model::Method;
 use super::service::{self, MethodInput, Paid, PayInput, PayoutAccountInput, RefundInput};
 use super::view::{
     MethodView, PaymentPage, PaymentView, PayoutAccountView, TransferPage, TransferView, WebhookAck,
@@ -58,6 +59,17 @@ fn payment_id(text: &str) -> Result<Uuid, Error> {
     text.parse().map_err(|_| Error::NotFound("payment"))
 }
 
+/// The provider, for routes that cannot work without one: on a server that has none the
+/// answer is `503 payments_not_configured`, before anything is written.
+fn card_processor(ctx: &ApiContext) -> Result<&dyn super::PaymentProvider, Error> {
+    let provider = ctx.payments.as_ref();
+    if provider.configured() {
+        Ok(provider)
+    } else {
+        Err(Error::PaymentsNotConfigured)
+    }
+}
+
 async fn add_method(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
@@ -65,7 +77,7 @@ async fn add_method(
     ApiJson(body): ApiJson<MethodInput>,
 ) -> Result<Response, Error> {
     let key = idempotency::from_headers(&headers)?;
-    let provider = ctx.payments.as_ref();
+    let provider = card_processor(&ctx)?;
     let view =
         service::add_method(&ctx.pool, provider, &caller, body, key, ctx.clock.now()).await?;
     Ok((StatusCode::CREATED, ApiJson(view)).into_response())
@@ -109,7 +121,10 @@ async fn pay(
     ApiJson(body): ApiJson<PayInput>,
 ) -> Result<Response, Error> {
     let key = idempotency::from_headers(&headers)?;
-    let provider = ctx.payments.as_ref();
+    let provider = match body.method {
+        Method::Card => card_processor(&ctx)?,
+        Method::Wallet => ctx.payments.as_ref(),
+    };
     let paid = service::pay(&ctx.pool, provider, &caller, body, key, ctx.clock.now()).await?;
     let (view, again) = match paid {
         Paid::New(v) => (v, false),
@@ -130,7 +145,18 @@ async fn wallet_topup(
     ApiJson(body): ApiJson<TopupInput>,
 ) -> Result<Response, Error> {
     let key = idempotency::from_headers(&headers)?;
-    let provider = ctx.payments.as_ref();
+    let test_money = body.payment_method == crate::ledger::service::LOCAL_TEST;
+    let provider = if test_money && ctx.dev {
+        ctx.payments.as_ref()
+    } else {
+        card_processor(&ctx)?
+    };
+    if test_money && !ctx.dev {
+        return Err(Error::invalid(
+            "payment_method",
+            "`local_test` exists only in development mode; use `card` or a saved card's id",
+        ));
+    }
     let done =
         service::wallet_topup(&ctx.pool, provider, &caller, body, key, ctx.clock.now()).await?;
     let response = (StatusCode::CREATED, ApiJson(done.view)).into_response();
@@ -200,7 +226,7 @@ async fn confirm(
     Path(id): Path<String>,
 ) -> Reply<PaymentView> {
     let id = payment_id(&id)?;
-    let provider = ctx.payments.as_ref();
+    let provider = card_processor(&ctx)?;
     Ok(ApiJson(
         service::confirm(&ctx.pool, provider, &caller, id, ctx.clock.now()).await?,
     ))
@@ -223,7 +249,7 @@ async fn capture(
 ) -> Reply<PaymentView> {
     let id = payment_id(&id)?;
     let body: CaptureBody = ApiJson::optional(&headers, &body)?.unwrap_or_default();
-    let provider = ctx.payments.as_ref();
+    let provider = card_processor(&ctx)?;
     let now = ctx.clock.now();
     Ok(ApiJson(
         service::capture(&ctx.pool, provider, &caller, id, body.amount_cents, now).await?,
@@ -236,7 +262,7 @@ async fn cancel(
     Path(id): Path<String>,
 ) -> Reply<PaymentView> {
     let id = payment_id(&id)?;
-    let provider = ctx.payments.as_ref();
+    let provider = card_processor(&ctx)?;
     Ok(ApiJson(
         service::cancel(&ctx.pool, provider, &caller, id, ctx.clock.now()).await?,
     ))
@@ -278,7 +304,7 @@ async fn open_payout_account(
     caller: AuthUser,
     ApiJson(body): ApiJson<PayoutAccountInput>,
 ) -> Reply<PayoutAccountView> {
-    let provider = ctx.payments.as_ref();
+    let provider = card_processor(&ctx)?;
     Ok(ApiJson(
         service::open_payout_account(&ctx.pool, provider, &caller, body, ctx.clock.now()).await?,
     ))

@@ -4,7 +4,9 @@
 //! - The card processor is a port, [`PaymentProvider`]: the `stripe-adapter` crate implements
 //!   it with async-stripe; [`LocalProvider`] is Stripe's test mode without a network (test
 //!   card numbers that succeed, are declined or need 3-D Secure) for development and the
-//!   demo, used when no Stripe key is configured.
+//!   demo, used in development mode when no Stripe key is configured; in production without
+//!   a key the provider is [`Unconfigured`] and card routes answer `503
+//!   payments_not_configured`.
 //! - Money is the ledger's: a card payment's money comes into the driver's wallet through
 //!   `ledger::service::record_provider_payment` once per provider payment, and is then held
 //!   for the booking or taken by the session's bill by the ledger's own functions; a wallet
@@ -25,8 +27,10 @@ pub mod model;
 pub mod provider;
 pub mod service;
 pub mod store;
+pub mod unconfigured;
 pub mod view;
 pub mod webhook;
 
 pub use local::LocalProvider;
 pub use provider::{PaymentProvider, ProviderError, ProviderFuture};
+pub use unconfigured::Unconfigured;

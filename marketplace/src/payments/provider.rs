@@ -49,6 +49,9 @@ pub enum ProviderError {
     /// An answer we could not read.
     #[error("unexpected provider answer: {0}")]
     Unexpected(String),
+    /// This server has no payment provider (production mode without a Stripe key).
+    #[error("no payment provider is configured")]
+    NotConfigured,
 }
 
 /// A customer at the provider: where payment methods are attached.
@@ -303,6 +306,12 @@ pub struct PayoutState {
 pub trait PaymentProvider: Send + Sync {
     /// `stripe` or `local`: stored with every provider id we keep.
     fn name(&self) -> &'static str;
+
+    /// False only for [`super::Unconfigured`]: routes that need a card processor answer
+    /// `503 payments_not_configured` before they write anything.
+    fn configured(&self) -> bool {
+        true
+    }
 
     fn create_customer<'a>(&'a self, customer: &'a NewCustomer<'a>)
         -> ProviderFuture<'a, Customer>;

@@ -59,6 +59,7 @@ pub(super) fn provider_error(err: ProviderError, field: &str) -> Error {
                     .into(),
             )
         }
+        ProviderError::NotConfigured => Error::PaymentsNotConfigured,
         ProviderError::Unexpected(detail) => {
             tracing::error!(%detail, "unexpected payment provider answer");
             Error::BadGateway {

@@ -20,6 +20,7 @@ const SECRET: [u8; 32] = [9; 32];
 
 pub(super) fn app(pool: PgPool) -> Router {
     let ctx = ApiContext::new(pool, AuthKeys::new(&SECRET, DEFAULT_ACCESS_TTL))
+        .development()
         .with_clock(Arc::new(FixedClock::new(now())));
     marketplace::router().with_state(ctx)
 }

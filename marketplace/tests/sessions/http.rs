@@ -22,6 +22,7 @@ const SECRET: [u8; 32] = [9; 32];
 
 fn app(pool: PgPool, stations: Arc<FakeStations>, clock: Arc<FixedClock>) -> Router {
     let ctx = ApiContext::new(pool, AuthKeys::new(&SECRET, DEFAULT_ACCESS_TTL))
+        .development()
         .with_clock(clock)
         .with_station_control(stations);
     marketplace::router().with_state(ctx)

@@ -25,6 +25,27 @@ pub struct StationSession {
     /// The station's registration as stored ("Accepted", "Pending", "Rejected"), or None for a
     /// station the registry does not know yet.
     pub registration: Option<String>,
+    /// For an unknown station: the security profile it proved when it connected, which its
+    /// BootNotification records (never 0 outside development mode).
+    pub new_profile: i16,
+}
+
+impl StationSession {
+    pub fn known(station_id: String, registration: String) -> Self {
+        Self {
+            station_id,
+            registration: Some(registration),
+            new_profile: 0,
+        }
+    }
+
+    pub fn unknown(station_id: String, profile: i16) -> Self {
+        Self {
+            station_id,
+            registration: None,
+            new_profile: profile,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

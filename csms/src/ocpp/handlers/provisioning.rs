@@ -33,7 +33,14 @@ pub async fn boot_notification(
         UnknownStations::Pending => "Pending",
         UnknownStations::Reject => "Rejected",
     };
-    let status = stations::record_boot(&ctx.pool, &session.station_id, &boot, unknown).await?;
+    let status = stations::record_boot(
+        &ctx.pool,
+        &session.station_id,
+        &boot,
+        unknown,
+        session.new_profile,
+    )
+    .await?;
     tracing::info!(status, vendor = %cs.vendor_name, model = %cs.model, "boot");
     let interval = if status == "Accepted" {
         ctx.config.heartbeat_interval
