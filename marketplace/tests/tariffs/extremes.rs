@@ -9,6 +9,7 @@ use marketplace::tariffs::bounds;
 use marketplace::tariffs::engine::{self, PriceError};
 use marketplace::tariffs::model::{to_minor_units, Period, Session};
 use marketplace::tariffs::ocpi::{Price, Tariff};
+use marketplace::tariffs::simple;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
@@ -221,6 +222,17 @@ fn absurd_figures_are_refused_by_name() {
     let mut huge = tariff("simple_025kwh");
     huge.elements[0].price_components[0].price = Decimal::from_scientific("1e27").unwrap();
     let e = engine::price(&huge, &s, tz("UTC")).unwrap_err().to_string();
+    assert!(
+        e.starts_with("tariff.elements[0].price_components[0].price"),
+        "{e}"
+    );
+
+    // a stored price beyond the bounds, made an emergency variant: refused, not overflowed
+    huge.elements[0].price_components[0].price = Decimal::MAX / Decimal::TWO;
+    let emergency = simple::emergency_variant(&huge, Decimal::from(3));
+    let e = engine::price(&emergency, &s, tz("UTC"))
+        .unwrap_err()
+        .to_string();
     assert!(
         e.starts_with("tariff.elements[0].price_components[0].price"),
         "{e}"
