@@ -3,10 +3,12 @@
 //! PostgreSQL (`#[sqlx::test]`, needs `DATABASE_URL`).
 
 mod tariffs {
+    mod absurd;
     mod bill;
     mod common;
     mod engine;
     mod estimate;
+    mod extremes;
     mod http;
     mod props;
     mod spec_examples;

@@ -157,11 +157,16 @@ pub fn estimate_cents(price_per_hour: Option<Decimal>, duration: Duration) -> i6
         return 0;
     };
     let seconds = Decimal::from(duration.num_seconds().max(0));
-    let amount = rate * seconds / Decimal::from(3600);
-    (amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-        * Decimal::ONE_HUNDRED)
-        .to_i64()
-        .unwrap_or(i64::MAX)
+    // checked: the rate is a listing's numeric(10,2), but this is pure and takes any figure
+    rate.checked_mul(seconds)
+        .map(|x| x / Decimal::from(3600))
+        .and_then(|amount| {
+            amount
+                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+                .checked_mul(Decimal::ONE_HUNDRED)
+        })
+        .and_then(|cents| cents.to_i64())
+        .unwrap_or(if rate.is_sign_negative() { 0 } else { i64::MAX })
         .max(0)
 }
 
@@ -170,6 +175,17 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
     use proptest::prelude::*;
+
+    #[test]
+    fn estimates_of_absurd_rates_saturate_instead_of_panicking() {
+        let year = Duration::days(365);
+        assert_eq!(estimate_cents(Some(Decimal::MAX), year), i64::MAX);
+        assert_eq!(estimate_cents(Some(Decimal::MIN), year), 0);
+        assert_eq!(
+            estimate_cents(Some(Decimal::new(250, 2)), Duration::hours(2)),
+            500
+        );
+    }
 
     fn start() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 5, 4, 12, 0, 0).unwrap()

@@ -19,11 +19,20 @@
 //!   reading, so this is normally nothing); for a running session the last interval's kind
 //!   continues until now ([`Tail::Continuing`]), so a time tariff's running cost grows
 //!   between samples.
+//! - A reading outside `0 ..= bounds::MAX_ENERGY_WH` is ignored (the CSMS never stores one;
+//!   older rows might hold one): that bound, and millisecond times, keep every sum and
+//!   product below `Decimal::MAX`, so nothing here can overflow (property-tested).
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+use super::bounds::MAX_ENERGY_WH;
 use crate::tariffs::model::{hours_between, Period, Session};
+
+/// A register reading this module counts (see the module rules).
+fn counts(wh: Decimal) -> bool {
+    Decimal::ZERO <= wh && wh <= MAX_ENERGY_WH
+}
 
 /// One reading of `Energy.Active.Import.Register`, in Wh.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,13 +68,9 @@ pub struct Breakdown {
 }
 
 /// Energy delivered since the first reading, at each reading instant, in time order, meter
-/// resets applied (see the module rules). Negative readings are ignored.
+/// resets applied (see the module rules). Negative and implausible readings are ignored.
 pub fn delivered(readings: &[Reading]) -> Vec<(DateTime<Utc>, Decimal)> {
-    let mut sorted: Vec<Reading> = readings
-        .iter()
-        .copied()
-        .filter(|r| !r.wh.is_sign_negative() || r.wh.is_zero())
-        .collect();
+    let mut sorted: Vec<Reading> = readings.iter().copied().filter(|r| counts(r.wh)).collect();
     sorted.sort_by(|a, b| a.at.cmp(&b.at).then(a.wh.cmp(&b.wh)));
     // one reading per instant: the largest (sorted last)
     sorted.dedup_by(|later, earlier| {
@@ -102,7 +107,7 @@ pub fn energy_wh(readings: &[Reading]) -> Decimal {
 /// a running session's every MeterValues a read of all its readings.
 pub fn extend(total: Decimal, last: Option<Reading>, fresh: &[Reading]) -> Option<Decimal> {
     if let Some(l) = last {
-        if l.wh.is_sign_negative() && !l.wh.is_zero() || fresh.iter().any(|r| r.at <= l.at) {
+        if !counts(l.wh) || fresh.iter().any(|r| r.at <= l.at) {
             return None;
         }
     }
@@ -142,7 +147,7 @@ pub fn breakdown(
     let first_at = points.first().map(|p| p.0);
     let last_at = points.last().map(|p| p.0);
     let mut periods: Vec<Period> = Vec::new();
-    let (mut charging_ms, mut idle_ms, mut paused_ms) = (0, 0, 0);
+    let (mut charging_ms, mut idle_ms, mut paused_ms) = (0i64, 0i64, 0i64);
     let mut last_kind_charging = false;
     for pair in cuts.windows(2) {
         let (a, b) = (pair[0], pair[1]);
@@ -166,6 +171,7 @@ pub fn breakdown(
         }
         let ms = (b - a).num_milliseconds();
         let hours = hours_between(a, b);
+        // saturating: i64 milliseconds overflow only past ±292 million years of session
         let mut period = Period {
             start: a,
             energy_kwh: energy_wh / Decimal::from(1000),
@@ -173,13 +179,13 @@ pub fn breakdown(
         };
         if charging {
             period.charging_hours = hours;
-            charging_ms += ms;
+            charging_ms = charging_ms.saturating_add(ms);
         } else {
             period.parking_hours = hours;
             if paused {
-                paused_ms += ms;
+                paused_ms = paused_ms.saturating_add(ms);
             } else {
-                idle_ms += ms;
+                idle_ms = idle_ms.saturating_add(ms);
             }
         }
         periods.push(period);
@@ -219,7 +225,18 @@ fn at(points: &[(DateTime<Utc>, Decimal)], pauses: &[Pause], t: DateTime<Utc>) -
         (_, 0) => ((t - t0).num_milliseconds(), (t1 - t0).num_milliseconds()),
         active => active,
     };
-    c0 + (c1 - c0) * Decimal::from(part) / Decimal::from(whole)
+    if whole == 0 {
+        // readings less than a millisecond apart: the earlier one holds until the later
+        return c0;
+    }
+    let (delta, part, whole) = (c1 - c0, Decimal::from(part), Decimal::from(whole));
+    // exact when the product fits (≤ 10^12 Wh × 3.2·10^12 ms in this century always does);
+    // over millennia-long intervals the fraction first, a rounding in the 28th digit
+    let spread = match delta.checked_mul(part) {
+        Some(product) => product / whole,
+        None => delta * (part / whole),
+    };
+    c0 + spread
 }
 
 /// Milliseconds of `[a, b)` outside every pause.
@@ -231,8 +248,8 @@ fn active_ms(pauses: &[Pause], a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
             let to = p.to.unwrap_or(b).min(b);
             (to - from).num_milliseconds().max(0)
         })
-        .sum();
-    ((b - a).num_milliseconds() - paused).max(0)
+        .fold(0i64, i64::saturating_add);
+    (b - a).num_milliseconds().saturating_sub(paused).max(0)
 }
 
 /// Average power over the last interval between energy readings, in W.
@@ -368,6 +385,72 @@ mod tests {
             let last = stored.iter().rev().find(|x| !x.wh.is_sign_negative()).copied();
             let extended = extend(energy_wh(stored), last, fresh);
             proptest::prop_assert_eq!(extended, Some(energy_wh(&readings)));
+        }
+    }
+
+    /// Any Decimal, MAX and MIN included.
+    fn any_decimal() -> impl proptest::strategy::Strategy<Value = Decimal> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(Decimal::MAX),
+            Just(Decimal::MIN),
+            Just(MAX_ENERGY_WH),
+            (0i64..5_000).prop_map(Decimal::from),
+            (
+                any::<u32>(),
+                any::<u32>(),
+                any::<u32>(),
+                any::<bool>(),
+                0u32..=28
+            )
+                .prop_map(|(lo, mid, hi, neg, scale)| Decimal::from_parts(lo, mid, hi, neg, scale)),
+        ]
+    }
+
+    /// Any instant chrono can hold, or one near 2027.
+    fn any_instant() -> impl proptest::strategy::Strategy<Value = DateTime<Utc>> {
+        use proptest::prelude::*;
+        let (lo, hi) = (
+            DateTime::<Utc>::MIN_UTC.timestamp_millis(),
+            DateTime::<Utc>::MAX_UTC.timestamp_millis(),
+        );
+        prop_oneof![
+            Just(DateTime::<Utc>::MIN_UTC),
+            Just(DateTime::<Utc>::MAX_UTC),
+            (lo..=hi).prop_map(|ms| DateTime::from_timestamp_millis(ms).unwrap()),
+            (0i64..600).prop_map(t),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Extreme readings (any Decimal, any instant, pauses anywhere) never panic: energy
+        /// is never negative, never more than the plausible readings can deliver, and the
+        /// periods always form a valid session whose energy adds up.
+        #[test]
+        fn extreme_readings_never_panic_and_stay_bounded(
+            raw in proptest::collection::vec((any_instant(), any_decimal()), 0..12),
+            edges in (any_instant(), any_instant()),
+            pauses in proptest::collection::vec((any_instant(), proptest::option::of(any_instant())), 0..3),
+            continuing in proptest::bool::ANY,
+        ) {
+            let readings: Vec<Reading> = raw.iter().map(|&(at, wh)| Reading { at, wh }).collect();
+            let pauses: Vec<Pause> = pauses.iter().map(|&(from, to)| Pause { from, to }).collect();
+            let plausible = readings.iter().filter(|r| counts(r.wh)).count();
+            let ceiling = MAX_ENERGY_WH * Decimal::from(plausible.max(1));
+            let total = energy_wh(&readings);
+            proptest::prop_assert!(Decimal::ZERO <= total && total <= ceiling);
+            let d = delivered(&readings);
+            proptest::prop_assert!(d.windows(2).all(|w| w[0].1 <= w[1].1));
+            let tail = if continuing { Tail::Continuing } else { Tail::Idle };
+            let (start, end) = (edges.0.min(edges.1), edges.0.max(edges.1));
+            let b = breakdown(start, end, &readings, &pauses, tail);
+            proptest::prop_assert!(Decimal::ZERO <= b.energy_wh && b.energy_wh <= total);
+            proptest::prop_assert!(b.charging_ms >= 0 && b.idle_ms >= 0 && b.paused_ms >= 0);
+            proptest::prop_assert!(b.session.validate().is_ok());
+            let kwh: Decimal = b.session.periods.iter().map(|p| p.energy_kwh).sum();
+            proptest::prop_assert!((kwh * Decimal::from(1000) - b.energy_wh).abs() < Decimal::new(1, 6));
+            let _ = average_power_w(&readings);
+            let _ = extend(total, readings.last().copied(), &readings);
         }
     }
 

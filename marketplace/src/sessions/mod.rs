@@ -17,6 +17,7 @@
 
 pub mod analytics;
 pub mod billing;
+pub mod bounds;
 pub mod energy;
 pub mod http;
 pub mod model;

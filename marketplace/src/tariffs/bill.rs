@@ -369,7 +369,10 @@ fn cover(
         if take < available {
             let reached = (skipped + take) / c.volume;
             let ms = Decimal::from((c.to - c.from).num_milliseconds()) * reached;
-            let at = c.from + chrono::Duration::milliseconds(ms.round().try_into().unwrap_or(0));
+            // reached ≤ 1: the instant lies inside the charge
+            let at = chrono::Duration::try_milliseconds(ms.round().try_into().unwrap_or(0))
+                .and_then(|d| c.from.checked_add_signed(d))
+                .unwrap_or(c.to);
             return (covered, value, Some(at));
         }
     }

@@ -31,6 +31,7 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use super::bounds;
 pub use super::charge::{cost_of, Charge, ChargeKind};
 use super::model::{hours_between, round_money, Session, SessionError};
 use super::ocpi::{
@@ -76,6 +77,23 @@ pub enum PriceError {
     Session(#[from] SessionError),
     #[error("the tariff has no elements")]
     NoElements,
+    /// A tariff or session figure outside `tariffs::bounds`: priced, it could overflow.
+    #[error("{field} {message}")]
+    OutOfBounds { field: String, message: String },
+}
+
+/// Refuses what `bounds` does not vouch for, before any arithmetic.
+fn check_bounds(tariff: &Tariff, session: &Session) -> Result<(), PriceError> {
+    let tariff_breach = bounds::tariff_breaches(tariff, bounds::MAX_ENGINE_UNIT_PRICE)
+        .into_iter()
+        .next()
+        .map(|b| (format!("tariff.{}", b.field), b.message));
+    let session_breach =
+        bounds::session_breach(session).map(|b| (format!("cdr.{}", b.field), b.message));
+    match tariff_breach.or(session_breach) {
+        Some((field, message)) => Err(PriceError::OutOfBounds { field, message }),
+        None => Ok(()),
+    }
 }
 
 /// Prices `session` with `tariff`, local rules read in `tz`.
@@ -84,6 +102,7 @@ pub fn price(tariff: &Tariff, session: &Session, tz: Tz) -> Result<PriceReport, 
     if tariff.elements.is_empty() {
         return Err(PriceError::NoElements);
     }
+    check_bounds(tariff, session)?;
     let pieces = pieces(tariff, session, tz);
     let expired = pieces.iter().any(|p| p.reservation > Decimal::ZERO)
         && pieces

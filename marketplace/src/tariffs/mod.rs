@@ -13,6 +13,7 @@
 //!   ([`service::tariff_in_force`], [`service::bill_session`]).
 
 pub mod bill;
+pub mod bounds;
 mod charge;
 pub mod engine;
 pub mod http;

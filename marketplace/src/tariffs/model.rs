@@ -30,7 +30,10 @@ impl Period {
     pub fn power(&self) -> Decimal {
         self.power_kw.unwrap_or_else(|| {
             if self.charging_hours > Decimal::ZERO {
-                self.energy_kwh / self.charging_hours
+                // an instant of charging is an unbounded power: MAX, not an overflow panic
+                self.energy_kwh
+                    .checked_div(self.charging_hours)
+                    .unwrap_or(Decimal::MAX)
             } else {
                 Decimal::ZERO
             }
@@ -156,10 +159,10 @@ pub fn hours_between(from: DateTime<Utc>, to: DateTime<Utc>) -> Decimal {
     Decimal::from((to - from).num_milliseconds()) / Decimal::from(3_600_000)
 }
 
-/// `from + hours` to the millisecond.
-pub fn plus_hours(from: DateTime<Utc>, hours: Decimal) -> DateTime<Utc> {
-    let ms = (hours * Decimal::from(3_600_000)).round();
-    from + Duration::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX / 2))
+/// `from + hours` to the millisecond, `None` beyond what chrono can hold.
+pub fn plus_hours(from: DateTime<Utc>, hours: Decimal) -> Option<DateTime<Utc>> {
+    let ms = hours.checked_mul(Decimal::from(3_600_000))?.round();
+    from.checked_add_signed(Duration::try_milliseconds(i64::try_from(ms).ok()?)?)
 }
 
 /// Digits after the decimal point of an ISO 4217 currency's minor unit.
@@ -183,13 +186,15 @@ pub fn round_money(amount: Decimal, currency: &str) -> Decimal {
 
 /// An amount already rounded to the minor unit, in minor units (cents) for the ledger.
 pub fn to_minor_units(amount: Decimal, currency: &str) -> i64 {
-    let scaled =
-        round_money(amount, currency) * Decimal::from(10_i64.pow(minor_unit_digits(currency)));
-    i64::try_from(scaled.trunc()).unwrap_or(if scaled.is_sign_negative() {
+    let saturated = if amount.is_sign_negative() {
         i64::MIN
     } else {
         i64::MAX
-    })
+    };
+    round_money(amount, currency)
+        .checked_mul(Decimal::from(10_i64.pow(minor_unit_digits(currency))))
+        .and_then(|scaled| i64::try_from(scaled.trunc()).ok())
+        .unwrap_or(saturated)
 }
 
 /// `amount × percent / 100`, exact.

@@ -57,7 +57,10 @@ pub(super) fn pieces(tariff: &Tariff, session: &Session, tz: Tz) -> Vec<Piece> {
             instants.extend(
                 duration_bounds
                     .iter()
-                    .map(|s| session.start + Duration::seconds(*s as i64))
+                    .filter_map(|s| {
+                        let d = Duration::try_seconds(i64::try_from(*s).ok()?)?;
+                        session.start.checked_add_signed(d)
+                    })
                     .filter(|t| a < *t && *t < b),
             );
             cuts.extend(instants.into_iter().map(fraction));
@@ -66,7 +69,8 @@ pub(super) fn pieces(tariff: &Tariff, session: &Session, tz: Tz) -> Vec<Piece> {
             cuts.extend(
                 energy_bounds
                     .iter()
-                    .map(|kwh| (kwh - energy_before) / p.energy_kwh)
+                    // checked: a tiny period's fraction can exceed Decimal (it is > 1 then)
+                    .filter_map(|kwh| (kwh - energy_before).checked_div(p.energy_kwh))
                     .filter(|f| Decimal::ZERO < *f && *f < Decimal::ONE),
             );
         }
@@ -80,8 +84,11 @@ pub(super) fn pieces(tariff: &Tariff, session: &Session, tz: Tz) -> Vec<Piece> {
             p.parking_hours,
             p.reservation_hours,
         ];
+        // f is in [0, 1], so a + f × span stays inside [a, b]
         let at = |f: Decimal| {
-            a + Duration::milliseconds((f * Decimal::from(span_ms)).round().try_into().unwrap_or(0))
+            let ms: i64 = (f * Decimal::from(span_ms)).round().try_into().unwrap_or(0);
+            a.checked_add_signed(Duration::milliseconds(ms))
+                .unwrap_or(b)
         };
         for j in 0..parts {
             let (f0, f1) = (cuts[j], cuts[j + 1]);

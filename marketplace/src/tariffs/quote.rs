@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::bill::{self, Bill, ChargerSubscription, Extras, Plan, PrepaidPackage};
+use super::bounds::MAX_ACCOUNT_KWH;
 use super::engine::{self, PriceError, PriceReport};
 use super::model::{Period, Session};
 use super::ocpi::Tariff;
@@ -56,23 +57,36 @@ impl EstimateInput {
         if !(0..=1440).contains(&self.idle_minutes) {
             e.push(FieldError::new("idle_minutes", "must be from 0 to 1440"));
         }
-        if self.prepaid_kwh.is_some_and(|k| k < Decimal::ZERO) {
-            e.push(FieldError::new("prepaid_kwh", "must not be negative"));
+        let account_kwh = |k: Decimal| Decimal::ZERO <= k && k <= MAX_ACCOUNT_KWH;
+        if self.prepaid_kwh.is_some_and(|k| !account_kwh(k)) {
+            e.push(FieldError::new(
+                "prepaid_kwh",
+                format!("must be from 0 to {MAX_ACCOUNT_KWH}"),
+            ));
         }
         if let Some(s) = self.charger_subscription {
-            if s.fair_use_kwh < Decimal::ZERO || s.used_kwh < Decimal::ZERO {
-                e.push(FieldError::new(
-                    "charger_subscription",
-                    "kWh must not be negative",
-                ));
+            for (name, kwh) in [("fair_use_kwh", s.fair_use_kwh), ("used_kwh", s.used_kwh)] {
+                if !account_kwh(kwh) {
+                    e.push(FieldError::new(
+                        format!("charger_subscription.{name}"),
+                        format!("must be from 0 to {MAX_ACCOUNT_KWH}"),
+                    ));
+                }
             }
         }
         e
     }
 
-    /// The planned session: charging evenly for the duration, then idle.
+    /// The planned session: charging evenly for the duration, then idle. Total on any
+    /// input: minutes chrono cannot add end the session at chrono's last instant, which the
+    /// engine then refuses as too long (`validate` already refused them).
     pub fn session(&self) -> Session {
-        let charging_end = self.start_time + Duration::minutes(self.duration_minutes);
+        let after = |at: DateTime<Utc>, minutes: i64| {
+            Duration::try_minutes(minutes)
+                .and_then(|d| at.checked_add_signed(d))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        };
+        let charging_end = after(self.start_time, self.duration_minutes);
         let mut periods = vec![Period {
             start: self.start_time,
             energy_kwh: self.estimated_kwh,
@@ -88,7 +102,7 @@ impl EstimateInput {
         }
         Session {
             start: self.start_time,
-            end: charging_end + Duration::minutes(self.idle_minutes),
+            end: after(charging_end, self.idle_minutes),
             periods,
         }
     }

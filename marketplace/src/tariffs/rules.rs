@@ -6,6 +6,7 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use super::bounds;
 use super::ocpi::{Tariff, TariffDimensionType};
 use super::simple::{self, Header, Labels, SimpleSettings};
 use super::store::Source;
@@ -195,14 +196,6 @@ pub fn validate_tariff(t: &Tariff, currency: &str) -> Vec<FieldError> {
         }
         for (j, c) in el.price_components.iter().enumerate() {
             let at = format!("{at}.price_components[{j}]");
-            if c.price.is_sign_negative() && !c.price.is_zero() {
-                err(format!("{at}.price"), "must not be negative");
-            }
-            if c.vat
-                .is_some_and(|v| v < Decimal::ZERO || v > Decimal::ONE_HUNDRED)
-            {
-                err(format!("{at}.vat"), "must be a percentage from 0 to 100");
-            }
             if c.kind != TariffDimensionType::Flat && c.step_size == 0 {
                 err(format!("{at}.step_size"), "must be at least 1");
             }
@@ -225,10 +218,9 @@ pub fn validate_tariff(t: &Tariff, currency: &str) -> Vec<FieldError> {
             }
         }
     }
-    for (name, p) in [("min_price", t.min_price), ("max_price", t.max_price)] {
-        if p.is_some_and(|p| p.excl_vat.is_sign_negative() && !p.excl_vat.is_zero()) {
-            err(format!("ocpi.{name}"), "must not be negative");
-        }
+    // prices, VAT, step sizes and restrictions within what the engine can price
+    for b in bounds::tariff_breaches(t, bounds::MAX_UNIT_PRICE) {
+        err(format!("ocpi.{}", b.field), &b.message);
     }
     e
 }

@@ -290,8 +290,15 @@ pub async fn estimate(
         Some(c) => crate::subscriptions::extras_at(&mut conn, c.id, input.start_time).await?,
         None => Extras::default(),
     };
-    let (report, bill) = quote::quote(priced, &input, &benefits)
-        .map_err(|e| Error::Internal(format!("pricing listing {}: {e}", listing.id)))?;
+    // the input is validated; what is left is a stored tariff the bounds refuse: the
+    // estimate cannot be made, which is no server fault either
+    let (report, bill) = quote::quote(priced, &input, &benefits).map_err(|e| {
+        tracing::warn!(listing = %listing.id, error = %e, "estimate refused by the engine");
+        Error::invalid(
+            "charger_id",
+            format!("this charger's tariff cannot price it: {e}"),
+        )
+    })?;
     let session = input.session();
     Ok(EstimateView {
         charger_id: listing.id,

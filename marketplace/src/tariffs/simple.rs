@@ -287,7 +287,8 @@ pub fn emergency_variant(tariff: &Tariff, multiplier: Decimal) -> Tariff {
             c.kind,
             TariffDimensionType::Energy | TariffDimensionType::Time
         ) {
-            c.price *= multiplier;
+            // a stored price beyond `bounds` saturates here and the engine then refuses it
+            c.price = c.price.checked_mul(multiplier).unwrap_or(Decimal::MAX);
         }
     }
     t

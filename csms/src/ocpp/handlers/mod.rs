@@ -97,10 +97,14 @@ pub async fn dispatch(
         }
         "Authorize" => authorization::authorize(ctx, session, parse(payload)?).await,
         "TransactionEvent" => {
+            transactions::bounds::check_raw(&payload)?;
             let raw = payload.clone();
             transactions::transaction_event(ctx, session, parse(payload)?, raw).await
         }
-        "MeterValues" => transactions::meter_values(ctx, session, parse(payload)?).await,
+        "MeterValues" => {
+            transactions::bounds::check_raw(&payload)?;
+            transactions::meter_values(ctx, session, parse(payload)?).await
+        }
         "SecurityEventNotification" => security::security_event(ctx, session, payload).await,
         "NotifyEvent" => diagnostics::notify_event(ctx, session, payload).await,
         "LogStatusNotification" => diagnostics::log_status(ctx, session, payload).await,

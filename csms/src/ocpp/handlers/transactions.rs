@@ -7,6 +7,7 @@ use rust_ocpp::v2_0_1::messages::meter_values::MeterValuesRequest;
 use rust_ocpp::v2_0_1::messages::transaction_event::TransactionEventRequest;
 use serde_json::{json, Value};
 
+pub(super) mod bounds;
 mod sessions;
 
 use super::{authorization::id_token_info, wire, HandlerResult, StationSession};
@@ -62,6 +63,8 @@ pub async fn transaction_event(
     req: TransactionEventRequest,
     raw: Value,
 ) -> HandlerResult {
+    // before anything is stored: an implausible value is the station's error (CALLERROR)
+    bounds::check_transaction_event(&req)?;
     let tx_id = req.transaction_info.transaction_id.as_str();
     let samples = samples(
         &session.station_id,
@@ -138,6 +141,7 @@ pub async fn meter_values(
     session: &StationSession,
     req: MeterValuesRequest,
 ) -> HandlerResult {
+    bounds::check_meter_values_request(&req)?;
     let samples = samples(&session.station_id, req.evse_id, None, &req.meter_value);
     ctx.writers.meter_samples.push_all(samples).await;
     sessions::meter_values(ctx, &session.station_id, req.evse_id, &req.meter_value).await;
@@ -155,7 +159,10 @@ fn samples(
         for sv in &mv.sampled_value {
             let unit = sv.unit_of_measure.as_ref();
             let multiplier = unit.and_then(|u| u.multiplier).unwrap_or(0);
-            let value = sv.value.to_f64().unwrap_or(f64::NAN) * 10f64.powi(multiplier);
+            // the handlers checked the bounds first; a value outside them is never stored
+            let Some(value) = bounds::scaled(sv.value, multiplier).and_then(|v| v.to_f64()) else {
+                continue;
+            };
             out.push(MeterSample {
                 station_id: station_id.to_owned(),
                 evse_id,

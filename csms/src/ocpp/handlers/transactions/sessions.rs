@@ -5,13 +5,13 @@
 use chrono::Utc;
 use marketplace::sessions::{station, EventOutcome, EventType, IdToken, Sample, StationEvent};
 use marketplace::Error;
-use rust_decimal::Decimal;
 use rust_ocpp::v2_0_1::datatypes::meter_value_type::MeterValueType;
 use rust_ocpp::v2_0_1::messages::transaction_event::TransactionEventRequest;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::bounds;
 use crate::ocpp::gateway::StationGateway;
 use crate::ocpp::handlers::wire;
 use crate::ocpp::OcppContext;
@@ -31,30 +31,18 @@ pub fn samples(values: &[MeterValueType]) -> Vec<Sample> {
                 .as_ref()
                 .map(wire)
                 .unwrap_or_else(|| "Energy.Active.Import.Register".to_owned());
-            let unit = sv.unit_of_measure.as_ref();
-            let multiplier = unit.and_then(|u| u.multiplier).unwrap_or(0);
-            let mut value = sv.value;
-            let ten = Decimal::TEN;
-            for _ in 0..multiplier.unsigned_abs().min(9) {
-                value = if multiplier > 0 {
-                    value * ten
-                } else {
-                    value / ten
-                };
-            }
-            let kilo = matches!(unit.and_then(|u| u.unit.as_deref()), Some("kWh" | "kW"));
-            let (name, value) = match measurand.as_str() {
-                "Energy.Active.Import.Register" => ("energy_wh", value),
-                "Power.Active.Import" => ("power_w", value),
-                "SoC" => ("soc_percent", value),
+            let name = match measurand.as_str() {
+                "Energy.Active.Import.Register" => "energy_wh",
+                "Power.Active.Import" => "power_w",
+                "SoC" => "soc_percent",
                 _ => continue,
             };
-            let value = if kilo {
-                value * Decimal::from(1000)
-            } else {
-                value
+            // multiplier and kilo prefix applied, checked; the handlers refused the message
+            // before storing anything if this fails, so `continue` only guards the arithmetic
+            let Ok(value) = bounds::base_value(sv, &measurand) else {
+                continue;
             };
-            if value.is_sign_negative() && !value.is_zero() {
+            if !marketplace::sessions::bounds::plausible(name, value) {
                 continue;
             }
             out.push(Sample {
@@ -203,6 +191,7 @@ pub async fn meter_values(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal::Decimal;
 
     #[test]
     fn samples_keep_energy_power_and_soc_in_base_units() {
