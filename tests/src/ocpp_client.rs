@@ -115,8 +115,23 @@ impl OcppClient {
         self.send_text(&value.to_string()).await
     }
 
-    /// Next data frame or the close, skipping pings.
+    /// Next data frame or the close, skipping pings, and answering on the way (as a station
+    /// does, Accepted) the CSMS's request for connector statuses that follows every accepted
+    /// boot; [`OcppClient::recv_raw`] shows it.
     pub async fn recv(&mut self) -> anyhow::Result<Received> {
+        loop {
+            match self.recv_raw().await? {
+                Received::Frame(v) if is_status_trigger(&v) => {
+                    let id = v[1].as_str().unwrap_or_default().to_owned();
+                    self.answer(&id, json!({"status": "Accepted"})).await?;
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// Next data frame or the close, skipping pings only.
+    pub async fn recv_raw(&mut self) -> anyhow::Result<Received> {
         loop {
             let msg = tokio::time::timeout(WAIT, self.ws.next())
                 .await
@@ -190,4 +205,10 @@ impl OcppClient {
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
     }
+}
+
+fn is_status_trigger(frame: &Value) -> bool {
+    frame[0] == json!(2)
+        && frame[2] == json!("TriggerMessage")
+        && frame[3]["requestedMessage"] == json!("StatusNotification")
 }

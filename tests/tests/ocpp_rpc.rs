@@ -34,6 +34,48 @@ async fn handshake_without_the_ocpp201_subprotocol_is_refused() {
     assert!(ok.is_ok());
 }
 
+/// After an accepted (re)boot the CSMS asks for every connector's status, so none it holds
+/// stays stale from before the station went down.
+#[tokio::test]
+async fn an_accepted_boot_is_followed_by_a_request_for_connector_statuses() {
+    let server = Server::start(ServerOptions::default()).await.unwrap();
+    let mut cs = OcppClient::connect(&server.ocpp_url("CS-TRIG"))
+        .await
+        .unwrap();
+    cs.boot().await.unwrap();
+    let Received::Frame(call) = cs.recv_raw().await.unwrap() else {
+        panic!("the connection closed");
+    };
+    assert_eq!(call[0], 2, "{call}");
+    assert_eq!(call[2], "TriggerMessage");
+    assert_eq!(call[3], json!({"requestedMessage": "StatusNotification"}));
+    cs.answer(call[1].as_str().unwrap(), json!({"status": "Accepted"}))
+        .await
+        .unwrap();
+    let st = cs
+        .call("StatusNotification", json!({"timestamp": "2026-01-01T00:00:00Z", "connectorStatus": "Faulted", "evseId": 1, "connectorId": 1}))
+        .await
+        .unwrap();
+    assert_eq!(st, json!({}));
+
+    // A pending station is not asked.
+    let server = Server::start(ServerOptions {
+        unknown_stations: "pending",
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut cs = OcppClient::connect(&server.ocpp_url("CS-PEND"))
+        .await
+        .unwrap();
+    cs.boot().await.unwrap();
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(500), cs.recv_raw()).await;
+    assert!(
+        quiet.is_err(),
+        "nothing may be sent to a pending station: {quiet:?}"
+    );
+}
+
 #[tokio::test]
 async fn boot_heartbeat_status_and_registration_policy() {
     let server = Server::start(ServerOptions::default()).await.unwrap();

@@ -10,6 +10,7 @@ mod ledger_postings;
 mod reservations;
 mod sessions;
 mod subscriptions;
+pub mod supervise;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,7 +35,8 @@ pub struct JobConfig {
     pub host_transfers: Option<HostTransfers>,
 }
 
-/// Starts every job; each stops at the next tick after `shutdown`.
+/// Starts every job, each supervised (restarted after a panic); each stops at the next tick
+/// after `shutdown`.
 pub fn start(
     pool: &PgPool,
     gateway: &StationGateway,
@@ -42,52 +44,57 @@ pub fn start(
     config: JobConfig,
     shutdown: &CancellationToken,
 ) -> Vec<JoinHandle<()>> {
-    let mut jobs = vec![
-        tokio::spawn(booking_sweeps::run(
-            pool.clone(),
-            config.tick,
-            shutdown.clone(),
-        )),
-        tokio::spawn(reservations::run(
-            pool.clone(),
-            gateway.clone(),
-            config.tick,
-            config.reservations,
-            shutdown.clone(),
-        )),
-        tokio::spawn(sessions::sweep(pool.clone(), config.tick, shutdown.clone())),
-        tokio::spawn(ledger_postings::run(
-            pool.clone(),
-            config.tick,
-            shutdown.clone(),
-        )),
-        tokio::spawn(subscriptions::run(
-            pool.clone(),
-            config.tick,
-            shutdown.clone(),
-        )),
-        tokio::spawn(card_authorizations::run(
-            pool.clone(),
-            payments.clone(),
-            config.tick,
-            shutdown.clone(),
-        )),
-    ];
+    let tick = config.tick;
+    // Each factory owns its clones: a restarted job gets the same pool, gateway and signal.
+    let job = || (pool.clone(), shutdown.clone());
+    let mut jobs = Vec::new();
+    let (pool_, sd) = job();
+    let name = "booking-sweeps";
+    jobs.push(supervise::spawn(name, shutdown.clone(), move || {
+        booking_sweeps::run(pool_.clone(), tick, sd.clone())
+    }));
+    let (pool_, sd) = job();
+    let name = "reservations";
+    let gw = gateway.clone();
+    let reservations = config.reservations;
+    jobs.push(supervise::spawn(name, shutdown.clone(), move || {
+        reservations::run(pool_.clone(), gw.clone(), tick, reservations, sd.clone())
+    }));
+    let (pool_, sd) = job();
+    let name = "session-sweeps";
+    jobs.push(supervise::spawn(name, shutdown.clone(), move || {
+        sessions::sweep(pool_.clone(), tick, sd.clone())
+    }));
+    let (pool_, sd) = job();
+    let name = "ledger-postings";
+    jobs.push(supervise::spawn(name, shutdown.clone(), move || {
+        ledger_postings::run(pool_.clone(), tick, sd.clone())
+    }));
+    let (pool_, sd) = job();
+    let name = "subscriptions";
+    jobs.push(supervise::spawn(name, shutdown.clone(), move || {
+        subscriptions::run(pool_.clone(), tick, sd.clone())
+    }));
+    let (pool_, sd) = job();
+    let name = "card-authorizations";
+    let provider = payments.clone();
+    jobs.push(supervise::spawn(name, shutdown.clone(), move || {
+        card_authorizations::run(pool_.clone(), provider.clone(), tick, sd.clone())
+    }));
     if let Some(transfers) = config.host_transfers {
-        jobs.push(tokio::spawn(host_transfers::run(
-            pool.clone(),
-            payments,
-            transfers,
-            shutdown.clone(),
-        )));
+        let (pool_, sd) = job();
+        let name = "host-transfers";
+        jobs.push(supervise::spawn(name, shutdown.clone(), move || {
+            host_transfers::run(pool_.clone(), payments.clone(), transfers, sd.clone())
+        }));
     }
     if let Some(every) = config.session_costs {
-        jobs.push(tokio::spawn(sessions::cost_updates(
-            pool.clone(),
-            gateway.clone(),
-            every,
-            shutdown.clone(),
-        )));
+        let (pool_, sd) = job();
+        let name = "session-costs";
+        let gw = gateway.clone();
+        jobs.push(supervise::spawn(name, shutdown.clone(), move || {
+            sessions::cost_updates(pool_.clone(), gw.clone(), every, sd.clone())
+        }));
     }
     jobs
 }

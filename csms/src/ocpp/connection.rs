@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::FutureExt;
 use marketplace::http::storable::nul_path;
 use ocpp_schemas::frame::Frame;
 use ocpp_schemas::{Direction, ErrorCode};
@@ -48,6 +49,13 @@ pub async fn run(ctx: Arc<OcppContext>, socket: WebSocket, session: StationSessi
                 tx,
             },
         );
+        // Unregisters however this task ends, a panic included: a dead connection must not
+        // keep answering "connected" or swallow the station's next calls.
+        let _registered = Registered {
+            registry: &ctx.registry,
+            station_id: &station_id,
+            conn_id,
+        };
         info!(conn_id, "connected");
         metrics::counter!("csms_station_connections_total").increment(1);
         let reason = Connection {
@@ -59,11 +67,22 @@ pub async fn run(ctx: Arc<OcppContext>, socket: WebSocket, session: StationSessi
         }
         .serve(socket, rx)
         .await;
-        ctx.registry.unregister(&station_id, conn_id);
         info!(conn_id, reason, "disconnected");
     }
     .instrument(span)
     .await
+}
+
+struct Registered<'a> {
+    registry: &'a super::registry::Registry,
+    station_id: &'a str,
+    conn_id: u64,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.registry.unregister(self.station_id, self.conn_id);
+    }
 }
 
 struct Connection {
@@ -232,7 +251,7 @@ impl Connection {
                     ErrorCode::PropertyConstraintViolation,
                     format!("{path} contains the NUL character (U+0000)"),
                 )),
-                None => handlers::dispatch(&self.ctx, &mut self.session, action, payload).await,
+                None => self.dispatch(action, payload).await,
             },
         };
         // Static labels: no allocation per message, and a station cannot mint new series.
@@ -263,6 +282,28 @@ impl Connection {
                     e.description
                 );
                 Frame::call_error(id, e.code, &e.description).to_text()
+            }
+        }
+    }
+
+    /// Runs the handler; one that panics answers this message with an InternalError and the
+    /// connection goes on (the panic is logged and counted).
+    async fn dispatch(&mut self, action: &str, payload: Value) -> handlers::HandlerResult {
+        let run = handlers::dispatch(&self.ctx, &mut self.session, action, payload);
+        match std::panic::AssertUnwindSafe(run).catch_unwind().await {
+            Ok(result) => result,
+            Err(panic) => {
+                tracing::error!(
+                    action,
+                    panic = %crate::jobs::supervise::panic_text(panic.as_ref()),
+                    "OCPP handler panicked"
+                );
+                let label = ocpp_schemas::action_name(action).unwrap_or("unknown");
+                metrics::counter!("csms_ocpp_handler_panics_total", "action" => label).increment(1);
+                Err(handlers::HandlerError::new(
+                    ErrorCode::InternalError,
+                    "the CSMS failed to handle this message",
+                ))
             }
         }
     }
@@ -304,4 +345,38 @@ async fn close(ws: &mut WebSocket, code: u16, reason: &'static str) {
         }
     })
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ocpp::registry::Registry;
+
+    #[tokio::test]
+    async fn a_connection_that_panics_is_unregistered() {
+        let registry = Arc::new(Registry::default());
+        let (tx, _rx) = mpsc::channel(1);
+        let conn_id = registry.next_conn_id();
+        registry.register(
+            "CS-1",
+            StationHandle {
+                conn_id,
+                connected_at: chrono::Utc::now(),
+                tls: false,
+                subprotocol: super::super::SUBPROTOCOL,
+                tx,
+            },
+        );
+        let r = registry.clone();
+        let task = tokio::spawn(async move {
+            let _registered = Registered {
+                registry: &r,
+                station_id: "CS-1",
+                conn_id,
+            };
+            panic!("handler bug");
+        });
+        assert!(task.await.unwrap_err().is_panic());
+        assert!(!registry.is_connected("CS-1"));
+    }
 }

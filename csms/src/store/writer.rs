@@ -1,17 +1,31 @@
 //! Write-behind batching for high-volume, derivable data (heartbeats, status reports, meter
 //! samples): one multi-row statement per batch instead of one commit per message.
+//!
+//! Memory is bounded: at most [`CHANNEL`] items wait (a full queue makes stations wait for
+//! their answer instead of growing the heap) plus one batch being written. A batch that fails
+//! (the database restarting, a pool timeout) is written again after a backoff, up to
+//! [`ATTEMPTS`] times; only then is it dropped, counted in `csms_batch_rows_dropped_total`.
+//! A writer whose statement panics treats it as a failure and goes on.
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use sqlx::PgPool;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 const MAX_BATCH: usize = 2_000;
-const CHANNEL: usize = 50_000;
+pub const CHANNEL: usize = 50_000;
+/// Tries of one batch before it is dropped: with the backoff below, about 25 s of trying.
+pub const ATTEMPTS: u32 = 6;
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 pub struct Batcher<T> {
     tx: mpsc::Sender<T>,
@@ -41,14 +55,56 @@ impl<T: Send + 'static> Batcher<T> {
     }
 }
 
+/// Writes one batch, trying again after a doubling backoff; drops it (counted) after
+/// [`ATTEMPTS`] failures. Answers whether it was written.
+async fn write_with_retries<T, F, Fut>(
+    name: &'static str,
+    batch: Vec<T>,
+    flush: &F,
+    first_backoff: Duration,
+) -> bool
+where
+    F: Fn(Arc<[T]>) -> Fut,
+    Fut: Future<Output = Result<(), sqlx::Error>>,
+{
+    let len = batch.len();
+    // Shared, not copied, between the tries.
+    let batch: Arc<[T]> = batch.into();
+    let mut backoff = first_backoff;
+    for attempt in 1..=ATTEMPTS {
+        let error = match AssertUnwindSafe(flush(batch.clone())).catch_unwind().await {
+            Ok(Ok(())) => {
+                metrics::counter!("csms_batch_rows_total", "writer" => name).increment(len as u64);
+                return true;
+            }
+            Ok(Err(e)) => e.to_string(),
+            Err(panic) => format!(
+                "panicked: {}",
+                crate::jobs::supervise::panic_text(panic.as_ref())
+            ),
+        };
+        metrics::counter!("csms_batch_write_failures_total", "writer" => name).increment(1);
+        if attempt == ATTEMPTS {
+            tracing::error!(writer = name, %error, rows = len, "batch write failed; rows dropped");
+            metrics::counter!("csms_batch_rows_dropped_total", "writer" => name)
+                .increment(len as u64);
+            return false;
+        }
+        tracing::warn!(writer = name, %error, rows = len, attempt, "batch write failed; retrying");
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+    false
+}
+
 fn spawn<T, F, Fut>(
     name: &'static str,
     stop: CancellationToken,
     flush: F,
 ) -> (Batcher<T>, JoinHandle<()>)
 where
-    T: Send + 'static,
-    F: Fn(Vec<T>) -> Fut + Send + 'static,
+    T: Send + Sync + 'static,
+    F: Fn(Arc<[T]>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), sqlx::Error>> + Send,
 {
     let (tx, mut rx) = mpsc::channel::<T>(CHANNEL);
@@ -67,13 +123,7 @@ where
                 break;
             }
             let batch = std::mem::replace(&mut buf, Vec::with_capacity(MAX_BATCH));
-            let len = batch.len();
-            if let Err(e) = flush(batch).await {
-                tracing::error!(writer = name, error = %e, rows = len, "batch write failed");
-                metrics::counter!("csms_batch_write_failures_total", "writer" => name).increment(1);
-            } else {
-                metrics::counter!("csms_batch_rows_total", "writer" => name).increment(len as u64);
-            }
+            write_with_retries(name, batch, &flush, FIRST_BACKOFF).await;
         }
     });
     (Batcher { tx }, task)
@@ -157,10 +207,10 @@ pub fn start(pool: &PgPool) -> (Writers, WriterTasks) {
     )
 }
 
-async fn write_heartbeats(pool: PgPool, batch: Vec<Heartbeat>) -> Result<(), sqlx::Error> {
+async fn write_heartbeats(pool: PgPool, batch: Arc<[Heartbeat]>) -> Result<(), sqlx::Error> {
     let mut latest: HashMap<String, DateTime<Utc>> = HashMap::with_capacity(batch.len());
-    for h in batch {
-        let e = latest.entry(h.station_id).or_insert(h.at);
+    for h in batch.iter() {
+        let e = latest.entry(h.station_id.clone()).or_insert(h.at);
         *e = (*e).max(h.at);
     }
     let (ids, ats): (Vec<String>, Vec<DateTime<Utc>>) = latest.into_iter().unzip();
@@ -176,13 +226,13 @@ async fn write_heartbeats(pool: PgPool, batch: Vec<Heartbeat>) -> Result<(), sql
     Ok(())
 }
 
-async fn write_statuses(pool: PgPool, batch: Vec<StatusReport>) -> Result<(), sqlx::Error> {
+async fn write_statuses(pool: PgPool, batch: Arc<[StatusReport]>) -> Result<(), sqlx::Error> {
     let mut st = Vec::with_capacity(batch.len());
     let mut evse = Vec::with_capacity(batch.len());
     let mut conn = Vec::with_capacity(batch.len());
     let mut status = Vec::with_capacity(batch.len());
     let mut at = Vec::with_capacity(batch.len());
-    for r in &batch {
+    for r in batch.iter() {
         st.push(r.station_id.clone());
         evse.push(r.evse_id);
         conn.push(r.connector_id);
@@ -244,7 +294,7 @@ async fn update_listing_ports(pool: &PgPool, batch: &[StatusReport]) {
     }
 }
 
-async fn write_samples(pool: PgPool, batch: Vec<MeterSample>) -> Result<(), sqlx::Error> {
+async fn write_samples(pool: PgPool, batch: Arc<[MeterSample]>) -> Result<(), sqlx::Error> {
     let n = batch.len();
     let (mut st, mut evse, mut txid, mut at) = (
         Vec::with_capacity(n),
@@ -260,17 +310,17 @@ async fn write_samples(pool: PgPool, batch: Vec<MeterSample>) -> Result<(), sqlx
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
-    for s in batch {
-        st.push(s.station_id);
+    for s in batch.iter() {
+        st.push(s.station_id.clone());
         evse.push(s.evse_id);
-        txid.push(s.transaction_id);
+        txid.push(s.transaction_id.clone());
         at.push(s.sampled_at);
-        meas.push(s.measurand);
-        phase.push(s.phase);
-        loc.push(s.location);
-        ctxs.push(s.context);
+        meas.push(s.measurand.clone());
+        phase.push(s.phase.clone());
+        loc.push(s.location.clone());
+        ctxs.push(s.context.clone());
         val.push(s.value);
-        unit.push(s.unit);
+        unit.push(s.unit.clone());
     }
     sqlx::query(
         "INSERT INTO meter_samples (station_id, evse_id, transaction_id, sampled_at, measurand, phase, location, context, value, unit)
@@ -354,7 +404,7 @@ mod tests {
         let now = Utc::now();
         write_statuses(
             pool.clone(),
-            vec![report(1, "Available", now), report(2, "Bogus", now)],
+            vec![report(1, "Available", now), report(2, "Bogus", now)].into(),
         )
         .await
         .unwrap();
@@ -366,5 +416,34 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(rows, 2, "the OCPP record keeps every report");
+    }
+
+    /// A failing batch is tried again (a transient failure loses nothing), and a batch that
+    /// never succeeds is dropped after the last try; a panic counts as a failure.
+    #[tokio::test]
+    async fn failed_batches_are_retried_then_dropped() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let tries = AtomicU32::new(0);
+        let flaky = |batch: Arc<[u32]>| {
+            let n = tries.fetch_add(1, Ordering::SeqCst);
+            async move {
+                assert_eq!(&*batch, &[1, 2, 3], "every try sees the whole batch");
+                if n < 2 {
+                    Err(sqlx::Error::PoolTimedOut)
+                } else {
+                    Ok(())
+                }
+            }
+        };
+        assert!(write_with_retries("test", vec![1, 2, 3], &flaky, Duration::ZERO).await);
+        assert_eq!(tries.load(Ordering::SeqCst), 3);
+
+        let panics = AtomicU32::new(0);
+        let broken = |_: Arc<[u32]>| {
+            panics.fetch_add(1, Ordering::SeqCst);
+            async { panic!("writer bug") }
+        };
+        assert!(!write_with_retries("test", vec![1], &broken, Duration::ZERO).await);
+        assert_eq!(panics.load(Ordering::SeqCst), ATTEMPTS);
     }
 }

@@ -5,6 +5,7 @@ use rust_ocpp::v2_0_1::messages::boot_notification::BootNotificationRequest;
 use serde_json::{json, Value};
 
 use super::{wire, HandlerResult, StationSession};
+use crate::ocpp::gateway::StationGateway;
 use crate::ocpp::{OcppContext, UnknownStations};
 use crate::store::{reports, stations, writer::Heartbeat};
 
@@ -48,11 +49,29 @@ pub async fn boot_notification(
         RETRY_INTERVAL_SECS.min(ctx.config.heartbeat_interval)
     };
     session.registration = Some(status.clone());
+    if status == "Accepted" {
+        ask_for_statuses(ctx, &session.station_id);
+    }
     Ok(json!({
         "currentTime": now(),
         "interval": interval,
         "status": status,
     }))
+}
+
+/// After a (re)boot the connector statuses we hold may be stale (the station may have been
+/// off for a day): ask for all of them (TriggerMessage StatusNotification). Sent from a task of
+/// its own, queued behind the BootNotification's answer on the same connection.
+fn ask_for_statuses(ctx: &OcppContext, station_id: &str) {
+    let gateway = StationGateway::new(ctx.registry.clone(), ctx.config.call_timeout);
+    let station = station_id.to_owned();
+    tokio::spawn(async move {
+        let request = json!({ "requestedMessage": "StatusNotification" });
+        match gateway.call(&station, "TriggerMessage", request).await {
+            Ok(answer) => tracing::debug!(station, %answer, "asked for connector statuses"),
+            Err(e) => tracing::info!(station, error = %e, "could not ask for connector statuses"),
+        }
+    });
 }
 
 pub async fn heartbeat(ctx: &OcppContext, session: &StationSession) -> HandlerResult {
