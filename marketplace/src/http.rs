@@ -39,6 +39,10 @@ pub struct ApiContext {
     pub payments: Arc<dyn payments::PaymentProvider>,
     /// The Stripe webhook endpoint's signing secret; without one the endpoint answers 404.
     pub stripe_webhook_secret: Option<Arc<str>>,
+    /// Seals TOTP secrets at rest; set through [`ApiContext::with_totp_key`]. Without it,
+    /// setting up a second factor answers 503 and only secrets stored before sealing existed
+    /// can be checked.
+    pub totp_secrets: Option<Arc<accounts::SecretBox>>,
 }
 
 impl ApiContext {
@@ -51,7 +55,15 @@ impl ApiContext {
             station_control: Arc::new(sessions::NoStationControl),
             payments: Arc::new(payments::LocalProvider::new()),
             stripe_webhook_secret: None,
+            totp_secrets: None,
         }
+    }
+
+    /// The 32-byte key that seals TOTP secrets in the database (from configuration, never
+    /// stored there). Changing it makes every enabled second factor unusable.
+    pub fn with_totp_key(mut self, key: [u8; accounts::secret_box::KEY_BYTES]) -> Self {
+        self.totp_secrets = Some(Arc::new(accounts::SecretBox::new(key)));
+        self
     }
 
     /// Replaces the clock, e.g. with a `bookings::FixedClock` in tests.
