@@ -129,6 +129,17 @@ fn metrics_router(handle: PrometheusHandle) -> Router {
     )
 }
 
+/// The key sealing TOTP secrets: from configuration, else the 0600 file under the data folder.
+fn totp_key(args: &ServeArgs) -> anyhow::Result<[u8; 32]> {
+    let bytes = match &args.totp_key {
+        Some(hex) => secrets::unhex(hex.trim())
+            .map_err(|e| anyhow::anyhow!("--totp-key (CSMS_TOTP_KEY) must be hexadecimal: {e}"))?,
+        None => secrets::load_or_create(&args.db.data_dir, "totp.key")?,
+    };
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map_err(|_| anyhow::anyhow!("the TOTP key must be 32 bytes (64 hexadecimal digits)"))
+}
+
 /// The access-token key: from configuration, else the 0600 file under the data folder.
 fn jwt_secret(args: &ServeArgs) -> anyhow::Result<Vec<u8>> {
     match &args.jwt_secret {
@@ -154,6 +165,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(mode = mode.as_str(), "starting");
     ocpp_schemas::warm_up();
     let secret = jwt_secret(&args)?;
+    let totp_key = totp_key(&args)?;
     let metrics = PrometheusBuilder::new().install_recorder()?;
     let db = Database::open(&args.db).await?;
     let pool = db.pool.clone();
@@ -179,7 +191,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         passwords: PasswordCache::default(),
         tasks: TaskTracker::new(),
     });
-    let mut api = ApiContext::new(pool.clone(), auth);
+    let mut api = ApiContext::new(pool.clone(), auth).with_totp_key(totp_key);
     if args.dev {
         api = api.development();
     }

@@ -125,6 +125,11 @@ pub struct ServeArgs {
     /// refused when others may read it. Every node of a deployment needs the same secret.
     #[arg(long, env = "CSMS_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// Key that seals TOTP secrets in the database: 64 hexadecimal digits (32 bytes). Unset:
+    /// read from `<data-dir>/secrets/totp.key`, created (random, mode 0600) on first start.
+    /// Changing it makes every enabled second factor unusable.
+    #[arg(long, env = "CSMS_TOTP_KEY", hide_env_values = true)]
+    pub totp_key: Option<String>,
     /// Where `/metrics` is served without authentication (Prometheus scrapes it). On the
     /// main listener `/metrics` needs an operator's bearer token. Port 0 picks a free port.
     #[arg(long, env = "CSMS_METRICS_LISTEN", default_value = "127.0.0.1:9464")]

@@ -84,7 +84,8 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn unhex(text: &str) -> anyhow::Result<Vec<u8>> {
+/// Hexadecimal digits as bytes (for keys given in configuration).
+pub fn unhex(text: &str) -> anyhow::Result<Vec<u8>> {
     if !text.len().is_multiple_of(2) || !text.is_ascii() {
         bail!("odd length or non-ASCII");
     }

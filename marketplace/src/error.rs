@@ -91,6 +91,16 @@ pub enum Error {
     #[error("service unavailable: {0}")]
     Unavailable(String),
 
+    /// Every slot for expensive work (password hashing) stayed taken for longer than we let a
+    /// request wait; the client may retry after the given seconds.
+    #[error("busy, retry after {retry_after_secs} s")]
+    Busy { retry_after_secs: u64 },
+
+    /// A rate limit was hit (too many failed logins, codes or guesses); retry after the given
+    /// seconds.
+    #[error("rate limited, retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+
     /// A dependency (a station, a payment provider) answered, but with an error or nonsense.
     #[error("bad gateway ({code}): {detail}")]
     BadGateway { code: &'static str, detail: String },
@@ -131,7 +141,10 @@ impl Error {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable(_) | Self::PaymentsNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::PaymentsNotConfigured | Self::Busy { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::BadGateway { .. } => StatusCode::BAD_GATEWAY,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -157,6 +170,8 @@ impl Error {
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Unavailable(_) => "service_unavailable",
             Self::PaymentsNotConfigured => "payments_not_configured",
+            Self::Busy { .. } => "busy",
+            Self::RateLimited { .. } => "rate_limited",
             Self::GatewayTimeout(_) => "gateway_timeout",
             Self::Database(_) | Self::Internal(_) => "internal_error",
         }
@@ -172,6 +187,8 @@ impl Error {
             Self::AccountDisabled => Some("Account disabled"),
             Self::SubscriptionRequired(_) => Some("A subscription is required"),
             Self::PaymentsNotConfigured => Some("Payments are not configured"),
+            Self::Busy { .. } => Some("Busy, try again shortly"),
+            Self::RateLimited { .. } => Some("Too many requests"),
             Self::Conflict { .. }
             | Self::SlotTaken(_)
             | Self::BadRequest { .. }
@@ -212,6 +229,13 @@ impl Error {
             Self::PaymentsNotConfigured => "this server has no payment provider configured; \
                 card payments and top-ups are not available (nothing was charged or credited)"
                 .into(),
+            Self::Busy { retry_after_secs } => format!(
+                "the server is busy checking other passwords; try again in {retry_after_secs} \
+                 seconds"
+            ),
+            Self::RateLimited { retry_after_secs } => {
+                format!("too many attempts; try again in {retry_after_secs} seconds")
+            }
             Self::UnsupportedMediaType(detail)
             | Self::Unavailable(detail)
             | Self::GatewayTimeout(detail) => detail.clone(),
@@ -278,6 +302,10 @@ impl IntoResponse for Error {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Self::Busy { retry_after_secs } | Self::RateLimited { retry_after_secs } = &self {
+            // RFC 9110 §10.2.3 (503) and RFC 6585 §4 (429): when to come back, in seconds
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
         if status == StatusCode::UNAUTHORIZED {
             // RFC 9110 §15.5.2: a 401 must say which scheme would be accepted.
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -449,6 +477,20 @@ mod tests {
             ),
             (Error::GatewayTimeout("slow".into()), 504, "gateway_timeout"),
             (Error::PaymentsNotConfigured, 503, "payments_not_configured"),
+            (
+                Error::Busy {
+                    retry_after_secs: 1,
+                },
+                503,
+                "busy",
+            ),
+            (
+                Error::RateLimited {
+                    retry_after_secs: 60,
+                },
+                429,
+                "rate_limited",
+            ),
         ];
         for (err, status, code) in cases {
             let (got, _, body) = render(err).await;
@@ -456,6 +498,27 @@ mod tests {
             assert_eq!(body["status"], json!(status));
             assert_eq!(body["code"], code);
         }
+    }
+
+    #[tokio::test]
+    async fn busy_and_rate_limited_say_when_to_retry() {
+        let (status, headers, body) = render(Error::Busy {
+            retry_after_secs: 2,
+        })
+        .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(headers[header::RETRY_AFTER], "2");
+        assert_eq!(body["type"], "urn:problem-type:busy");
+        let (status, headers, body) = render(Error::RateLimited {
+            retry_after_secs: 840,
+        })
+        .await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(headers[header::RETRY_AFTER], "840");
+        assert_eq!(headers[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(body["code"], "rate_limited");
+        let (_, headers, _) = render(Error::Forbidden).await;
+        assert!(headers.get(header::RETRY_AFTER).is_none());
     }
 
     #[test]

@@ -44,6 +44,10 @@ pub struct ApiContext {
     pub dev: bool,
     /// The Stripe webhook endpoint's signing secret; without one the endpoint answers 404.
     pub stripe_webhook_secret: Option<Arc<str>>,
+    /// Seals TOTP secrets at rest; set through [`ApiContext::with_totp_key`]. Without it,
+    /// setting up a second factor answers 503 and only secrets stored before sealing existed
+    /// can be checked.
+    pub totp_secrets: Option<Arc<accounts::SecretBox>>,
 }
 
 impl ApiContext {
@@ -57,6 +61,7 @@ impl ApiContext {
             payments: Arc::new(payments::Unconfigured),
             stripe_webhook_secret: None,
             dev: false,
+            totp_secrets: None,
         }
     }
 
@@ -65,6 +70,13 @@ impl ApiContext {
     pub fn development(mut self) -> Self {
         self.dev = true;
         self.payments = Arc::new(payments::LocalProvider::new());
+        self
+    }
+
+    /// The 32-byte key that seals TOTP secrets in the database (from configuration, never
+    /// stored there). Changing it makes every enabled second factor unusable.
+    pub fn with_totp_key(mut self, key: [u8; accounts::secret_box::KEY_BYTES]) -> Self {
+        self.totp_secrets = Some(Arc::new(accounts::SecretBox::new(key)));
         self
     }
 

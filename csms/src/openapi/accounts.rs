@@ -176,9 +176,11 @@ pub struct Login2faBody {
 pub struct UpdateMeBody {
     #[schema(max_length = 100)]
     pub display_name: Option<String>,
-    /// E.164; a new phone starts unverified.
+    /// E.164; a new phone starts unverified. Changing it needs `current_password`.
     #[schema(example = "+31612345678")]
     pub phone: Option<String>,
+    /// The account's password; required when the phone changes.
+    pub current_password: Option<String>,
 }
 
 /// Shown once: the secret is never answered again.
@@ -192,6 +194,8 @@ pub struct TotpSetup {
 
 #[derive(ToSchema)]
 pub struct TotpEnableBody {
+    /// The account's password (re-authentication).
+    pub current_password: String,
     /// A TOTP code from the app (recovery codes do not exist yet).
     #[schema(min_length = 1, max_length = 32, example = "123456")]
     pub code: String,
@@ -199,6 +203,8 @@ pub struct TotpEnableBody {
 
 #[derive(ToSchema)]
 pub struct TotpDisableBody {
+    /// The account's password (re-authentication).
+    pub current_password: String,
     /// A TOTP code or a recovery code.
     #[schema(min_length = 1, max_length = 32, example = "123456")]
     pub code: String,
@@ -273,6 +279,10 @@ pub fn routes() -> Vec<Route> {
     let me = Access::AnyUser;
     let otp = Access::Optional("required for `purpose: verify`");
     let disabled = "`account_disabled`";
+    let throttled = "`rate_limited`: too many failed logins for this account or client; see \
+                     `Retry-After`";
+    let busy = "`busy`: no password-hashing slot free; see `Retry-After`";
+    let reauth = "`validation_failed` on `current_password`: missing or wrong";
     let default_race = "`default_vehicle_conflict`: another vehicle became the default at \
                         the same time; retry";
     vec![
@@ -284,13 +294,18 @@ pub fn routes() -> Vec<Route> {
             .body::<LoginBody>()
             .ok::<LoginAnswer>(200, "Tokens, or a second-factor challenge")
             .problem(401, "`invalid_credentials`")
-            .problem(403, disabled),
+            .problem(403, disabled)
+            .rate_limited(throttled)
+            .problem(503, busy),
         Route::post(
             "/api/auth/refresh",
             TAG,
             "Trade a refresh token for a new pair",
         )
-        .describe("The refresh token rotates: the old one stops working.")
+        .describe(
+            "The refresh token rotates: the old one stops working. A login ends 30 days after \
+             it started, however often it was refreshed.",
+        )
         .body::<RefreshBody>()
         .ok::<TokenPair>(200, "New tokens")
         .problem(401, "`invalid_refresh_token`")
@@ -307,8 +322,8 @@ pub fn routes() -> Vec<Route> {
             .body::<OtpRequestBody>()
             .ok::<OtpChallenge>(202, "Accepted (sent if the destination is known)")
             .rate_limited(
-                "`rate_limited`: too many codes for this destination or client; see \
-                 `Retry-After`",
+                "`rate_limited`: too many codes for this destination, client or account \
+                 (20 a day); see `Retry-After`",
             ),
         Route::post("/api/auth/otp/verify", TAG, "Check a one-time code")
             .access(otp)
@@ -322,7 +337,8 @@ pub fn routes() -> Vec<Route> {
                 "`invalid_code` (wrong code), `otp_expired` (expired, used or replaced), \
                  `malformed_json` or `invalid_body`",
             )
-            .conflict("`otp_locked`: too many wrong codes; request a new one"),
+            .conflict("`otp_locked`: too many wrong codes; request a new one")
+            .rate_limited("`rate_limited`: 20 wrong codes for this account today"),
         Route::post(
             "/api/auth/login/2fa",
             TAG,
@@ -337,7 +353,8 @@ pub fn routes() -> Vec<Route> {
         )
         .problem(401, "`invalid_credentials`: the account is gone")
         .problem(403, disabled)
-        .conflict("`mfa_locked`: too many wrong codes for this login; log in again"),
+        .conflict("`mfa_locked`: too many wrong codes for this login; log in again")
+        .rate_limited(throttled),
         Route::get("/api/me", TAG, "The caller's account")
             .access(me)
             .ok::<User>(200, "The account")
@@ -347,12 +364,16 @@ pub fn routes() -> Vec<Route> {
             .body::<UpdateMeBody>()
             .ok::<User>(200, "Updated; a new phone is unverified")
             .problem(403, disabled)
+            .problem(422, reauth)
+            .rate_limited(throttled)
+            .problem(503, busy)
             .conflict("`phone_taken`: another account has this phone"),
         Route::post("/api/me/2fa/setup", TAG, "Start TOTP enrolment")
             .access(me)
             .describe("A new secret replaces an unfinished set-up; 2FA is not on until enabled.")
             .ok::<TotpSetup>(200, "The secret, shown once")
-            .conflict("`two_factor_already_enabled`"),
+            .conflict("`two_factor_already_enabled`")
+            .problem(503, "`service_unavailable`: no TOTP key is configured"),
         Route::post(
             "/api/me/2fa/enable",
             TAG,
@@ -362,12 +383,18 @@ pub fn routes() -> Vec<Route> {
         .body::<TotpEnableBody>()
         .ok::<RecoveryCodes>(200, "2FA on; recovery codes shown once")
         .problem(400, "`invalid_code`, `malformed_json` or `invalid_body`")
+        .problem(422, reauth)
+        .rate_limited(throttled)
+        .problem(503, busy)
         .conflict("`two_factor_not_set_up` or `two_factor_already_enabled`"),
         Route::post("/api/me/2fa/disable", TAG, "Turn TOTP off")
             .access(me)
             .body::<TotpDisableBody>()
             .empty(204, "2FA off")
             .problem(400, "`invalid_code`, `malformed_json` or `invalid_body`")
+            .problem(422, reauth)
+            .rate_limited(throttled)
+            .problem(503, busy)
             .conflict("`two_factor_not_enabled`"),
         Route::get("/api/me/vehicles", TAG, "The caller's vehicles")
             .access(me)

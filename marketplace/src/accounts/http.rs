@@ -9,9 +9,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
 
+use super::client::ClientKey;
 use super::extract::AuthUser;
 use super::model::{Role, TokenPair, User};
-use super::service::{self, Profile, ProfileUpdate, Registration};
+use super::service::{self, Profile, ProfileUpdate, Reauth, Registration};
 use super::vehicles;
 use crate::error::Error;
 use crate::http::{ApiContext, ApiJson};
@@ -63,7 +64,8 @@ struct RefreshBody {
     refresh_token: String,
 }
 
-/// `PUT /api/me`: absent fields stay as they are, `null` or `""` clears one.
+/// `PUT /api/me`: absent fields stay as they are, `null` or `""` clears one. Changing the
+/// phone needs `current_password`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateMeBody {
@@ -71,6 +73,7 @@ struct UpdateMeBody {
     display_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     phone: Option<Option<String>>,
+    current_password: Option<String>,
 }
 
 /// Tells an absent field (`None`, via `default`) from an explicit `null` (`Some(None)`).
@@ -150,9 +153,17 @@ async fn register(
 
 async fn login(
     State(ctx): State<ApiContext>,
+    ClientKey(client_key): ClientKey,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, Error> {
-    let outcome = service::login(&ctx.pool, &ctx.auth, &body.email, &body.password).await?;
+    let outcome = service::login(
+        &ctx.pool,
+        &ctx.auth,
+        &body.email,
+        &body.password,
+        &client_key,
+    )
+    .await?;
     Ok(no_store(ApiJson(outcome)))
 }
 
@@ -180,6 +191,7 @@ async fn me(State(ctx): State<ApiContext>, caller: AuthUser) -> Result<ApiJson<U
 async fn update_me(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
+    ClientKey(client_key): ClientKey,
     ApiJson(body): ApiJson<UpdateMeBody>,
 ) -> Result<ApiJson<UserView>, Error> {
     live_profile(&ctx, caller.id).await?;
@@ -187,7 +199,11 @@ async fn update_me(
         display_name: body.display_name,
         phone: body.phone,
     };
-    let profile = service::update_profile(&ctx.pool, caller.id, update).await?;
+    let reauth = Reauth {
+        current_password: body.current_password.as_deref(),
+        client_key: &client_key,
+    };
+    let profile = service::update_profile(&ctx.pool, caller.id, update, reauth).await?;
     Ok(ApiJson(profile.into()))
 }
 

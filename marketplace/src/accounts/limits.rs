@@ -1,18 +1,33 @@
-//! Sliding-window rate limits for sending codes, and the 429 answer when one is hit.
+//! Sliding-window rate limits (codes sent, failed logins, one-time-code guesses), and the 429
+//! answer when one is hit.
 //!
-//! The counting happens in the database (the challenges already sent are the log), so every
-//! node agrees; this file holds the arithmetic and the response.
+//! The counting happens in the database (the challenges sent and the failed logins are the
+//! log), so every node agrees; this file holds the policy, the arithmetic and the response.
 
-use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
-use serde_json::json;
+
+use crate::error::Error;
 
 /// Codes one e-mail address or phone may be sent per window.
 pub const PER_IDENTITY_LIMIT: i64 = 3;
 /// Codes one client address may ask for per window (a shared NAT gets some slack).
 pub const PER_CLIENT_LIMIT: i64 = 20;
 pub const WINDOW_SECS: i64 = 15 * 60;
+
+/// Failed logins (wrong password, unknown e-mail, wrong second factor, wrong current password)
+/// one account may take per window: enough for a person who forgot which password they used,
+/// far too few to guess one.
+pub const LOGIN_PER_ACCOUNT_LIMIT: i64 = 10;
+/// Failed logins one client address may make per window, over all accounts: a shared NAT
+/// (an office, a carrier) gets slack, a password-spraying bot does not.
+pub const LOGIN_PER_CLIENT_LIMIT: i64 = 50;
+
+/// One-time-code events per account per day: codes requested plus wrong codes entered.
+/// Beyond the per-challenge limit (5 wrong codes), this bounds what an attacker who keeps
+/// requesting new codes can guess in a day to 20 in a million.
+pub const OTP_PER_ACCOUNT_DAILY_LIMIT: i64 = 20;
+pub const DAY_SECS: i64 = 24 * 60 * 60;
 
 /// A limit: at most `max` events in any `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +44,18 @@ impl Limit {
     pub const PER_CLIENT: Limit = Limit {
         max: PER_CLIENT_LIMIT,
         window: Duration::seconds(WINDOW_SECS),
+    };
+    pub const LOGIN_PER_ACCOUNT: Limit = Limit {
+        max: LOGIN_PER_ACCOUNT_LIMIT,
+        window: Duration::seconds(WINDOW_SECS),
+    };
+    pub const LOGIN_PER_CLIENT: Limit = Limit {
+        max: LOGIN_PER_CLIENT_LIMIT,
+        window: Duration::seconds(WINDOW_SECS),
+    };
+    pub const OTP_PER_ACCOUNT_DAILY: Limit = Limit {
+        max: OTP_PER_ACCOUNT_DAILY_LIMIT,
+        window: Duration::seconds(DAY_SECS),
     };
 
     /// Where the window that ends at `now` starts.
@@ -63,29 +90,16 @@ pub struct RateLimited {
 
 impl IntoResponse for RateLimited {
     fn into_response(self) -> Response {
-        // Built here rather than as a crate `Error` variant because only accounts throttles
-        // so far; the body has the same RFC 9457 shape and a stable `code`.
-        let body = json!({
-            "type": "urn:problem-type:rate_limited",
-            "title": "Too many requests",
-            "status": 429,
-            "detail": format!(
-                "too many codes were requested; try again in {} seconds",
-                self.retry_after_secs
-            ),
-            "code": "rate_limited",
-        });
-        let mut response = (StatusCode::TOO_MANY_REQUESTS, body.to_string()).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        headers.insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(self.retry_after_secs),
-        );
-        response
+        Error::from(self).into_response()
+    }
+}
+
+/// One body shape for every 429, whichever limit was hit.
+impl From<RateLimited> for Error {
+    fn from(limited: RateLimited) -> Self {
+        Error::RateLimited {
+            retry_after_secs: limited.retry_after_secs,
+        }
     }
 }
 
@@ -114,6 +128,35 @@ mod tests {
         // an oldest already outside the window (clock skew) still says "wait a second"
         assert_eq!(limit.retry_after(20, Some(at(-2000)), at(0)), Some(1));
         assert_eq!(limit.since(at(0)), at(-900));
+    }
+
+    #[test]
+    fn login_and_daily_limits() {
+        let account = Limit::LOGIN_PER_ACCOUNT;
+        assert_eq!(account.retry_after(9, Some(at(-60)), at(0)), None);
+        assert_eq!(account.retry_after(10, Some(at(-60)), at(0)), Some(840));
+        let client = Limit::LOGIN_PER_CLIENT;
+        assert_eq!(client.retry_after(49, Some(at(-60)), at(0)), None);
+        assert_eq!(client.retry_after(50, Some(at(-60)), at(0)), Some(840));
+        let daily = Limit::OTP_PER_ACCOUNT_DAILY;
+        assert_eq!(daily.retry_after(19, Some(at(-3600)), at(0)), None);
+        assert_eq!(
+            daily.retry_after(20, Some(at(-3600)), at(0)),
+            Some(23 * 3600)
+        );
+    }
+
+    #[test]
+    fn rate_limited_is_the_crate_error() {
+        let err = Error::from(RateLimited {
+            retry_after_secs: 5,
+        });
+        assert_eq!((err.status().as_u16(), err.code()), (429, "rate_limited"));
+        let response = RateLimited {
+            retry_after_secs: 5,
+        }
+        .into_response();
+        assert_eq!(response.headers()["retry-after"], "5");
     }
 
     proptest! {

@@ -21,6 +21,10 @@ pub const EMAIL_MAX_CHARS: usize = 254;
 pub const DISPLAY_NAME_MAX_CHARS: usize = 100;
 pub const REFRESH_TOKEN_BYTES: usize = 32;
 pub const REFRESH_TOKEN_TTL_DAYS: i32 = 30;
+/// A login (a refresh-token family) ends this long after it started, however often its token
+/// is rotated: a stolen refresh token kept fresh by rotation still dies, and the user proves
+/// the password again at least monthly.
+pub const REFRESH_FAMILY_MAX_DAYS: i32 = 30;
 
 /// What a user may do. Stored as its lowercase name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -95,6 +99,8 @@ pub struct User {
     pub email_verified_at: Option<DateTime<Utc>>,
     /// The same for the phone; cleared when the phone changes.
     pub phone_verified_at: Option<DateTime<Utc>>,
+    /// Access tokens carry the version they were issued at; bumping it revokes them all.
+    pub token_version: i32,
 }
 
 /// Sign-up input that passed every rule; `email` is normalised, `display_name` trimmed.
@@ -236,6 +242,10 @@ pub struct AccessClaims {
     pub exp: u64,
     /// Unique per token, so a token can be traced (and, later, denied) on its own.
     pub jti: Uuid,
+    /// The user's `token_version` when the token was issued; a token whose version is behind
+    /// the user's is refused. Tokens from before versions existed read as 0, the first one.
+    #[serde(default)]
+    pub ver: i32,
 }
 
 impl AccessClaims {
@@ -246,6 +256,15 @@ impl AccessClaims {
             iat: now_secs,
             exp: now_secs.saturating_add(ttl.as_secs()),
             jti,
+            ver: 0,
+        }
+    }
+
+    /// The same claims for a user at `token_version`.
+    pub fn at_version(self, token_version: i32) -> Self {
+        Self {
+            ver: token_version,
+            ..self
         }
     }
 }
@@ -452,6 +471,12 @@ mod tests {
         let id = Uuid::now_v7();
         let claims = AccessClaims::new(id, Role::Driver, 1_000, Duration::from_secs(900), id);
         assert_eq!((claims.iat, claims.exp), (1_000, 1_900));
+        assert_eq!(claims.clone().at_version(4).ver, 4);
+        // a token signed before versions existed has no `ver`: it is version 0
+        let mut json = serde_json::to_value(&claims).unwrap();
+        json.as_object_mut().unwrap().remove("ver");
+        let old: AccessClaims = serde_json::from_value(json).unwrap();
+        assert_eq!(old.ver, 0);
     }
 
     #[test]

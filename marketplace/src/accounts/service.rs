@@ -8,19 +8,24 @@ use super::model::{
     hash_refresh_token, normalize_email, validate_new_account, validate_sign_up, LoginOutcome,
     MfaRequired, NewAccount, Role, TokenPair, User, MFA_TOKEN_TTL_SECS, PASSWORD_MAX_CHARS,
 };
+use super::store::FailedStep;
 use super::tokens::{generate_secret, new_refresh_token, AuthKeys};
-use super::{password, store};
+use super::{access, password, store};
 use crate::error::Error;
 
 mod otp;
 mod profile;
+mod throttle;
+mod totp_secret;
 mod two_factor;
 
 pub use otp::{
     request_otp, verify_otp, ChallengeRef, OtpChallenge, OtpRequest, OtpRequested, OtpVerified,
 };
 pub use profile::{get_profile, update_profile, Profile, ProfileUpdate};
-pub use two_factor::{complete_mfa_login, disable_totp, enable_totp, setup_totp, TotpSetup};
+pub use two_factor::{
+    complete_mfa_login, disable_totp, enable_totp, setup_totp, Reauth, TotpSetup,
+};
 
 /// The `server_secrets` row holding the access-token signing key.
 const JWT_SECRET_NAME: &str = "jwt_hs256";
@@ -83,37 +88,48 @@ pub async fn create_user(
 
 /// Exchanges email and password for a new token pair, starting a new refresh-token family;
 /// or, when the account has TOTP on, for an `mfa_token` to finish with the second factor.
+///
+/// `client_key` is who asks ([`crate::accounts::ClientKey`]): failures are counted per
+/// account and per client, and past either limit the answer is 429 without hashing anything.
 pub async fn login(
     pool: &PgPool,
     keys: &AuthKeys,
     email: &str,
     password: &str,
+    client_key: &str,
 ) -> Result<LoginOutcome, Error> {
+    let email = normalize_email(email);
+    let now = Utc::now();
+    throttle::check_login_allowed(&mut *pool.acquire().await?, &email, client_key, now).await?;
+    let failed = || throttle::record_failure(pool, &email, client_key, FailedStep::Password, now);
     // Over-long input can never match (the policy caps length) and is not worth hashing.
     if password.chars().count() > PASSWORD_MAX_CHARS {
+        failed().await?;
         return Err(Error::InvalidCredentials);
     }
-    let email = normalize_email(email);
     // Read without a transaction: holding a pooled connection through the slow hash would
     // let a burst of logins starve the pool.
     let found = store::credentials_by_email(&mut *pool.acquire().await?, &email).await?;
     let Some((user, hash)) = found else {
         password::verify_dummy(password.to_owned()).await?;
+        failed().await?;
         return Err(Error::InvalidCredentials);
     };
     if !password::verify(password.to_owned(), hash).await? {
+        failed().await?;
         return Err(Error::InvalidCredentials);
     }
     // Disabled is checked (in `finish_login`) after the password so that probing cannot tell
     // which accounts are disabled.
     let mut tx = pool.begin().await?;
-    let outcome = finish_login(&mut tx, keys, &user, Utc::now()).await?;
+    let outcome = finish_login(&mut tx, keys, &user, now).await?;
     tx.commit().await?;
     Ok(outcome)
 }
 
 /// The end of every first factor (password, one-time code): tokens, or the second step when
-/// the account has TOTP on.
+/// the account has TOTP on. Only a login that ends in tokens clears the account's failed
+/// attempts: passing the password alone must not reset the count of second-factor guesses.
 pub(super) async fn finish_login(
     conn: &mut PgConnection,
     keys: &AuthKeys,
@@ -137,13 +153,15 @@ pub(super) async fn finish_login(
         .await?;
         return Ok(LoginOutcome::MfaRequired(MfaRequired::new(mfa_token)));
     }
+    store::clear_account_failures(conn, &user.email, now).await?;
     let refresh_token = start_family(conn, user.id).await?;
     Ok(LoginOutcome::Tokens(pair(keys, user, refresh_token)?))
 }
 
 /// Rotates a refresh token: the presented one is spent and a new pair issued in the same
 /// family. Presenting a spent token again means it was copied, so the whole family (the
-/// thief's copy and the owner's current token alike) is revoked.
+/// thief's copy and the owner's current token alike) is revoked. A family older than
+/// `REFRESH_FAMILY_MAX_DAYS` is over, however recently it was rotated.
 pub async fn refresh(
     pool: &PgPool,
     keys: &AuthKeys,
@@ -185,6 +203,7 @@ pub async fn refresh(
         token.family_id,
         user.id,
         &hash_refresh_token(&next),
+        Some(token.family_started_at),
     )
     .await?;
     tx.commit().await?;
@@ -211,8 +230,9 @@ pub async fn get_user(pool: &PgPool, id: Uuid) -> Result<User, Error> {
         .ok_or(Error::NotFound("user"))
 }
 
-/// Disables or re-enables an account. Disabling also revokes every refresh token, so the
-/// user is out once their current access token expires.
+/// Disables or re-enables an account. Disabling revokes every refresh token and bumps the
+/// token version, so the user's access tokens are refused on their next request (at once on
+/// this node, within `access::STATE_TTL` on the others).
 pub async fn set_disabled(pool: &PgPool, id: Uuid, disabled: bool) -> Result<User, Error> {
     let mut tx = pool.begin().await?;
     let user = store::set_disabled(&mut tx, id, disabled)
@@ -222,6 +242,7 @@ pub async fn set_disabled(pool: &PgPool, id: Uuid, disabled: bool) -> Result<Use
         store::revoke_user_tokens(&mut tx, id).await?;
     }
     tx.commit().await?;
+    access::evict(id);
     Ok(user)
 }
 
@@ -250,7 +271,8 @@ async fn insert_account(
 /// Starts a refresh-token family (one per login) and returns its first token.
 pub(super) async fn start_family(conn: &mut PgConnection, user_id: Uuid) -> Result<String, Error> {
     let token = new_refresh_token();
-    store::insert_refresh_token(conn, Uuid::now_v7(), user_id, &hash_refresh_token(&token)).await?;
+    let hash = hash_refresh_token(&token);
+    store::insert_refresh_token(conn, Uuid::now_v7(), user_id, &hash, None).await?;
     Ok(token)
 }
 
@@ -259,7 +281,7 @@ pub(super) fn pair(
     user: &User,
     refresh_token: String,
 ) -> Result<TokenPair, Error> {
-    let access_token = keys.issue_access(user.id, user.role)?;
+    let access_token = keys.issue_access_at(user.id, user.role, user.token_version)?;
     Ok(TokenPair::bearer(
         access_token,
         refresh_token,

@@ -8,21 +8,23 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::model::{Role, User, REFRESH_TOKEN_TTL_DAYS};
+use super::model::{Role, User, REFRESH_FAMILY_MAX_DAYS, REFRESH_TOKEN_TTL_DAYS};
 use crate::error::{Error, ResultExt};
 
 mod factors;
+mod login_failures;
 mod otp;
 mod outbox;
 mod profile;
 
 pub(super) use factors::*;
+pub(super) use login_failures::*;
 pub(super) use otp::*;
 pub(super) use outbox::*;
 pub(super) use profile::*;
 
 const USER_COLUMNS: &str = "id, email, role, display_name, created_at, disabled, \
-                            phone, email_verified_at, phone_verified_at";
+                            phone, email_verified_at, phone_verified_at, token_version";
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -35,6 +37,7 @@ struct UserRow {
     phone: Option<String>,
     email_verified_at: Option<DateTime<Utc>>,
     phone_verified_at: Option<DateTime<Utc>>,
+    token_version: i32,
 }
 
 impl TryFrom<UserRow> for User {
@@ -56,6 +59,7 @@ impl TryFrom<UserRow> for User {
             phone: row.phone,
             email_verified_at: row.email_verified_at,
             phone_verified_at: row.phone_verified_at,
+            token_version: row.token_version,
         })
     }
 }
@@ -120,12 +124,33 @@ pub(super) async fn credentials_by_email(
     Ok(Some((row.user.try_into()?, row.password_hash)))
 }
 
+/// The user and their password hash, by id (re-authentication).
+pub(super) async fn credentials_by_id(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<(User, String)>, Error> {
+    let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE id = $1");
+    let Some(row) = sqlx::query_as::<_, CredentialsRow>(&sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some((row.user.try_into()?, row.password_hash)))
+}
+
+/// Disabling also bumps the token version, which revokes every access token issued so far.
 pub(super) async fn set_disabled(
     conn: &mut PgConnection,
     id: Uuid,
     disabled: bool,
 ) -> Result<Option<User>, Error> {
-    let sql = format!("UPDATE users SET disabled = $2 WHERE id = $1 RETURNING {USER_COLUMNS}");
+    let sql = format!(
+        "UPDATE users SET disabled = $2, \
+             token_version = token_version + CASE WHEN $2 THEN 1 ELSE 0 END \
+         WHERE id = $1 RETURNING {USER_COLUMNS}"
+    );
     sqlx::query_as::<_, UserRow>(&sql)
         .bind(id)
         .bind(disabled)
@@ -133,6 +158,19 @@ pub(super) async fn set_disabled(
         .await?
         .map(User::try_from)
         .transpose()
+}
+
+/// `(token_version, disabled)` of a user, for checking an access token.
+pub(super) async fn access_state(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<(i32, bool)>, Error> {
+    Ok(
+        sqlx::query_as("SELECT token_version, disabled FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?,
+    )
 }
 
 /// A stored refresh token, as the refresh use case needs it.
@@ -143,26 +181,33 @@ pub(super) struct RefreshTokenRow {
     pub user_id: Uuid,
     pub used: bool,
     pub revoked: bool,
+    /// Past its own expiry, or its family past the absolute lifetime.
     pub expired: bool,
+    pub family_started_at: DateTime<Utc>,
 }
 
-/// Stores the digest of a new refresh token. Expiry is computed with the database clock, the
-/// same clock that later judges it, so nodes with skewed clocks agree.
+/// Stores the digest of a new refresh token; `family_started_at` is `None` for the first
+/// token of a family (it starts now) and the family's start for a rotated one. Expiry is
+/// computed with the database clock, the same clock that later judges it, so nodes with
+/// skewed clocks agree.
 pub(super) async fn insert_refresh_token(
     conn: &mut PgConnection,
     family_id: Uuid,
     user_id: Uuid,
     token_hash: &[u8],
+    family_started_at: Option<DateTime<Utc>>,
 ) -> Result<(), Error> {
     sqlx::query(
-        "INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at) \
-         VALUES ($1, $2, $3, $4, now() + make_interval(days => $5))",
+        "INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at, \
+                                     family_started_at) \
+         VALUES ($1, $2, $3, $4, now() + make_interval(days => $5), coalesce($6, now()))",
     )
     .bind(Uuid::now_v7())
     .bind(family_id)
     .bind(user_id)
     .bind(token_hash)
     .bind(REFRESH_TOKEN_TTL_DAYS)
+    .bind(family_started_at)
     .execute(conn)
     .await?;
     Ok(())
@@ -175,13 +220,15 @@ pub(super) async fn refresh_token_for_update(
     token_hash: &[u8],
 ) -> Result<Option<RefreshTokenRow>, Error> {
     let row = sqlx::query_as::<_, RefreshTokenRow>(
-        "SELECT id, family_id, user_id, \
+        "SELECT id, family_id, user_id, family_started_at, \
                 used_at IS NOT NULL AS used, \
                 revoked_at IS NOT NULL AS revoked, \
-                expires_at <= now() AS expired \
+                (expires_at <= now() \
+                 OR family_started_at + make_interval(days => $2) <= now()) AS expired \
          FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
     )
     .bind(token_hash)
+    .bind(REFRESH_FAMILY_MAX_DAYS)
     .fetch_optional(conn)
     .await?;
     Ok(row)

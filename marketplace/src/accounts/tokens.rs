@@ -51,15 +51,28 @@ impl AuthKeys {
         self.access_ttl
     }
 
-    /// Signs a fresh access token for the user.
+    /// Signs a fresh access token for a user whose tokens were never revoked (token version
+    /// 0: a new account, tests, tools). A user whose version was bumped needs
+    /// [`AuthKeys::issue_access_at`]; this one's tokens are then refused, never wrongly let in.
     pub fn issue_access(&self, user_id: Uuid, role: Role) -> Result<String, Error> {
+        self.issue_access_at(user_id, role, 0)
+    }
+
+    /// Signs a fresh access token for the user at their current `token_version`.
+    pub fn issue_access_at(
+        &self,
+        user_id: Uuid,
+        role: Role,
+        token_version: i32,
+    ) -> Result<String, Error> {
         let claims = AccessClaims::new(
             user_id,
             role,
             jsonwebtoken::get_current_timestamp(),
             self.access_ttl,
             Uuid::new_v4(),
-        );
+        )
+        .at_version(token_version);
         self.sign(&claims)
     }
 
@@ -118,8 +131,12 @@ mod tests {
         let claims = keys
             .verify_access(&keys.issue_access(id, Role::Host).unwrap())
             .unwrap();
-        assert_eq!((claims.sub, claims.role), (id, Role::Host));
+        assert_eq!((claims.sub, claims.role, claims.ver), (id, Role::Host, 0));
         assert_eq!(claims.exp - claims.iat, 15 * 60);
+        let claims = keys
+            .verify_access(&keys.issue_access_at(id, Role::Host, 3).unwrap())
+            .unwrap();
+        assert_eq!(claims.ver, 3);
     }
 
     #[test]

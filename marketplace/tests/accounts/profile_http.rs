@@ -4,7 +4,7 @@ use axum::http::Method;
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::support::{app, last_code, post, register, send};
+use super::support::{app, last_code, post, register, send, PASSWORD};
 
 #[sqlx::test(migrations = "../migrations")]
 async fn set_verify_and_change_the_phone(pool: PgPool) {
@@ -15,7 +15,11 @@ async fn set_verify_and_change_the_phone(pool: PgPool) {
         Method::PUT,
         "/api/me",
         Some(&ada),
-        Some(json!({"phone": "+49 170 1234567", "display_name": " Ada "})),
+        Some(json!({
+            "phone": "+49 170 1234567",
+            "display_name": " Ada ",
+            "current_password": PASSWORD,
+        })),
     )
     .await;
     let me = reply.expect(200);
@@ -54,7 +58,7 @@ async fn set_verify_and_change_the_phone(pool: PgPool) {
         Method::PUT,
         "/api/me",
         Some(&ada),
-        Some(json!({"phone": "+491709999999"})),
+        Some(json!({"phone": "+491709999999", "current_password": PASSWORD})),
     )
     .await;
     assert!(reply.expect(200)["phone_verified_at"].is_null());
@@ -66,7 +70,7 @@ async fn set_verify_and_change_the_phone(pool: PgPool) {
         Method::PUT,
         "/api/me",
         Some(&bob),
-        Some(json!({"phone": "+491709999999"})),
+        Some(json!({"phone": "+491709999999", "current_password": PASSWORD})),
     )
     .await
     .expect_problem(409, "phone_taken");
@@ -80,9 +84,23 @@ async fn set_verify_and_change_the_phone(pool: PgPool) {
     .await;
     reply.expect_problem(422, "validation_failed");
     assert_eq!(reply.fields(), ["display_name", "phone"]);
-    // a phone login finds the account by its phone
-    let body = json!({"channel": "sms", "destination": "+491709999999", "purpose": "login"});
-    post(&app, "/api/auth/otp/request", None, body)
+    // an unverified phone gets no sign-in code: it may be a stranger's number
+    let login = json!({"channel": "sms", "destination": "+491709999999", "purpose": "login"});
+    post(&app, "/api/auth/otp/request", None, login.clone())
+        .await
+        .expect(202);
+    assert_eq!(last_code(&pool, "+491709999999").await, None);
+    // verified by its owner, it does: a phone login finds the account by its phone
+    let body = json!({"channel": "sms", "destination": "+491709999999", "purpose": "verify"});
+    let reply = post(&app, "/api/auth/otp/request", Some(&ada), body).await;
+    let id = reply.expect(202)["challenge_id"].clone();
+    let code = last_code(&pool, "+491709999999").await.unwrap();
+    let body = json!({"challenge_id": id, "code": code});
+    post(&app, "/api/auth/otp/verify", Some(&ada), body)
+        .await
+        .expect(200);
+    // (the per-destination limit allows 3 codes per 15 minutes; this is the third)
+    post(&app, "/api/auth/otp/request", None, login)
         .await
         .expect(202);
     let code = last_code(&pool, "+491709999999").await.unwrap();

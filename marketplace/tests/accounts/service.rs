@@ -1,5 +1,5 @@
 use marketplace::accounts::service::{self, Registration};
-use marketplace::accounts::{AuthKeys, Role, DEFAULT_ACCESS_TTL};
+use marketplace::accounts::{AuthKeys, Role, DEFAULT_ACCESS_TTL, UNKNOWN_CLIENT};
 use marketplace::Error;
 use sqlx::PgPool;
 
@@ -40,11 +40,17 @@ async fn register_then_login(pool: PgPool) {
     assert_eq!(registered.tokens.expires_in, 900);
 
     // email matching ignores case and surrounding spaces
-    let tokens = service::login(&pool, &keys, "ADA@example.com ", "correct horse battery")
-        .await
-        .unwrap()
-        .tokens()
-        .expect("no second factor");
+    let tokens = service::login(
+        &pool,
+        &keys,
+        "ADA@example.com ",
+        "correct horse battery",
+        UNKNOWN_CLIENT,
+    )
+    .await
+    .unwrap()
+    .tokens()
+    .expect("no second factor");
     assert_eq!(
         keys.verify_access(&tokens.access_token).unwrap().sub,
         user.id
@@ -118,17 +124,35 @@ async fn wrong_email_and_wrong_password_look_the_same(pool: PgPool) {
     service::register(&pool, &keys, registration("ada@example.com"))
         .await
         .unwrap();
-    let wrong_password = service::login(&pool, &keys, "ada@example.com", "incorrect horse")
-        .await
-        .unwrap_err();
-    let unknown_email = service::login(&pool, &keys, "bob@example.com", "correct horse battery")
-        .await
-        .unwrap_err();
+    let wrong_password = service::login(
+        &pool,
+        &keys,
+        "ada@example.com",
+        "incorrect horse",
+        UNKNOWN_CLIENT,
+    )
+    .await
+    .unwrap_err();
+    let unknown_email = service::login(
+        &pool,
+        &keys,
+        "bob@example.com",
+        "correct horse battery",
+        UNKNOWN_CLIENT,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(wrong_password, Error::InvalidCredentials));
     assert!(matches!(unknown_email, Error::InvalidCredentials));
-    let too_long = service::login(&pool, &keys, "ada@example.com", &"x".repeat(10_000))
-        .await
-        .unwrap_err();
+    let too_long = service::login(
+        &pool,
+        &keys,
+        "ada@example.com",
+        &"x".repeat(10_000),
+        UNKNOWN_CLIENT,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(too_long, Error::InvalidCredentials));
 }
 
@@ -172,11 +196,17 @@ async fn reusing_a_refresh_token_revokes_its_family(pool: PgPool) {
         .await
         .unwrap();
     let stolen = registered.tokens.refresh_token;
-    let other_device = service::login(&pool, &keys, "ada@example.com", "correct horse battery")
-        .await
-        .unwrap()
-        .tokens()
-        .expect("no second factor");
+    let other_device = service::login(
+        &pool,
+        &keys,
+        "ada@example.com",
+        "correct horse battery",
+        UNKNOWN_CLIENT,
+    )
+    .await
+    .unwrap()
+    .tokens()
+    .expect("no second factor");
 
     let current = service::refresh(&pool, &keys, &stolen).await.unwrap();
     let reuse = service::refresh(&pool, &keys, &stolen).await.unwrap_err();
@@ -250,14 +280,26 @@ async fn disabled_users_cannot_log_in_or_refresh(pool: PgPool) {
         .unwrap();
     assert!(user.disabled);
 
-    let err = service::login(&pool, &keys, "ada@example.com", "correct horse battery")
-        .await
-        .unwrap_err();
+    let err = service::login(
+        &pool,
+        &keys,
+        "ada@example.com",
+        "correct horse battery",
+        UNKNOWN_CLIENT,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, Error::AccountDisabled));
     // a wrong password does not reveal that the account is disabled
-    let err = service::login(&pool, &keys, "ada@example.com", "incorrect horse")
-        .await
-        .unwrap_err();
+    let err = service::login(
+        &pool,
+        &keys,
+        "ada@example.com",
+        "incorrect horse",
+        UNKNOWN_CLIENT,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, Error::InvalidCredentials));
     // disabling revoked the refresh tokens
     let err = service::refresh(&pool, &keys, &registered.tokens.refresh_token)
@@ -266,9 +308,15 @@ async fn disabled_users_cannot_log_in_or_refresh(pool: PgPool) {
     assert!(matches!(err, Error::InvalidRefreshToken));
 
     service::set_disabled(&pool, user.id, false).await.unwrap();
-    service::login(&pool, &keys, "ada@example.com", "correct horse battery")
-        .await
-        .unwrap();
+    service::login(
+        &pool,
+        &keys,
+        "ada@example.com",
+        "correct horse battery",
+        UNKNOWN_CLIENT,
+    )
+    .await
+    .unwrap();
     let err = service::set_disabled(&pool, uuid::Uuid::now_v7(), true)
         .await
         .unwrap_err();

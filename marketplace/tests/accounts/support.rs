@@ -8,7 +8,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use marketplace::accounts::{AuthKeys, DEFAULT_ACCESS_TTL};
+use marketplace::accounts::{AuthKeys, SecretBox, DEFAULT_ACCESS_TTL};
 use marketplace::ApiContext;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -20,8 +20,15 @@ pub fn keys() -> AuthKeys {
     AuthKeys::new(&[42; 32], DEFAULT_ACCESS_TTL)
 }
 
+/// The key TOTP secrets are sealed with in these tests.
+pub const TOTP_KEY: [u8; 32] = [24; 32];
+
+pub fn secrets() -> SecretBox {
+    SecretBox::new(TOTP_KEY)
+}
+
 pub fn app(pool: PgPool) -> Router {
-    marketplace::router().with_state(ApiContext::new(pool, keys()))
+    marketplace::router().with_state(ApiContext::new(pool, keys()).with_totp_key(TOTP_KEY))
 }
 
 pub struct Reply {

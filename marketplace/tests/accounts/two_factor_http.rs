@@ -56,7 +56,7 @@ async fn setup_enable_login_recover_disable(pool: PgPool) {
         &app,
         "/api/me/2fa/enable",
         Some(&token),
-        json!({"code": "x"}),
+        json!({"code": "x", "current_password": PASSWORD}),
     )
     .await
     .expect_problem(400, "invalid_code");
@@ -64,7 +64,7 @@ async fn setup_enable_login_recover_disable(pool: PgPool) {
         &app,
         "/api/me/2fa/enable",
         Some(&token),
-        json!({"code": code_in(&secret, 0)}),
+        json!({"code": code_in(&secret, 0), "current_password": PASSWORD}),
     )
     .await;
     let recovery: Vec<String> = enabled.expect(200)["recovery_codes"]
@@ -109,7 +109,7 @@ async fn setup_enable_login_recover_disable(pool: PgPool) {
         &app,
         "/api/me/2fa/disable",
         Some(&token),
-        json!({"code": "nope-nope"}),
+        json!({"code": "nope-nope", "current_password": PASSWORD}),
     )
     .await
     .expect_problem(400, "invalid_code");
@@ -117,7 +117,7 @@ async fn setup_enable_login_recover_disable(pool: PgPool) {
         &app,
         "/api/me/2fa/disable",
         Some(&token),
-        json!({"code": recovery[2]}),
+        json!({"code": recovery[2], "current_password": PASSWORD}),
     )
     .await;
     reply.expect(204);
@@ -134,7 +134,7 @@ async fn otp_login_also_asks_for_the_second_factor(pool: PgPool) {
         &app,
         "/api/me/2fa/enable",
         Some(&token),
-        json!({"code": code_in(&secret, 0)}),
+        json!({"code": code_in(&secret, 0), "current_password": PASSWORD}),
     )
     .await
     .expect(200);

@@ -8,14 +8,17 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::no_store;
+use crate::accounts::client::ClientKey;
 use crate::accounts::extract::AuthUser;
-use crate::accounts::service;
+use crate::accounts::service::{self, Reauth};
 use crate::error::Error;
 use crate::http::{ApiContext, ApiJson};
 
+/// Enabling and disabling the factor: the current password and a code.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct CodeBody {
+pub(super) struct ChangeBody {
+    current_password: Option<String>,
     code: String,
 }
 
@@ -36,7 +39,8 @@ pub(super) async fn setup(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
 ) -> Result<Response, Error> {
-    let setup = service::setup_totp(&ctx.pool, caller.id, Utc::now()).await?;
+    let secrets = ctx.totp_secrets.as_deref();
+    let setup = service::setup_totp(&ctx.pool, secrets, caller.id, Utc::now()).await?;
     Ok(no_store(ApiJson(setup)))
 }
 
@@ -44,30 +48,61 @@ pub(super) async fn setup(
 pub(super) async fn enable(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
-    ApiJson(body): ApiJson<CodeBody>,
+    ClientKey(client_key): ClientKey,
+    ApiJson(body): ApiJson<ChangeBody>,
 ) -> Result<Response, Error> {
-    let recovery_codes = service::enable_totp(&ctx.pool, caller.id, &body.code, Utc::now()).await?;
+    let reauth = Reauth {
+        current_password: body.current_password.as_deref(),
+        client_key: &client_key,
+    };
+    let secrets = ctx.totp_secrets.as_deref();
+    let recovery_codes = service::enable_totp(
+        &ctx.pool,
+        secrets,
+        caller.id,
+        reauth,
+        &body.code,
+        Utc::now(),
+    )
+    .await?;
     Ok(no_store(ApiJson(RecoveryCodesView { recovery_codes })))
 }
 
 pub(super) async fn disable(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
-    ApiJson(body): ApiJson<CodeBody>,
+    ClientKey(client_key): ClientKey,
+    ApiJson(body): ApiJson<ChangeBody>,
 ) -> Result<StatusCode, Error> {
-    service::disable_totp(&ctx.pool, caller.id, &body.code, Utc::now()).await?;
+    let reauth = Reauth {
+        current_password: body.current_password.as_deref(),
+        client_key: &client_key,
+    };
+    let secrets = ctx.totp_secrets.as_deref();
+    service::disable_totp(
+        &ctx.pool,
+        secrets,
+        caller.id,
+        reauth,
+        &body.code,
+        Utc::now(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub(super) async fn login_second_step(
     State(ctx): State<ApiContext>,
+    ClientKey(client_key): ClientKey,
     ApiJson(body): ApiJson<SecondStepBody>,
 ) -> Result<Response, Error> {
     let tokens = service::complete_mfa_login(
         &ctx.pool,
         &ctx.auth,
+        ctx.totp_secrets.as_deref(),
         &body.mfa_token,
         &body.code,
+        &client_key,
         Utc::now(),
     )
     .await?;

@@ -2,7 +2,11 @@
 //!
 //! An unknown destination is answered exactly like a known one (a challenge id, the same
 //! rate limits, the same "wrong code" on every guess) but nothing is sent, so the endpoint
-//! cannot be used to find out who has an account.
+//! cannot be used to find out who has an account. A phone that is not verified is unknown for
+//! sign-in: only `purpose: verify`, asked by the signed-in owner, sends a code to it.
+//!
+//! Besides the per-destination, per-client and per-challenge limits, each account may request
+//! [`Limit::OTP_PER_ACCOUNT_DAILY`] codes and enter as many wrong codes per 24 hours.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -75,7 +79,9 @@ pub async fn request_otp(
 
     let mut tx = pool.begin().await?;
     let user = match input.purpose {
-        Purpose::Login => store::user_by_contact(&mut tx, input.channel, &destination).await?,
+        Purpose::Login => {
+            store::user_by_login_contact(&mut tx, input.channel, &destination).await?
+        }
         Purpose::Verify => {
             let caller = caller.ok_or(Error::Unauthorized)?;
             let user = store::user_by_id(&mut tx, caller)
@@ -102,7 +108,16 @@ pub async fn request_otp(
     let (asked, oldest) =
         store::count_for_client(&mut tx, &input.client_key, Limit::PER_CLIENT.since(now)).await?;
     let by_client = Limit::PER_CLIENT.retry_after(asked, oldest, now);
-    if let Some(retry_after_secs) = by_destination.max(by_client) {
+    let by_account = match &user {
+        Some(user) => {
+            store::lock_key(&mut tx, &format!("otp-account:{}", user.id)).await?;
+            let daily = Limit::OTP_PER_ACCOUNT_DAILY;
+            let used = store::otp_use_of_user(&mut tx, user.id, daily.since(now)).await?;
+            daily.retry_after(used.requested, used.requested_oldest, now)
+        }
+        None => None,
+    };
+    if let Some(retry_after_secs) = by_destination.max(by_client).max(by_account) {
         return Ok(OtpRequested::RateLimited(RateLimited { retry_after_secs }));
     }
 
@@ -184,6 +199,13 @@ pub async fn verify_otp(
     }
     if challenge.attempts >= OTP_MAX_ATTEMPTS {
         return Err(locked());
+    }
+    if let Some(user_id) = challenge.user_id {
+        let daily = Limit::OTP_PER_ACCOUNT_DAILY;
+        let used = store::otp_use_of_user(&mut tx, user_id, daily.since(now)).await?;
+        if let Some(retry_after_secs) = daily.retry_after(used.wrong, used.wrong_oldest, now) {
+            return Err(RateLimited { retry_after_secs }.into());
+        }
     }
     let right = code_matches(&challenge.code_salt, code, &challenge.code_hash);
     // A challenge for an unknown destination has no user: no code can pass it.

@@ -1,8 +1,10 @@
 //! The signed-in user's own profile: read it, change the display name and phone.
 
+use chrono::Utc;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::{throttle, Reauth};
 use crate::accounts::model::{normalize_display_name, User};
 use crate::accounts::otp::{normalize_phone, validate_e164};
 use crate::accounts::store;
@@ -36,11 +38,14 @@ pub async fn get_profile(pool: &PgPool, user_id: Uuid) -> Result<Profile, Error>
 }
 
 /// Applies the update; a new phone starts unverified. A phone already on another account is a
-/// `Conflict` with code `phone_taken`.
+/// `Conflict` with code `phone_taken`. Changing the phone (setting, replacing or clearing
+/// it) needs the current password in `reauth`: the phone receives sign-in codes, so a stolen
+/// access token must not be able to point it elsewhere.
 pub async fn update_profile(
     pool: &PgPool,
     user_id: Uuid,
     update: ProfileUpdate,
+    reauth: Reauth<'_>,
 ) -> Result<Profile, Error> {
     let mut errors = Vec::new();
     let display_name = update.display_name.map(|name| {
@@ -58,6 +63,19 @@ pub async fn update_profile(
     });
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
+    }
+    if let Some(new_phone) = &phone {
+        let current = store::user_by_id(&mut *pool.acquire().await?, user_id)
+            .await?
+            .ok_or(Error::NotFound("user"))?;
+        if current.phone != *new_phone {
+            let Reauth {
+                current_password,
+                client_key,
+            } = reauth;
+            let now = Utc::now();
+            throttle::confirm_password(pool, user_id, current_password, client_key, now).await?;
+        }
     }
 
     let mut tx = pool.begin().await?;

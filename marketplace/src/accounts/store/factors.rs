@@ -7,9 +7,11 @@ use uuid::Uuid;
 
 use crate::error::Error;
 
+/// Exactly one of `secret` (stored before sealing existed) and `secret_sealed` is set.
 #[derive(Debug, sqlx::FromRow)]
 pub(in crate::accounts) struct TotpRow {
-    pub secret: Vec<u8>,
+    pub secret: Option<Vec<u8>>,
+    pub secret_sealed: Option<Vec<u8>>,
     pub enabled_at: Option<DateTime<Utc>>,
     pub last_step: Option<i64>,
 }
@@ -21,7 +23,8 @@ pub(in crate::accounts) async fn totp_for_update(
     user_id: Uuid,
 ) -> Result<Option<TotpRow>, Error> {
     Ok(sqlx::query_as(
-        "SELECT secret, enabled_at, last_step FROM totp_factors WHERE user_id = $1 FOR UPDATE",
+        "SELECT secret, secret_sealed, enabled_at, last_step FROM totp_factors \
+         WHERE user_id = $1 FOR UPDATE",
     )
     .bind(user_id)
     .fetch_optional(conn)
@@ -42,25 +45,43 @@ pub(in crate::accounts) async fn totp_enabled(
     Ok(enabled)
 }
 
-/// Starts (or restarts) a set-up with a new secret. Never touches an enabled factor.
+/// Starts (or restarts) a set-up with a new sealed secret. Never touches an enabled factor.
 pub(in crate::accounts) async fn upsert_pending_totp(
     conn: &mut PgConnection,
     user_id: Uuid,
-    secret: &[u8],
+    sealed: &[u8],
     now: DateTime<Utc>,
 ) -> Result<bool, Error> {
     let done = sqlx::query(
-        "INSERT INTO totp_factors (user_id, secret, created_at) VALUES ($1, $2, $3) \
+        "INSERT INTO totp_factors (user_id, secret_sealed, created_at) VALUES ($1, $2, $3) \
          ON CONFLICT (user_id) DO UPDATE \
-             SET secret = EXCLUDED.secret, created_at = EXCLUDED.created_at, last_step = NULL \
+             SET secret = NULL, secret_sealed = EXCLUDED.secret_sealed, \
+                 created_at = EXCLUDED.created_at, last_step = NULL \
              WHERE totp_factors.enabled_at IS NULL",
     )
     .bind(user_id)
-    .bind(secret)
+    .bind(sealed)
     .bind(now)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Replaces a plaintext secret (from before sealing) with its sealed form.
+pub(in crate::accounts) async fn seal_totp_secret(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    sealed: &[u8],
+) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE totp_factors SET secret = NULL, secret_sealed = $2 \
+         WHERE user_id = $1 AND secret IS NOT NULL",
+    )
+    .bind(user_id)
+    .bind(sealed)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Remembers the step of an accepted code, enabling the factor if it was pending.

@@ -85,6 +85,34 @@ pub(in crate::accounts) async fn count_for_client(
     Ok(row)
 }
 
+/// One account's one-time-code use in a window: codes requested and wrong codes entered,
+/// each with its oldest challenge (for `Retry-After`). Wrong codes are dated by their
+/// challenge, which is at most 5 minutes older.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub(in crate::accounts) struct OtpUse {
+    pub requested: i64,
+    pub requested_oldest: Option<DateTime<Utc>>,
+    pub wrong: i64,
+    pub wrong_oldest: Option<DateTime<Utc>>,
+}
+
+pub(in crate::accounts) async fn otp_use_of_user(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    since: DateTime<Utc>,
+) -> Result<OtpUse, Error> {
+    Ok(sqlx::query_as(
+        "SELECT count(*) AS requested, min(created_at) AS requested_oldest, \
+                coalesce(sum(attempts), 0)::bigint AS wrong, \
+                min(created_at) FILTER (WHERE attempts > 0) AS wrong_oldest \
+         FROM otp_challenges WHERE user_id = $1 AND created_at > $2",
+    )
+    .bind(user_id)
+    .bind(since)
+    .fetch_one(conn)
+    .await?)
+}
+
 /// Closes every open challenge for the destination: only the newest code works.
 pub(in crate::accounts) async fn supersede_open_challenges(
     conn: &mut PgConnection,

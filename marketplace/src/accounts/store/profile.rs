@@ -9,15 +9,19 @@ use crate::accounts::model::User;
 use crate::accounts::otp::Channel;
 use crate::error::{Error, ResultExt};
 
-/// The account an e-mail address or phone belongs to, if any.
-pub(in crate::accounts) async fn user_by_contact(
+/// The account that signs in with this e-mail address or phone, if any. A phone counts only
+/// once verified: anyone can type any number into their profile, and sign-in codes must not
+/// go to a stranger's phone (nor let its owner sign in to that account).
+pub(in crate::accounts) async fn user_by_login_contact(
     conn: &mut PgConnection,
     channel: Channel,
     destination: &str,
 ) -> Result<Option<User>, Error> {
     let sql = match channel {
         Channel::Email => format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1::citext"),
-        Channel::Sms => format!("SELECT {USER_COLUMNS} FROM users WHERE phone = $1"),
+        Channel::Sms => format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE phone = $1 AND phone_verified_at IS NOT NULL"
+        ),
     };
     sqlx::query_as::<_, UserRow>(&sql)
         .bind(destination)
