@@ -189,6 +189,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         shutdown: shutdown.clone(),
         passwords: PasswordCache::default(),
+        auth_failures: Default::default(),
         tasks: TaskTracker::new(),
     });
     let mut api = ApiContext::new(pool.clone(), auth).with_totp_key(totp_key);

@@ -51,6 +51,7 @@ pub async fn listed_station_charger_of(
     assert_eq!(booted["connected"], true, "{booted}");
 
     let host = host.to_owned();
+    claim_station(server, &host, &operator, station).await;
     let admin = server.token_for("admin").await.unwrap();
     let charger = server
         .post_json(
@@ -89,6 +90,45 @@ pub async fn listed_station_charger_of(
         server.post_json(who, &path, &json!({})).await.unwrap();
     }
     (id, port["id"].as_str().unwrap().to_owned())
+}
+
+/// The host `host` claims `station` (no password: development stations have none) and the
+/// operator approves the claim; the host owns the station afterwards.
+pub async fn claim_station(server: &Server, host: &str, operator: &str, station: &str) {
+    let (status, claim) = post(
+        server,
+        host,
+        "/api/stations/claims",
+        json!({"stationId": station}),
+    )
+    .await;
+    assert_eq!(status, 202, "{claim}");
+    let (status, decided) = post(
+        server,
+        operator,
+        &format!(
+            "/api/stations/claims/{}/approve",
+            claim["id"].as_str().unwrap()
+        ),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, &decided["status"]),
+        (200, &json!("approved")),
+        "{decided}"
+    );
+}
+
+/// `station` provisioned (unauthenticated, accepted: the test servers run `--dev`) and
+/// claimed by `host`, for tests that bind a listing before the station ever connects.
+pub async fn provisioned_station_of(server: &Server, host: &str, station: &str) {
+    server
+        .cli(&["station", "add", "--id", station, "--profile", "0"])
+        .await
+        .unwrap();
+    let operator = server.token_for("operator").await.unwrap();
+    claim_station(server, host, &operator, station).await;
 }
 
 /// The command for an evsim station with one 150 kW EVSE metering every second, connecting

@@ -25,6 +25,7 @@ async fn server() -> Server {
 /// A listed charger bound to `station`'s EVSE 1 with one CCS2 port; answers (charger, port).
 async fn station_charger(server: &Server, station: &str) -> (String, String) {
     let host = server.token_for("host").await.unwrap();
+    e2e_tests::charging::provisioned_station_of(server, &host, station).await;
     let admin = server.token_for("admin").await.unwrap();
     let charger = server
         .post_json(

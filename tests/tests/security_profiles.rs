@@ -256,3 +256,52 @@ async fn profiles_2_and_3_over_tls() {
         "a certificate from an unknown CA must not connect"
     );
 }
+
+/// Guessing a station's password is throttled before any hashing (429 with Retry-After), and
+/// the real station, whose password was verified before, still connects.
+#[tokio::test]
+async fn password_guessing_is_throttled_without_locking_out_the_station() {
+    let server = Server::start(ServerOptions {
+        extra_args: vec!["--allow-plain-basic".into()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    server
+        .cli(&[
+            "station",
+            "add",
+            "--id",
+            "P1",
+            "--profile",
+            "1",
+            "--password",
+            PASSWORD,
+        ])
+        .await
+        .unwrap();
+    let url = server.ocpp_url("P1");
+    let real = || ConnectOptions {
+        basic: Some(("P1", PASSWORD)),
+        ..Default::default()
+    };
+    OcppClient::connect_with(&url, real())
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let guess = || ConnectOptions {
+        basic: Some(("P1", "guess-guess-guess-1")),
+        ..Default::default()
+    };
+    for _ in 0..20 {
+        assert_eq!(status(OcppClient::refusal(&url, guess()).await), Some(401));
+    }
+    assert_eq!(
+        status(OcppClient::refusal(&url, guess()).await),
+        Some(429),
+        "past 20 failures from one address"
+    );
+    let mut cs = OcppClient::connect_with(&url, real()).await.unwrap();
+    assert_eq!(cs.boot().await.unwrap()["status"], "Accepted");
+}

@@ -120,6 +120,7 @@ fn energy(t: DateTime<Utc>, wh: i64, context: &str) -> Value {
 /// night multiplier: the bill is energy and the insurance fee, whatever the hour).
 async fn station_charger(server: &Server, station: &str) -> (String, String) {
     let host = server.token_for("host").await.unwrap();
+    e2e_tests::charging::provisioned_station_of(server, &host, station).await;
     let admin = server.token_for("admin").await.unwrap();
     let charger = server
         .post_json(

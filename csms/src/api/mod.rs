@@ -4,6 +4,7 @@
 mod calls;
 mod id_tokens;
 mod query;
+mod station_claims;
 mod stations;
 mod transactions;
 
@@ -16,6 +17,7 @@ pub use query::{ApiQuery, Page};
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(stations::router())
+        .merge(station_claims::router())
         .merge(calls::router())
         .merge(id_tokens::router())
         .merge(transactions::router())

@@ -14,6 +14,10 @@ use dashmap::DashMap;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
+use std::net::IpAddr;
+use std::time::Instant;
+
+use super::auth_throttle::{hash_in_slot, Throttle};
 use crate::server::PeerIdentity;
 use crate::store::stations::{self, StationAuth};
 
@@ -31,6 +35,10 @@ pub enum Refusal {
     ClientCertRequired,
     #[error("the client certificate was issued to another station")]
     WrongClientCert,
+    #[error("too many failed attempts; try again in {0} s")]
+    Throttled(u64),
+    #[error("the server is busy checking credentials; try again shortly")]
+    Busy,
     #[error("security profile 0 (no authentication) is disabled in production mode")]
     UnauthenticatedDisabled,
     #[error("unknown station: an operator must provision it first (or it presents a client certificate)")]
@@ -82,7 +90,7 @@ impl PasswordCache {
 /// older one only once it got past this.
 pub async fn check(
     pool: &PgPool,
-    cache: &PasswordCache,
+    guard: Guard<'_>,
     station_id: &str,
     peer: &PeerIdentity,
     authorization: Option<&str>,
@@ -102,7 +110,7 @@ pub async fn check(
         0 if !policy.dev => Err(Refusal::UnauthenticatedDisabled),
         1 if !peer.tls && !policy.allow_plain_basic => Err(Refusal::PlainBasicDisabled),
         2 if !peer.tls => Err(Refusal::TlsRequired(2)),
-        1 | 2 => basic(cache, station_id, &record, authorization).await,
+        1 | 2 => basic(guard, station_id, &record, authorization).await,
         3 if !peer.tls => Err(Refusal::TlsRequired(3)),
         3 if peer.client_cert_cn.is_none() => Err(Refusal::ClientCertRequired),
         _ => Ok(()),
@@ -122,8 +130,17 @@ fn unknown(peer: &PeerIdentity, policy: Policy) -> Result<Admission, Refusal> {
     }
 }
 
+/// What guards the password check: the cache of verified passwords, the failure counts and
+/// the client's address.
+#[derive(Clone, Copy)]
+pub struct Guard<'a> {
+    pub cache: &'a PasswordCache,
+    pub failures: &'a Throttle,
+    pub address: Option<IpAddr>,
+}
+
 async fn basic(
-    cache: &PasswordCache,
+    guard: Guard<'_>,
     station_id: &str,
     record: &StationAuth,
     authorization: Option<&str>,
@@ -135,21 +152,27 @@ async fn basic(
         .password_hash
         .as_deref()
         .ok_or(Refusal::BadCredentials)?;
-    if user != station_id {
-        return Err(Refusal::BadCredentials);
-    }
-    if cache.hit(station_id, stored, &password) {
+    if user == station_id && guard.cache.hit(station_id, stored, &password) {
         return Ok(());
+    }
+    let now = Instant::now();
+    if let Some(secs) = guard.failures.retry_after(guard.address, station_id, now) {
+        return Err(Refusal::Throttled(secs));
+    }
+    if user != station_id {
+        guard.failures.failed(guard.address, station_id, now);
+        return Err(Refusal::BadCredentials);
     }
     let hash = stored.to_owned();
     let pw = password.clone();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+    let ok = hash_in_slot(move || verify_password(&pw, &hash))
         .await
-        .unwrap_or(false);
+        .ok_or(Refusal::Busy)?;
     if !ok {
+        guard.failures.failed(guard.address, station_id, now);
         return Err(Refusal::BadCredentials);
     }
-    cache.remember(station_id, stored, &password);
+    guard.cache.remember(station_id, stored, &password);
     Ok(())
 }
 
@@ -173,7 +196,7 @@ pub fn hash_password(password: &str) -> String {
         .unwrap_or_default()
 }
 
-fn verify_password(password: &str, stored: &str) -> bool {
+pub(crate) fn verify_password(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
         .map(|h| {
             Argon2::default()

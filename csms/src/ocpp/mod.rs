@@ -2,6 +2,7 @@
 //! grouped by functional block, and the gateway for calls to stations.
 
 pub mod auth;
+pub mod auth_throttle;
 pub mod connection;
 pub mod gateway;
 pub mod handlers;
@@ -54,6 +55,8 @@ pub struct OcppContext {
     pub config: OcppConfig,
     pub shutdown: CancellationToken,
     pub passwords: auth::PasswordCache,
+    /// Failed Basic auth handshakes, per client address and per station.
+    pub auth_failures: auth_throttle::Throttle,
     /// Every station connection, so shutdown can wait for their close frames.
     pub tasks: tokio_util::task::TaskTracker,
 }

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State, WebSocketUpgrade};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
@@ -20,6 +22,7 @@ pub async fn ocpp_socket(
     State(ctx): State<Arc<OcppContext>>,
     Path(station_id): Path<String>,
     peer: Option<Extension<PeerIdentity>>,
+    remote: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -37,9 +40,14 @@ pub async fn ocpp_socket(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
+    let guard = auth::Guard {
+        cache: &ctx.passwords,
+        failures: &ctx.auth_failures,
+        address: remote.map(|Extension(ConnectInfo(a))| a.ip()),
+    };
     let record = match auth::check(
         &ctx.pool,
-        &ctx.passwords,
+        guard,
         &station_id,
         &peer,
         authorization,
@@ -82,6 +90,18 @@ fn refuse(station_id: &str, refusal: Refusal) -> Response {
         Refusal::CredentialsRequired | Refusal::BadCredentials => (
             StatusCode::UNAUTHORIZED,
             [(header::WWW_AUTHENTICATE, "Basic realm=\"OCPP\"")],
+            refusal.to_string(),
+        )
+            .into_response(),
+        Refusal::Throttled(secs) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, secs.to_string())],
+            refusal.to_string(),
+        )
+            .into_response(),
+        Refusal::Busy => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "2".to_owned())],
             refusal.to_string(),
         )
             .into_response(),

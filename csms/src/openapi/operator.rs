@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::common::{limit, offset};
 use super::id_tokens::IdTokenType;
-use super::route::{one_of, Route, OPERATOR};
+use super::route::{one_of, Route, HOST, OPERATOR};
 use crate::api::OUTGOING_ACTIONS;
 
 const TAG: &str = "stations";
@@ -38,6 +38,38 @@ pub struct Station {
     pub created_at: DateTime<Utc>,
     /// Whether the station has a socket open to this node right now.
     pub connected: bool,
+}
+
+/// A host's claim to own a station.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct ClaimBody {
+    #[schema(example = "CS-0042")]
+    pub station_id: String,
+    /// The station's Basic auth password (profiles 1 and 2): proves the claim at once.
+    /// Without it the claim waits for an operator.
+    pub password: Option<String>,
+    /// Up to 500 characters for the operator (where the station is, an invoice number).
+    pub note: Option<String>,
+}
+
+/// A claim and its decision.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct Claim {
+    pub id: uuid::Uuid,
+    pub station_id: String,
+    pub host_id: uuid::Uuid,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    /// `password` or `operator`.
+    pub proof: String,
+    pub note: String,
+    #[schema(required)]
+    pub decided_by: Option<uuid::Uuid>,
+    #[schema(required)]
+    pub decided_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// A station as stored, without the live `connected` flag (the provisioning answer).
@@ -212,6 +244,38 @@ fn station_call(route: Route) -> Route {
 
 pub fn routes() -> Vec<Route> {
     vec![
+        Route::post("/api/stations/claims", TAG, "Claim a station (hosts)")
+            .describe(
+                "A host must own a station before binding a listing to it. With the station's \
+                 password the claim is approved at once (5 wrong tries an hour, then 429); \
+                 without, an operator decides. A station someone else owns is never taken over.",
+            )
+            .access(HOST)
+            .body::<ClaimBody>()
+            .ok::<Claim>(201, "Proved with the password: the host owns the station")
+            .ok::<Claim>(202, "Waiting for an operator")
+            .not_found("station")
+            .conflict("`already_owned`, `station_owned` (another account's) or `claim_pending`")
+            .problem(422, "`password` is not the station's")
+            .rate_limited("Too many wrong passwords"),
+        Route::get("/api/stations/claims", TAG, "Station claims")
+            .describe("Hosts see their own; operators everyone's (`status=pending`: the queue).")
+            .access(super::route::Access::Roles(&["host", "operator", "admin"]))
+            .query("status", "pending, approved or rejected", one_of(&["pending", "approved", "rejected"]))
+            .query("limit", "Page size", limit())
+            .query("offset", "Rows to skip", offset())
+            .ok_array::<Claim>(200, "Claims, newest first"),
+        Route::post("/api/stations/claims/{id}/approve", TAG, "Approve a claim")
+            .access(OPERATOR)
+            .uuid_param("id", "The claim")
+            .ok::<Claim>(200, "Approved: the host owns the station")
+            .not_found("pending claim")
+            .conflict("`station_owned`: another account owns the station"),
+        Route::post("/api/stations/claims/{id}/reject", TAG, "Reject a claim")
+            .access(OPERATOR)
+            .uuid_param("id", "The claim")
+            .ok::<Claim>(200, "Rejected")
+            .not_found("pending claim"),
         Route::get("/api/stations", TAG, "List stations")
             .access(OPERATOR)
             .query("limit", "Page size", limit())

@@ -2,6 +2,7 @@
 
 pub mod id_tokens;
 pub mod reports;
+pub mod station_claims;
 pub mod stations;
 pub mod transactions;
 pub mod writer;

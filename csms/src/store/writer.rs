@@ -365,11 +365,12 @@ mod tests {
     /// marketplace does not know does not fail the OCPP write.
     #[sqlx::test(migrations = "../migrations")]
     async fn statuses_reach_listing_ports(pool: PgPool) {
-        sqlx::query("INSERT INTO stations (id, security_profile) VALUES ('CP-1', 0)")
-            .execute(&pool)
+        let user = create_user(&pool, "host@example.com", "correct horse", Role::Host, None)
             .await
             .unwrap();
-        let user = create_user(&pool, "host@example.com", "correct horse", Role::Host, None)
+        sqlx::query("INSERT INTO stations (id, security_profile, owner_id) VALUES ('CP-1', 0, $1)")
+            .bind(user.id)
+            .execute(&pool)
             .await
             .unwrap();
         let host = AuthUser {

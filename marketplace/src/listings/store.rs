@@ -66,15 +66,15 @@ pub async fn insert_listing(
            $9, $10, $11, $12, $13, $14, $15::numeric, $16::numeric) \
          RETURNING {LISTING_COLUMNS}"
     );
-    bind_fields(
+    let row = bind_fields(
         sqlx::query_as::<_, ListingRow>(&sql)
             .bind(Uuid::now_v7())
             .bind(host_id),
         f,
     )
     .fetch_one(conn)
-    .await?
-    .try_into()
+    .await;
+    device_rules(row, f)?.try_into()
 }
 
 pub async fn update_listing(
@@ -90,10 +90,29 @@ pub async fn update_listing(
            updated_at = now() \
          WHERE id = $1 RETURNING {LISTING_COLUMNS}"
     );
-    bind_fields(sqlx::query_as::<_, ListingRow>(&sql).bind(id), f)
+    let row = bind_fields(sqlx::query_as::<_, ListingRow>(&sql).bind(id), f)
         .fetch_one(conn)
-        .await?
-        .try_into()
+        .await;
+    device_rules(row, f)?.try_into()
+}
+
+/// The database's rules on a listing's device, as answers: the station must be the host's
+/// (claimed), and a device drives one listing.
+fn device_rules(
+    row: Result<ListingRow, sqlx::Error>,
+    f: &ListingFields,
+) -> Result<ListingRow, Error> {
+    let device = f.device_id.clone().unwrap_or_default();
+    row.on_constraint("listings_station_owned", |_| {
+        Error::invalid(
+            "device_id",
+            format!("station {device} is not yours: claim it first (POST /api/stations/claims)"),
+        )
+    })
+    .on_constraint("listings_one_per_device", |_| Error::Conflict {
+        code: "device_already_bound",
+        detail: format!("{device} already drives another listing"),
+    })
 }
 
 /// Binds the fields, in the order both the insert and the update list them, after the

@@ -88,8 +88,11 @@ async fn find_or_create(
             (b.driver_id, port, Some(b))
         }
         (None, Some(owner), Some(evse)) => {
-            let port =
-                context::port_on_station(conn, &ev.station_id, evse, ev.connector_id).await?;
+            // A badge swiped at the station itself charges only on a listing the public can
+            // use: approved and listed (a draft bound to someone's station earns nothing).
+            let port = context::port_on_station(conn, &ev.station_id, evse, ev.connector_id)
+                .await?
+                .filter(|p| p.listing_status == "listed");
             (owner, port, None)
         }
         _ => return Ok(None),

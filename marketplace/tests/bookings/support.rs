@@ -72,6 +72,18 @@ impl Default for Spec {
 pub async fn charger(pool: &PgPool, spec: Spec) -> Charger {
     let host = user(pool, Role::Host).await;
     let admin = user(pool, Role::Admin).await;
+    if let Some(station) = spec.station {
+        // stations belong to someone: the host owns this one (as after an approved claim)
+        sqlx::query(
+            "INSERT INTO stations (id, security_profile, owner_id) VALUES ($1, 0, $2) \
+             ON CONFLICT (id) DO UPDATE SET owner_id = EXCLUDED.owner_id",
+        )
+        .bind(station)
+        .bind(host.id)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
     let input = ListingInput {
         title: "Wallbox in the garage".into(),
         address: "Prinsengracht 1, Amsterdam".into(),

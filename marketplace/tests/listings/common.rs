@@ -14,6 +14,19 @@ pub async fn user(pool: &PgPool, email: &str, role: Role) -> AuthUser {
     AuthUser { id: user.id, role }
 }
 
+/// `station` exists and belongs to `owner` (as after an approved claim).
+pub async fn own_station(pool: &PgPool, owner: &AuthUser, station: &str) {
+    sqlx::query(
+        "INSERT INTO stations (id, security_profile, owner_id) VALUES ($1, 0, $2) \
+         ON CONFLICT (id) DO UPDATE SET owner_id = EXCLUDED.owner_id",
+    )
+    .bind(station)
+    .bind(owner.id)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
 pub fn listing_input() -> ListingInput {
     ListingInput {
         title: "Wallbox in the garage".into(),

@@ -20,6 +20,16 @@ fn report(station: &str, evse: i32, status: &str, at: DateTime<Utc>) -> DeviceSt
 
 async fn ocpp_listing(pool: &PgPool, email: &str, station: &str, evses: i32) -> Uuid {
     let host = user(pool, email, Role::Host).await;
+    // stations belong to someone: the host owns this one (as after an approved claim)
+    sqlx::query(
+        "INSERT INTO stations (id, security_profile, owner_id) VALUES ($1, 0, $2) \
+         ON CONFLICT (id) DO UPDATE SET owner_id = EXCLUDED.owner_id",
+    )
+    .bind(station)
+    .bind(host.id)
+    .execute(pool)
+    .await
+    .unwrap();
     let mut input = listing_input();
     input.device_kind = Some(DeviceKind::Ocpp);
     input.device_id = Some(station.into());

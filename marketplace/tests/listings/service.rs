@@ -7,7 +7,7 @@ use marketplace::listings::store::{ListFilter, Scope};
 use marketplace::Error;
 use sqlx::PgPool;
 
-use super::common::{listing_input, ocpp_port, port, user};
+use super::common::{listing_input, ocpp_port, own_station, port, user};
 
 fn code(err: &Error) -> &'static str {
     err.code()
@@ -340,6 +340,7 @@ async fn calendar_round_trips(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn ocpp_ports_are_unique_per_connector(pool: PgPool) {
     let host = user(&pool, "host@example.com", Role::Host).await;
+    own_station(&pool, &host, "CP-1").await;
     let mut input = listing_input();
     input.device_kind = Some(DeviceKind::Ocpp);
     input.device_id = Some("CP-1".into());
@@ -436,6 +437,9 @@ async fn listed_chargers_keep_a_port(pool: PgPool) {
 async fn changing_the_device_forgets_live_status(pool: PgPool) {
     use marketplace::listings::model::{DeviceStatus, PortStatus};
     let host = user(&pool, "host@example.com", Role::Host).await;
+    for station in ["CP-1", "CP-2"] {
+        own_station(&pool, &host, station).await;
+    }
     let mut input = listing_input();
     input.device_kind = Some(DeviceKind::Ocpp);
     input.device_id = Some("CP-1".into());
@@ -509,6 +513,7 @@ async fn unreported_ports_count_as_available_only_on_plain_sockets(pool: PgPool)
     let mut input = listing_input();
     input.device_kind = Some(DeviceKind::Ocpp);
     input.device_id = Some("CP-9".into());
+    own_station(&pool, &host, "CP-9").await;
     let bound = service::create(&pool, &host, input)
         .await
         .unwrap()
@@ -529,4 +534,52 @@ async fn unreported_ports_count_as_available_only_on_plain_sockets(pool: PgPool)
     };
     assert_eq!(available(plain).await, 1);
     assert_eq!(available(bound).await, 0);
+}
+
+/// A host binds a listing only to a station they own, and a station drives one listing.
+#[sqlx::test(migrations = "../migrations")]
+async fn stations_are_bound_only_by_their_owner_and_once(pool: PgPool) {
+    let owner = user(&pool, "owner@example.com", Role::Host).await;
+    let thief = user(&pool, "thief@example.com", Role::Host).await;
+    own_station(&pool, &owner, "CP-1").await;
+    let mut input = listing_input();
+    input.device_kind = Some(DeviceKind::Ocpp);
+    input.device_id = Some("CP-1".into());
+
+    let err = service::create(&pool, &thief, input.clone())
+        .await
+        .unwrap_err();
+    match err {
+        Error::Validation(errors) => assert_eq!(errors[0].field, "device_id"),
+        other => panic!("{other:?}"),
+    }
+    // nor by moving a plain listing onto it
+    let theirs = service::create(&pool, &thief, listing_input())
+        .await
+        .unwrap()
+        .listing
+        .id;
+    assert!(matches!(
+        service::update(&pool, &thief, theirs, input.clone()).await,
+        Err(Error::Validation(_))
+    ));
+
+    service::create(&pool, &owner, input.clone()).await.unwrap();
+    let err = service::create(&pool, &owner, input).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Conflict {
+                code: "device_already_bound",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // the station cannot be handed to someone else under its owner's listing
+    let moved = sqlx::query("UPDATE stations SET owner_id = $1 WHERE id = 'CP-1'")
+        .bind(thief.id)
+        .execute(&pool)
+        .await;
+    assert!(moved.is_err());
 }

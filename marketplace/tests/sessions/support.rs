@@ -87,6 +87,16 @@ pub struct Charger {
 pub async fn charger(pool: &PgPool, station: &str, ports: usize) -> Charger {
     let host = user(pool, Role::Host).await;
     let admin = user(pool, Role::Admin).await;
+    // stations belong to someone: the host owns this one (as after an approved claim)
+    sqlx::query(
+        "INSERT INTO stations (id, security_profile, owner_id) VALUES ($1, 0, $2) \
+         ON CONFLICT (id) DO UPDATE SET owner_id = EXCLUDED.owner_id",
+    )
+    .bind(station)
+    .bind(host.id)
+    .execute(pool)
+    .await
+    .unwrap();
     let input = ListingInput {
         title: "Wallbox at the depot".into(),
         address: "Depotweg 1, Amsterdam".into(),

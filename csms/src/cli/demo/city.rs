@@ -56,6 +56,11 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
             .bind(&hosts)
             .execute(&mut *tx)
             .await?;
+        sqlx::query(OWN_SIMULATED_STATIONS)
+            .bind(&hosts)
+            .bind(DEMO_STATIONS as i32)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(BIND_SIMULATED_STATIONS)
             .bind(&hosts)
             .bind(DEMO_STATIONS as i32)
@@ -190,6 +195,17 @@ SELECT gen_random_uuid(), p.id, 'Port ' || p.n, kind.ct, kind.kw, kind.cur,
     now()
 FROM p JOIN kind ON kind.k = CASE WHEN p.r < 0.30 THEN 1 WHEN p.r < 0.55 THEN 2 WHEN p.r < 0.75 THEN 3
                                   WHEN p.r < 0.88 THEN 4 WHEN p.r < 0.96 THEN 5 ELSE 6 END
+"#;
+
+/// Stations belong to someone: SIM-n is owned by the host of the listing it will drive (the
+/// same pick as [`BIND_SIMULATED_STATIONS`]), as after an approved claim.
+const OWN_SIMULATED_STATIONS: &str = r#"
+WITH pick AS (
+    SELECT host_id, row_number() OVER (ORDER BY created_at, id) n
+    FROM listings WHERE host_id = ANY($1) AND status = 'listed'
+    ORDER BY created_at, id LIMIT $2
+)
+UPDATE stations s SET owner_id = pick.host_id FROM pick WHERE s.id = 'SIM-' || pick.n
 "#;
 
 /// The first $2 listed chargers become SIM-1..SIM-n: two Type2 22 kW EVSEs each, so the

@@ -1,0 +1,225 @@
+//! Stations belong to someone: a host claims a station before binding a listing to it.
+//!
+//! - With the station's Basic auth password (what its owner configured into it, security
+//!   profiles 1 and 2) the claim is proved at once and the host owns the station.
+//! - Without it (a station authenticated by certificate, or none) the claim waits for an
+//!   operator, who approves or rejects it.
+//!
+//! A station owned by another host is never taken over by a claim: an operator settles that.
+//! Wrong passwords are kept as rejected claims, which is also what limits guessing: a host
+//! gets [`PASSWORD_TRIES`] wrong tries per [`TRY_WINDOW`].
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{Duration, Utc};
+use marketplace::accounts::limits::{Limit, RateLimited};
+use marketplace::accounts::{AuthUser, RequireOperator, Role};
+use marketplace::error::Error;
+use marketplace::http::ApiJson;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{ApiQuery, Page};
+use crate::app::AppState;
+use crate::ocpp::auth::verify_password;
+use crate::store::station_claims::{self as store, ClaimRow, NewClaim};
+
+pub const PASSWORD_TRIES: i64 = 5;
+pub const TRY_WINDOW: Duration = Duration::hours(1);
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/stations/claims", get(list).post(claim))
+        .route("/api/stations/claims/{id}/approve", post(approve))
+        .route("/api/stations/claims/{id}/reject", post(reject))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ClaimBody {
+    station_id: String,
+    /// The station's Basic auth password: proves the claim at once.
+    password: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+async fn claim(
+    caller: AuthUser,
+    State(app): State<AppState>,
+    ApiJson(body): ApiJson<ClaimBody>,
+) -> Result<(StatusCode, ApiJson<ClaimRow>), Error> {
+    caller.require(&[Role::Host])?;
+    if body.note.chars().count() > 500 {
+        return Err(Error::invalid("note", "must be at most 500 characters"));
+    }
+    let mut tx = app.api.pool.begin().await?;
+    let (owner, hash) = store::station_for_claim(&mut tx, &body.station_id)
+        .await?
+        .ok_or(Error::NotFound("station"))?;
+    match owner {
+        Some(o) if o == caller.id => {
+            return Err(Error::Conflict {
+                code: "already_owned",
+                detail: "you own this station already".into(),
+            })
+        }
+        Some(_) => {
+            return Err(Error::Conflict {
+                code: "station_owned",
+                detail: "another account owns this station; ask an operator".into(),
+            })
+        }
+        None => {}
+    }
+    let Some(password) = body.password else {
+        let row = store::insert(
+            &mut tx,
+            &NewClaim {
+                station_id: &body.station_id,
+                host_id: caller.id,
+                status: "pending",
+                proof: "operator",
+                note: &body.note,
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(d) if d.constraint() == Some("station_claims_one_pending") => {
+                Error::Conflict {
+                    code: "claim_pending",
+                    detail: "your claim of this station waits for an operator".into(),
+                }
+            }
+            other => other.into(),
+        })?;
+        tx.commit().await?;
+        return Ok((StatusCode::ACCEPTED, ApiJson(row)));
+    };
+    let now = Utc::now();
+    let limit = Limit {
+        max: PASSWORD_TRIES,
+        window: TRY_WINDOW,
+    };
+    let (failed, oldest) =
+        store::failed_password_claims(&mut tx, caller.id, limit.since(now)).await?;
+    if let Some(retry_after_secs) = limit.retry_after(failed, oldest, now) {
+        return Err(RateLimited { retry_after_secs }.into());
+    }
+    let proved = match hash {
+        Some(hash) => tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?,
+        None => false,
+    };
+    let status = if proved { "approved" } else { "rejected" };
+    let row = store::insert(
+        &mut tx,
+        &NewClaim {
+            station_id: &body.station_id,
+            host_id: caller.id,
+            status,
+            proof: "password",
+            note: &body.note,
+        },
+    )
+    .await?;
+    if proved {
+        store::set_owner(&mut tx, &body.station_id, caller.id).await?;
+    }
+    tx.commit().await?;
+    if proved {
+        Ok((StatusCode::CREATED, ApiJson(row)))
+    } else {
+        Err(Error::invalid(
+            "password",
+            "is not this station's password (a station without Basic auth is claimed \
+             without one, through an operator)",
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    #[serde(flatten)]
+    page: Page,
+}
+
+/// A host sees their own claims; operators see everyone's (`status=pending`: the queue).
+async fn list(
+    caller: AuthUser,
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<ApiJson<Vec<ClaimRow>>, Error> {
+    caller.require(&[Role::Host, Role::Operator])?;
+    let page = q.page.checked()?;
+    if q.status
+        .as_deref()
+        .is_some_and(|s| !["pending", "approved", "rejected"].contains(&s))
+    {
+        return Err(Error::invalid(
+            "status",
+            "must be pending, approved or rejected",
+        ));
+    }
+    let host = (!caller.role.is_allowed(&[Role::Operator])).then_some(caller.id);
+    let mut conn = app.api.pool.acquire().await?;
+    let rows = store::list(
+        &mut conn,
+        host,
+        q.status.as_deref(),
+        page.limit,
+        page.offset,
+    )
+    .await?;
+    Ok(ApiJson(rows))
+}
+
+async fn approve(
+    RequireOperator(op): RequireOperator,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<ApiJson<ClaimRow>, Error> {
+    decide(&app, &id, "approved", op.id).await
+}
+
+async fn reject(
+    RequireOperator(op): RequireOperator,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<ApiJson<ClaimRow>, Error> {
+    decide(&app, &id, "rejected", op.id).await
+}
+
+async fn decide(
+    app: &AppState,
+    id: &str,
+    status: &str,
+    operator: Uuid,
+) -> Result<ApiJson<ClaimRow>, Error> {
+    let id: Uuid = id.parse().map_err(|_| Error::NotFound("pending claim"))?;
+    let mut tx = app.api.pool.begin().await?;
+    let claim = store::pending_for_update(&mut tx, id)
+        .await?
+        .ok_or(Error::NotFound("pending claim"))?;
+    if status == "approved" {
+        let (owner, _) = store::station_for_claim(&mut tx, &claim.station_id)
+            .await?
+            .ok_or(Error::NotFound("station"))?;
+        if owner.is_some_and(|o| o != claim.host_id) {
+            return Err(Error::Conflict {
+                code: "station_owned",
+                detail: "another account owns this station; reject this claim or free the \
+                         station first"
+                    .into(),
+            });
+        }
+        store::set_owner(&mut tx, &claim.station_id, claim.host_id).await?;
+    }
+    let row = store::decide(&mut tx, id, status, operator).await?;
+    tx.commit().await?;
+    Ok(ApiJson(row))
+}
