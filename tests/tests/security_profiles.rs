@@ -258,7 +258,8 @@ async fn profiles_2_and_3_over_tls() {
 }
 
 /// Guessing a station's password is throttled before any hashing (429 with Retry-After), and
-/// the real station, whose password was verified before, still connects.
+/// the real station, whose password was verified before, still connects; refused attempts
+/// never replace the connected station.
 #[tokio::test]
 async fn password_guessing_is_throttled_without_locking_out_the_station() {
     let server = Server::start(ServerOptions {
@@ -285,11 +286,8 @@ async fn password_guessing_is_throttled_without_locking_out_the_station() {
         basic: Some(("P1", PASSWORD)),
         ..Default::default()
     };
-    OcppClient::connect_with(&url, real())
-        .await
-        .unwrap()
-        .close()
-        .await;
+    let mut connected = OcppClient::connect_with(&url, real()).await.unwrap();
+    connected.boot().await.unwrap();
     let guess = || ConnectOptions {
         basic: Some(("P1", "guess-guess-guess-1")),
         ..Default::default()
@@ -302,6 +300,13 @@ async fn password_guessing_is_throttled_without_locking_out_the_station() {
         Some(429),
         "past 20 failures from one address"
     );
+    // Refused attempts never replaced the connected station: it still works.
+    let hb = connected
+        .call("Heartbeat", serde_json::json!({}))
+        .await
+        .unwrap();
+    assert!(hb["currentTime"].is_string());
+    connected.close().await;
     let mut cs = OcppClient::connect_with(&url, real()).await.unwrap();
     assert_eq!(cs.boot().await.unwrap()["status"], "Accepted");
 }
