@@ -96,6 +96,9 @@ pub struct StationRow {
     #[schema(required)]
     pub last_seen_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The account the station belongs to (after an approved claim); null: nobody's yet.
+    #[schema(required)]
+    pub owner_id: Option<uuid::Uuid>,
 }
 
 #[derive(ToSchema)]
@@ -158,6 +161,9 @@ pub struct StationDetail {
     pub connection: Option<Connection>,
     pub evses: Vec<Evse>,
     pub active_transactions: Vec<super::transactions::Transaction>,
+    /// The account the station belongs to (after an approved claim); null: nobody's yet.
+    #[schema(required)]
+    pub owner_id: Option<uuid::Uuid>,
 }
 
 #[derive(ToSchema)]

@@ -79,11 +79,13 @@ pub struct StationRow {
     pub last_heartbeat_at: Option<DateTime<Utc>>,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The account the station belongs to (after an approved claim).
+    pub owner_id: Option<uuid::Uuid>,
 }
 
 const STATION_COLUMNS: &str =
     "id, security_profile, registration_status, vendor_name, model, serial_number,
-    firmware_version, last_boot_at, last_heartbeat_at, last_seen_at, created_at";
+    firmware_version, last_boot_at, last_heartbeat_at, last_seen_at, created_at, owner_id";
 
 pub async fn list(pool: &PgPool, limit: i64, offset: i64) -> Result<Vec<StationRow>, sqlx::Error> {
     sqlx::query_as(&format!(
