@@ -86,3 +86,61 @@ async fn register_login_refresh_logout() {
         .unwrap();
     assert_eq!(after.status(), 401);
 }
+
+/// Disabling an account takes effect on the very next request: the user's unexpired access
+/// token is refused, not honoured until it expires; only admins may do it.
+#[tokio::test]
+async fn disabling_a_user_revokes_their_access_token_at_once() {
+    let server = Server::start(ServerOptions::default()).await.unwrap();
+    let http = reqwest::Client::new();
+    let driver = server.token_for("driver").await.unwrap();
+    let me: Value = server.get_json(&driver, "/api/me").await.unwrap();
+    let id = me["id"].as_str().unwrap().to_owned();
+    let disable = format!("/api/admin/users/{id}/disable");
+
+    let other = server.token_for("operator").await.unwrap();
+    let refused = http
+        .post(server.url(&disable))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403, "only admins disable accounts");
+
+    let admin = server.token_for("admin").await.unwrap();
+    let done: Value = http
+        .post(server.url(&disable))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["disabled"], true, "{done}");
+    let after = http
+        .get(server.url("/api/me"))
+        .bearer_auth(&driver)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        after.status(),
+        401,
+        "the old access token must be dead at once"
+    );
+
+    // Enabled again, the old token stays dead (its version is stale): log in anew.
+    http.post(server.url(&format!("/api/admin/users/{id}/enable")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    let still = http
+        .get(server.url("/api/me"))
+        .bearer_auth(&driver)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(still.status(), 401);
+}

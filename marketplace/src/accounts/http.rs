@@ -17,6 +17,7 @@ use super::vehicles;
 use crate::error::Error;
 use crate::http::{ApiContext, ApiJson};
 
+mod admin;
 mod otp;
 mod two_factor;
 
@@ -34,6 +35,8 @@ where
         .route("/api/auth/otp/request", post(otp::request))
         .route("/api/auth/otp/verify", post(otp::verify))
         .route("/api/me", get(me).put(update_me))
+        .route("/api/admin/users/{id}/disable", post(admin::disable))
+        .route("/api/admin/users/{id}/enable", post(admin::enable))
         .route("/api/me/2fa/setup", post(two_factor::setup))
         .route("/api/me/2fa/enable", post(two_factor::enable))
         .route("/api/me/2fa/disable", post(two_factor::disable))
