@@ -170,6 +170,10 @@ async fn book_conflict_confirm_cancel_with_refund() {
         .unwrap();
     assert_eq!((taken_start, taken_end), (start, end));
 
+    // confirming holds the booking's amount: the driver tops up first (development mode)
+    let topup = json!({"amount_cents": 10000, "currency": "EUR", "payment_method": "local_test"});
+    let (status, paid) = api.post(&driver, "/api/wallet/topup", &topup).await;
+    assert!(status.is_success(), "{paid}");
     let (status, confirmed) = api
         .post(&driver, &format!("/api/bookings/{id}/confirm"), &json!({}))
         .await;
