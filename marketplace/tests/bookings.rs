@@ -7,6 +7,7 @@ mod bookings {
     mod concurrency;
     mod create;
     mod emergency;
+    mod funds_http;
     mod http;
     mod http_views;
     mod refunds;

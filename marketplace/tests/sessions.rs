@@ -5,6 +5,7 @@
 mod sessions {
     mod events;
     mod examples;
+    mod funds_http;
     mod http;
     mod props;
     mod service;

@@ -170,6 +170,17 @@ async fn book_conflict_confirm_cancel_with_refund() {
         .unwrap();
     assert_eq!((taken_start, taken_end), (start, end));
 
+    // confirming holds the booking's amount: with an empty wallet (and no card authorized
+    // for it) it is refused and the booking stays pending
+    let (status, refused) = api
+        .post(&driver, &format!("/api/bookings/{id}/confirm"), &json!({}))
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["code"], "payment_required");
+    // the driver tops up (development mode) and confirms
+    let topup = json!({"amount_cents": 10000, "currency": "EUR", "payment_method": "local_test"});
+    let (status, paid) = api.post(&driver, "/api/wallet/topup", &topup).await;
+    assert!(status.is_success(), "{paid}");
     let (status, confirmed) = api
         .post(&driver, &format!("/api/bookings/{id}/confirm"), &json!({}))
         .await;

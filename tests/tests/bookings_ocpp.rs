@@ -85,6 +85,12 @@ async fn confirmed_booking(
         .await
         .unwrap();
     let id = booking["id"].as_str().expect("booking id");
+    // confirming holds the booking's amount: the driver tops up first (development mode)
+    let topup = json!({"amount_cents": 1000, "currency": "EUR", "payment_method": "local_test"});
+    server
+        .post_json(driver, "/api/wallet/topup", &topup)
+        .await
+        .unwrap();
     server
         .post_json(driver, &format!("/api/bookings/{id}/confirm"), &json!({}))
         .await

@@ -152,9 +152,10 @@ pub async fn list_hosted(
     store::list(&mut *pool.acquire().await?, &filter).await
 }
 
-/// Pending → confirmed, with the payment hold in this transaction: the booking's amount is
-/// held on the driver's wallet when it covers it (`ledger::HoldPolicy`); a card
-/// authorization for the rest comes with the payment provider.
+/// Pending → confirmed, only with money secured in this transaction: the booking's amount
+/// held on the driver's wallet, or a card authorization of the booking
+/// (`ledger::HoldPolicy::Secured`); otherwise 409 `payment_required`, and a driver in debt
+/// gets 409 `outstanding_debt`.
 pub async fn confirm(
     pool: &PgPool,
     caller: &AuthUser,
@@ -193,11 +194,13 @@ async fn confirm_in(
             detail: "the booking was not confirmed within 10 minutes and has expired".into(),
         });
     }
+    // a driver who owes money pays it off before booking anything more
+    ledger::ensure_no_debt(tx, b.driver_id).await?;
     let reservation = reservation_after_change(b.reservation_state, true, b.station_bound);
     store::confirm(tx, id, now, reservation).await?;
-    // the payment hold, in this transaction (the ledger's policy decides without money)
-    let hold =
-        ledger::hold_for_booking(tx, &b, Some(caller.id), HoldPolicy::default(), now).await?;
+    // the payment hold, in this transaction: the wallet's, or a card authorization of the
+    // booking; without either the transaction is rolled back and the booking stays pending
+    let hold = ledger::hold_for_booking(tx, &b, Some(caller.id), HoldPolicy::Secured, now).await?;
     let data = json!({"amount_cents": b.amount_cents, "currency": b.currency, "hold_id": hold});
     store::event(
         tx,

@@ -10,6 +10,7 @@
 mod bills;
 mod bookings;
 mod due;
+mod secured;
 mod subscriptions;
 mod wallet;
 
@@ -29,6 +30,9 @@ pub use bookings::{
     hold_for_booking, post_booking_refund, settle_ended_hold, HoldPolicy, COMPLETED_GRACE,
 };
 pub use due::{run_due, DueReport};
+pub use secured::{
+    booking_secured, ensure_no_debt, MAX_DEBT_MINOR, OUTSTANDING_DEBT, PAYMENT_REQUIRED,
+};
 pub use subscriptions::{plan_subscription, post_subscription, Direction, SubscriptionPosting};
 pub use wallet::{
     account, accounts, set_settings, topup, transactions, wallet, Topup, TopupInput, LOCAL_TEST,

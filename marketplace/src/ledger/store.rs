@@ -302,6 +302,20 @@ pub async fn debt(conn: &mut PgConnection, driver: Uuid, currency: &str) -> Resu
     Ok(-owed)
 }
 
+/// Every currency the driver owes money in, with what is owed (positive), largest first.
+pub async fn debts(conn: &mut PgConnection, driver: Uuid) -> Result<Vec<(String, Minor)>, Error> {
+    let rows: Vec<(String, Minor)> = sqlx::query_as(
+        "SELECT a.currency::text, (-sum(e.amount_minor))::bigint AS owed FROM ledger_entries e \
+         JOIN ledger_accounts a ON a.id = e.account_id \
+         WHERE a.kind = 'driver_receivable' AND a.owner_id = $1 \
+         GROUP BY a.currency HAVING sum(e.amount_minor) < 0 ORDER BY owed DESC",
+    )
+    .bind(driver)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows)
+}
+
 /// The wallet's balance without locking or creating anything (0 when there is no wallet).
 pub async fn wallet_balance(
     conn: &mut PgConnection,

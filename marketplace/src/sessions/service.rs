@@ -111,6 +111,21 @@ pub async fn start(
             (port, None)
         }
     };
+    // money first: nothing is sent to the station for a driver who owes money, or for a
+    // booking nothing secures (a booking confirmed before confirmation required a hold)
+    crate::ledger::service::ensure_no_debt(&mut tx, caller.id).await?;
+    if let Some(b) = &booking {
+        if !crate::ledger::service::booking_secured(&mut tx, b.id, &b.currency, b.amount_cents)
+            .await?
+        {
+            return Err(conflict(
+                crate::ledger::service::PAYMENT_REQUIRED,
+                "nothing secures this booking's amount: top up the wallet \
+                 (POST /api/wallet/topup) or authorize a card for the booking \
+                 (POST /api/payments with capture manual), then start again",
+            ));
+        }
+    }
     let (Some(station_id), Some(evse_id)) = (port.station_id.clone(), port.evse_id) else {
         return Err(conflict(
             "not_remote_startable",

@@ -100,6 +100,13 @@ async fn find_or_create(
     let Some(port) = port else {
         return Ok(None);
     };
+    // a driver who owes money gets no session (the station's event is still accepted, as
+    // OCPP requires; the transaction is left unbilled and unattributed)
+    if let Err(err) = crate::ledger::service::ensure_no_debt(conn, driver).await {
+        tracing::warn!(station = %ev.station_id, tx = %ev.transaction_id, %driver, %err,
+            "no session for a station-started transaction: the driver owes money");
+        return Ok(None);
+    }
     let Some(evse_id) = ev.evse_id.or(port.evse_id) else {
         return Ok(None);
     };

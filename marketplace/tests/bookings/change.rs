@@ -1,7 +1,6 @@
 //! Reschedule (atomic), extend, and what happens when the new slot is taken.
 
 use chrono::Duration;
-use marketplace::accounts::Role;
 use marketplace::bookings::service;
 use marketplace::bookings::BookingStatus;
 use marketplace::listings::model::ConnectorType;
@@ -21,9 +20,9 @@ async fn reschedule_moves_in_one_step(pool: PgPool) {
     )
     .await;
     let (a, b, x) = (
-        user(&pool, Role::Driver).await,
-        user(&pool, Role::Driver).await,
-        user(&pool, Role::Driver).await,
+        funded_driver(&pool).await,
+        funded_driver(&pool).await,
+        funded_driver(&pool).await,
     );
     let (s1, e1) = (utc(2027, 1, 5, 10, 0), utc(2027, 1, 5, 11, 0));
     let mine = confirmed(&pool, &a, request(&c, 0, s1, e1), now()).await;
@@ -127,10 +126,7 @@ async fn reschedule_moves_in_one_step(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn extend_if_free(pool: PgPool) {
     let c = charger(&pool, Spec::default()).await;
-    let (a, b) = (
-        user(&pool, Role::Driver).await,
-        user(&pool, Role::Driver).await,
-    );
+    let (a, b) = (funded_driver(&pool).await, funded_driver(&pool).await);
     let (s, e) = (utc(2027, 1, 5, 10, 0), utc(2027, 1, 5, 11, 0));
     let mine = confirmed(&pool, &a, request(&c, 0, s, e), now()).await;
     confirmed(

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use marketplace::accounts::Role;
 use marketplace::bookings::service;
 use marketplace::Error;
 use sqlx::PgPool;
@@ -27,7 +26,7 @@ async fn twenty_drivers_race_for_one_slot_and_one_wins(pool: PgPool) {
     let c = Arc::new(charger(&pool, Spec::default()).await);
     let mut tasks = Vec::new();
     for _ in 0..20 {
-        let driver = user(&pool, Role::Driver).await;
+        let driver = funded_driver(&pool).await;
         let (pool, c) = (pool.clone(), c.clone());
         tasks.push(tokio::spawn(async move {
             let req = request(&c, 0, utc(2027, 1, 5, 10, 0), utc(2027, 1, 5, 11, 0));
@@ -55,7 +54,7 @@ async fn staggered_overlapping_requests_never_double_book(pool: PgPool) {
     let c = Arc::new(charger(&pool, Spec::default()).await);
     let mut tasks = Vec::new();
     for i in 0..24 {
-        let driver = user(&pool, Role::Driver).await;
+        let driver = funded_driver(&pool).await;
         let (pool, c) = (pool.clone(), c.clone());
         tasks.push(tokio::spawn(async move {
             // 45-minute bookings every 20 minutes: each overlaps its neighbours
@@ -88,7 +87,7 @@ async fn concurrent_reschedules_into_one_slot(pool: PgPool) {
     let c = Arc::new(charger(&pool, Spec::default()).await);
     let mut tasks = Vec::new();
     for i in 0..10 {
-        let driver = user(&pool, Role::Driver).await;
+        let driver = funded_driver(&pool).await;
         let start = utc(2027, 1, 6, 8, 0) + Duration::hours(i);
         let b = book(
             &pool,

@@ -22,7 +22,7 @@ fn fields(err: Error) -> Vec<String> {
 #[sqlx::test(migrations = "../migrations")]
 async fn create_then_confirm(pool: PgPool) {
     let c = charger(&pool, Spec::default()).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let (start, end) = (utc(2027, 1, 5, 10, 0), utc(2027, 1, 5, 11, 30));
     let b = book(&pool, &driver, request(&c, 0, start, end), now()).await;
     assert_eq!(b.status, BookingStatus::Pending);
@@ -49,7 +49,7 @@ async fn create_then_confirm(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn confirming_too_late_expires_the_hold(pool: PgPool) {
     let c = charger(&pool, Spec::default()).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let req = request(&c, 0, utc(2027, 1, 5, 10, 0), utc(2027, 1, 5, 11, 0));
     let b = book(&pool, &driver, req, now()).await;
     let late = now() + Duration::minutes(10);
@@ -64,10 +64,7 @@ async fn confirming_too_late_expires_the_hold(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn an_overlap_is_a_409_naming_the_slot(pool: PgPool) {
     let c = charger(&pool, Spec::default()).await;
-    let (a, b) = (
-        user(&pool, Role::Driver).await,
-        user(&pool, Role::Driver).await,
-    );
+    let (a, b) = (funded_driver(&pool).await, funded_driver(&pool).await);
     let first = book(
         &pool,
         &a,
@@ -104,10 +101,7 @@ async fn an_overlap_is_a_409_naming_the_slot(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn a_lapsed_pending_hold_does_not_block(pool: PgPool) {
     let c = charger(&pool, Spec::default()).await;
-    let (a, b) = (
-        user(&pool, Role::Driver).await,
-        user(&pool, Role::Driver).await,
-    );
+    let (a, b) = (funded_driver(&pool).await, funded_driver(&pool).await);
     let req = || request(&c, 0, utc(2027, 1, 5, 10, 0), utc(2027, 1, 5, 11, 0));
     let first = book(&pool, &a, req(), now()).await;
     // no sweep ran; ten minutes later the slot is free all the same
@@ -136,7 +130,7 @@ async fn rules_name_the_fields(pool: PgPool) {
     )
     .await;
     let other = charger(&pool, Spec::default()).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let try_ = |port: Uuid, s, e| {
         let mut req = request(&c, 0, s, e);
         req.port_id = port;
@@ -197,7 +191,7 @@ async fn rules_name_the_fields(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn only_listed_chargers_can_be_booked(pool: PgPool) {
     let c = charger(&pool, Spec::default()).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     listings::unlist(&pool, &c.host, c.id).await.unwrap();
     let req = request(&c, 0, utc(2027, 1, 5, 10, 0), utc(2027, 1, 5, 11, 0));
     let err = try_book(&pool, &driver, req.clone(), now())
@@ -220,7 +214,7 @@ async fn a_charger_with_bookings_keeps_them(pool: PgPool) {
         },
     )
     .await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     book(
         &pool,
         &driver,
@@ -240,8 +234,8 @@ async fn a_charger_with_bookings_keeps_them(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn who_sees_a_booking(pool: PgPool) {
     let c = charger(&pool, Spec::default()).await;
-    let driver = user(&pool, Role::Driver).await;
-    let stranger = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
+    let stranger = funded_driver(&pool).await;
     let admin = user(&pool, Role::Admin).await;
     let b = book(
         &pool,

@@ -1,7 +1,6 @@
 //! Emergency instant bookings: they start now and move or preempt what is in the way.
 
 use chrono::Duration;
-use marketplace::accounts::Role;
 use marketplace::bookings::model::NewBooking;
 use marketplace::bookings::service::{self, Created};
 use marketplace::bookings::{Booking, BookingStatus, CancelledBy};
@@ -28,10 +27,12 @@ async fn rush(pool: &PgPool, who: &AuthUser, req: NewBooking) -> Result<Booking,
     }
 }
 
+/// What the driver was told about their bookings (not the funding top-up's receipt).
 async fn outbox(pool: &PgPool, driver: &AuthUser) -> Vec<(String, String)> {
     sqlx::query_as(
         "SELECT subject, body FROM outbox_messages \
-         WHERE recipient = (SELECT email::text FROM users WHERE id = $1) ORDER BY created_at",
+         WHERE recipient = (SELECT email::text FROM users WHERE id = $1) \
+           AND subject <> 'Payment received' ORDER BY created_at",
     )
     .bind(driver.id)
     .fetch_all(pool)
@@ -53,7 +54,7 @@ async fn moves_the_booking_in_the_way_to_a_free_port(pool: PgPool) {
         },
     )
     .await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let earlier = now() - Duration::hours(1);
     // 08:30–09:30 on port 0, and port 2 (the other Type2) is free then
     let req = request(
@@ -63,7 +64,7 @@ async fn moves_the_booking_in_the_way_to_a_free_port(pool: PgPool) {
         now() + Duration::minutes(90),
     );
     let b = confirmed(&pool, &driver, req, earlier).await;
-    let rescuer = user(&pool, Role::Driver).await;
+    let rescuer = funded_driver(&pool).await;
     let e = rush(&pool, &rescuer, emergency(&c, 0, 60)).await.unwrap();
     assert!(e.emergency);
     assert_eq!(
@@ -96,17 +97,14 @@ async fn preempts_with_a_full_refund_when_no_port_is_free(pool: PgPool) {
         },
     )
     .await;
-    let (a, b) = (
-        user(&pool, Role::Driver).await,
-        user(&pool, Role::Driver).await,
-    );
+    let (a, b) = (funded_driver(&pool).await, funded_driver(&pool).await);
     let earlier = now() - Duration::hours(3);
     let slot = (now() + Duration::minutes(15), now() + Duration::minutes(75));
     let victim = confirmed(&pool, &a, request(&c, 0, slot.0, slot.1), earlier).await;
     // the other Type2 port is busy at the same time
     confirmed(&pool, &b, request(&c, 1, slot.0, slot.1), earlier).await;
 
-    let rescuer = user(&pool, Role::Driver).await;
+    let rescuer = funded_driver(&pool).await;
     let e = rush(&pool, &rescuer, emergency(&c, 0, 45)).await.unwrap();
     let victim = service::get(&pool, &a, victim.id).await.unwrap();
     assert_eq!(victim.status, BookingStatus::Preempted);
@@ -137,20 +135,12 @@ async fn emergencies_never_preempt_each_other(pool: PgPool) {
         },
     )
     .await;
-    let first = rush(
-        &pool,
-        &user(&pool, Role::Driver).await,
-        emergency(&c, 0, 60),
-    )
-    .await
-    .unwrap();
-    let err = rush(
-        &pool,
-        &user(&pool, Role::Driver).await,
-        emergency(&c, 0, 30),
-    )
-    .await
-    .unwrap_err();
+    let first = rush(&pool, &funded_driver(&pool).await, emergency(&c, 0, 60))
+        .await
+        .unwrap();
+    let err = rush(&pool, &funded_driver(&pool).await, emergency(&c, 0, 30))
+        .await
+        .unwrap_err();
     let Error::SlotTaken(slot) = err else {
         panic!("expected slot_taken, got {err:?}")
     };
@@ -166,7 +156,7 @@ async fn emergencies_never_preempt_each_other(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn a_driver_already_at_the_port_is_not_displaced(pool: PgPool) {
     let c = charger(&pool, Spec::default()).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let req = request(
         &c,
         0,
@@ -177,20 +167,16 @@ async fn a_driver_already_at_the_port_is_not_displaced(pool: PgPool) {
     service::check_in(&pool, &driver, b.id, now() - Duration::minutes(25))
         .await
         .unwrap();
-    let err = rush(
-        &pool,
-        &user(&pool, Role::Driver).await,
-        emergency(&c, 0, 30),
-    )
-    .await
-    .unwrap_err();
+    let err = rush(&pool, &funded_driver(&pool).await, emergency(&c, 0, 30))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "slot_taken");
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn an_emergency_starts_now(pool: PgPool) {
     let c = charger(&pool, Spec::default()).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let mut req = emergency(&c, 0, 60);
     req.start_time = Some(now() + Duration::hours(2));
     let err = rush(&pool, &driver, req).await.unwrap_err();

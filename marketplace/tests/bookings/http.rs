@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use marketplace::accounts::{AuthKeys, Role, DEFAULT_ACCESS_TTL};
+use marketplace::accounts::{AuthKeys, DEFAULT_ACCESS_TTL};
 use marketplace::bookings::FixedClock;
 use marketplace::{ApiContext, AuthUser};
 use serde_json::{json, Value};
@@ -89,7 +89,7 @@ pub(super) fn fields(body: &Value) -> Vec<&str> {
 #[sqlx::test(migrations = "../migrations")]
 async fn create_with_idempotency_key_confirm_and_cancel(pool: PgPool) {
     let c = charger(&pool, Spec::default()).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let app = app(pool.clone());
     let body = json!({
         "charger_id": c.id, "port_id": c.ports[0],
@@ -171,10 +171,7 @@ async fn create_with_idempotency_key_confirm_and_cancel(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn conflicts_and_validation_are_problems(pool: PgPool) {
     let c = charger(&pool, Spec::default()).await;
-    let (a, b) = (
-        user(&pool, Role::Driver).await,
-        user(&pool, Role::Driver).await,
-    );
+    let (a, b) = (funded_driver(&pool).await, funded_driver(&pool).await);
     let app = app(pool.clone());
     let body = |s: &str, e: &str| json!({"charger_id": c.id, "port_id": c.ports[0], "start_time": s, "end_time": e});
     let ok = send(

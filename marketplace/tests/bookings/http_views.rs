@@ -1,7 +1,6 @@
 //! The read side over HTTP: who sees which booking, pages, the host view, slots and rules.
 
 use axum::http::Method;
-use marketplace::accounts::Role;
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -11,10 +10,7 @@ use super::support::*;
 #[sqlx::test(migrations = "../migrations")]
 async fn who_sees_what(pool: PgPool) {
     let c = charger(&pool, Spec::default()).await;
-    let (a, stranger) = (
-        user(&pool, Role::Driver).await,
-        user(&pool, Role::Driver).await,
-    );
+    let (a, stranger) = (funded_driver(&pool).await, funded_driver(&pool).await);
     let app = app(pool.clone());
     let b = book(
         &pool,
@@ -128,7 +124,7 @@ async fn who_sees_what(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn slots_and_rules(pool: PgPool) {
     let c = charger(&pool, Spec::default()).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let app = app(pool.clone());
     let slots = send(
         &app,

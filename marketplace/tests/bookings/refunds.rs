@@ -64,11 +64,11 @@ async fn every_boundary_of_the_default_policy(pool: PgPool) {
         let got = cancel_before(&pool, &c, before, false).await;
         assert_eq!(got, (cents, percent), "cancelled {before} before the start");
     }
-    // every decision is recorded, unposted, for the ledger
+    // every decision is recorded and, the booking's amount being held, posted with it
     assert_eq!(
         count(
             &pool,
-            "SELECT count(*) FROM booking_refunds WHERE posted_at IS NULL"
+            "SELECT count(*) FROM booking_refunds WHERE posted_at IS NOT NULL"
         )
         .await,
         cases.len() as i64
@@ -100,7 +100,7 @@ async fn the_host_always_refunds_in_full(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn a_pending_booking_charged_nothing(pool: PgPool) {
     let c = charger(&pool, Spec::default()).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let b = book(
         &pool,
         &driver,

@@ -2,7 +2,6 @@
 //! station's session matched to its booking.
 
 use chrono::Duration;
-use marketplace::accounts::Role;
 use marketplace::bookings::reservations::{self, StationWork, RETRY_AFTER};
 use marketplace::bookings::service;
 use marketplace::bookings::{BookingStatus, ReservationState};
@@ -22,7 +21,7 @@ fn station() -> Spec {
 #[sqlx::test(migrations = "../migrations")]
 async fn reserve_move_and_cancel_through_the_queue(pool: PgPool) {
     let c = charger(&pool, station()).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let (s, e) = (utc(2027, 1, 5, 10, 0), utc(2027, 1, 5, 11, 0));
     let pending = book(&pool, &driver, request(&c, 0, s, e), now()).await;
     assert!(pending.station_bound);
@@ -108,10 +107,7 @@ async fn reserve_move_and_cancel_through_the_queue(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn a_stations_session_is_matched_to_the_booking(pool: PgPool) {
     let c = charger(&pool, station()).await;
-    let (a, b) = (
-        user(&pool, Role::Driver).await,
-        user(&pool, Role::Driver).await,
-    );
+    let (a, b) = (funded_driver(&pool).await, funded_driver(&pool).await);
     let (s, e) = (utc(2027, 1, 5, 10, 0), utc(2027, 1, 5, 11, 0));
     let by_id = confirmed(&pool, &a, request(&c, 0, s, e), now()).await;
     let by_evse = confirmed(&pool, &b, request(&c, 1, s, e), now()).await;

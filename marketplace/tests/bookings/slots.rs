@@ -1,7 +1,6 @@
 //! Free slots per port on a local day (DST days have 23 and 25 hours), and the search view.
 
 use chrono::{Duration, NaiveDate};
-use marketplace::accounts::Role;
 use marketplace::bookings::service;
 use marketplace::listings::model::{ClockTime, ConnectorType, OpeningWindow};
 use marketplace::search::calendar::SlotStatus;
@@ -23,7 +22,7 @@ async fn dst_days_in_amsterdam(pool: PgPool) {
         },
     )
     .await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let before = utc(2026, 3, 1, 0, 0);
     // 29 March 2026: 02:00 → 03:00. Book 01:00–04:00 local, two real hours (00:00–02:00 UTC).
     let b = book(
@@ -142,7 +141,7 @@ async fn opening_hours_lead_time_and_now(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn search_availability_shows_bookings(pool: PgPool) {
     let c = charger(&pool, Spec::default()).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     // 10:00–11:00 UTC is 11:00–12:00 in Amsterdam; 13:00–14:00 UTC is held pending only
     let req = request(&c, 0, utc(2027, 1, 4, 10, 0), utc(2027, 1, 4, 11, 0));
     confirmed(&pool, &driver, req, now()).await;

@@ -40,6 +40,33 @@ pub async fn user(pool: &PgPool, role: Role) -> AuthUser {
     AuthUser { id, role }
 }
 
+/// A driver with 1,000.00 EUR in the wallet: confirming a booking holds its amount.
+pub async fn funded_driver(pool: &PgPool) -> AuthUser {
+    let d = user(pool, Role::Driver).await;
+    fund(pool, d.id, 100_000).await;
+    d
+}
+
+/// Credits `amount` (EUR cents) to the user's wallet, as a provider's payment would.
+pub async fn fund(pool: &PgPool, who: Uuid, amount: i64) {
+    use marketplace::ledger::service::{record_provider_payment, ProviderPayment};
+    let event = Uuid::now_v7().to_string();
+    let mut tx = pool.begin().await.unwrap();
+    let payment = ProviderPayment {
+        provider: "local_test",
+        event_id: &event,
+        driver: who,
+        amount,
+        currency: "EUR",
+        actor: Some(who),
+        memo: "test top-up".into(),
+    };
+    record_provider_payment(&mut tx, &payment, now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
 pub struct Charger {
     pub id: Uuid,
     pub host: AuthUser,
@@ -158,6 +185,15 @@ pub async fn confirmed(
     at: DateTime<Utc>,
 ) -> Booking {
     let b = book(pool, driver, req, at).await;
+    // confirming holds the booking's amount: the wallet gets what it lacks for it first
+    let mut conn = pool.acquire().await.unwrap();
+    let balance = marketplace::ledger::store::wallet_balance(&mut conn, driver.id, &b.currency)
+        .await
+        .unwrap();
+    drop(conn);
+    if balance < b.amount_cents {
+        fund(pool, driver.id, b.amount_cents - balance).await;
+    }
     service::confirm(pool, driver, b.id, at).await.unwrap()
 }
 

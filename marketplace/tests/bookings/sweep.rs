@@ -1,7 +1,6 @@
 //! The durable deadlines: expiry (also across a restart), no-shows, the end of a check-in.
 
 use chrono::Duration;
-use marketplace::accounts::Role;
 use marketplace::bookings::service;
 use marketplace::bookings::{run_due, BookingStatus, SweepReport};
 use sqlx::postgres::PgPoolOptions;
@@ -12,7 +11,7 @@ use super::support::*;
 #[sqlx::test(migrations = "../migrations")]
 async fn expiry_survives_a_restart(pool: PgPool) {
     let c = charger(&pool, Spec::default()).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let req = request(&c, 0, utc(2027, 1, 5, 10, 0), utc(2027, 1, 5, 11, 0));
     let b = book(&pool, &driver, req, now()).await;
     // "restart": every connection of this process closed, a new pool, nothing in memory
@@ -31,7 +30,7 @@ async fn expiry_survives_a_restart(pool: PgPool) {
     assert_eq!(b.status, BookingStatus::Expired);
     assert_eq!(events(&pool, b.id).await, ["created", "expired"]);
     // the slot is free again
-    let other = user(&pool, Role::Driver).await;
+    let other = funded_driver(&pool).await;
     let req = request(&c, 0, utc(2027, 1, 5, 10, 0), utc(2027, 1, 5, 11, 0));
     book(&pool, &other, req, now() + Duration::minutes(11)).await;
     // nothing left to do
@@ -49,10 +48,7 @@ async fn no_shows_and_finished_check_ins(pool: PgPool) {
         },
     )
     .await;
-    let (a, b) = (
-        user(&pool, Role::Driver).await,
-        user(&pool, Role::Driver).await,
-    );
+    let (a, b) = (funded_driver(&pool).await, funded_driver(&pool).await);
     let (start, end) = (utc(2027, 1, 5, 10, 0), utc(2027, 1, 5, 11, 0));
     let absent = confirmed(&pool, &a, request(&c, 0, start, end), now()).await;
     let present = confirmed(&pool, &b, request(&c, 1, start, end), now()).await;

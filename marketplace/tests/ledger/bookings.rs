@@ -63,7 +63,7 @@ async fn confirming_holds_the_amount_when_the_wallet_covers_it(pool: PgPool) {
     .unwrap();
     assert!(hold.is_some(), "the confirmation names its hold");
 
-    // without the money: confirmed all the same, nothing held, no wallet made
+    // without the money: 409 payment_required, the booking stays pending, no wallet made
     let poor = user(&pool, Role::Driver).await;
     let req = request(
         &c,
@@ -71,16 +71,31 @@ async fn confirming_holds_the_amount_when_the_wallet_covers_it(pool: PgPool) {
         start() + Duration::hours(3),
         start() + Duration::hours(5),
     );
-    let b = confirmed(&pool, &poor, req, now()).await;
-    assert_eq!(b.status, BookingStatus::Confirmed);
+    let b = book(&pool, &poor, req, now()).await;
+    let err = service::confirm(&pool, &poor, b.id, now())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            marketplace::Error::Conflict {
+                code: "payment_required",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let b = service::get(&pool, &poor, b.id).await.unwrap();
+    assert_eq!(b.status, BookingStatus::Pending);
     assert_eq!(hold_of(&pool, b.id).await, None);
     assert_eq!(cached_wallet(&pool, poor.id).await, None);
-    // under the strict policy that is a 409
+    // a wallet payment's strict policy is a 409 insufficient_funds
     let mut tx = pool.begin().await.unwrap();
     let err = ledger::hold_for_booking(&mut tx, &b, None, HoldPolicy::Required, now())
         .await
         .unwrap_err();
     assert!(is_insufficient(&err), "{err:?}");
+    drop(tx);
     assert_reconciles(&pool).await;
 }
 
@@ -148,7 +163,15 @@ async fn cancellation_refunds_reach_the_wallet_at_every_tier(pool: PgPool) {
 async fn an_unfunded_cancellation_moves_nothing_and_is_marked_posted_later(pool: PgPool) {
     let c = charger(&pool, Spec::default()).await;
     let driver = user(&pool, Role::Driver).await;
-    let b = booked(&pool, &c, &driver).await;
+    // a booking confirmed without a hold, as bookings were before confirming required one
+    let req = request(&c, 0, start(), start() + Duration::hours(2));
+    let b = book(&pool, &driver, req, now()).await;
+    sqlx::query("UPDATE bookings SET status = 'confirmed', confirmed_at = $2, expires_at = NULL WHERE id = $1")
+        .bind(b.id)
+        .bind(now())
+        .execute(&pool)
+        .await
+        .unwrap();
     let b = service::cancel(&pool, &driver, b.id, None, now())
         .await
         .unwrap();

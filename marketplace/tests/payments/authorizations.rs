@@ -39,11 +39,12 @@ struct Authorized {
     payment: PaymentView,
 }
 
-/// A confirmed booking (an empty wallet: no hold) whose 5.00 is authorized on the card.
+/// A booking whose 5.00 is authorized on the card, then confirmed on that authorization
+/// (an empty wallet: no hold).
 async fn authorized_booking(pool: &PgPool, p: &LocalProvider, d: &AuthUser) -> Authorized {
     let charger = charger(pool, Spec::default()).await;
     let req = request(&charger, 0, start(), start() + Duration::hours(2));
-    let booking = confirmed(pool, d, req, now()).await;
+    let booking = book(pool, d, req, now()).await;
     let mut input = for_booking(booking.id, Method::Card);
     input.capture = Some(CaptureMethod::Manual);
     let payment = pay(pool, p, d, input, None).await;
@@ -51,6 +52,9 @@ async fn authorized_booking(pool: &PgPool, p: &LocalProvider, d: &AuthUser) -> A
         (payment.status.as_str(), payment.amount_capturable_cents),
         ("requires_capture", 500)
     );
+    let booking = marketplace::bookings::service::confirm(pool, d, booking.id, now())
+        .await
+        .unwrap();
     Authorized {
         charger,
         booking,

@@ -18,12 +18,18 @@ fn start() -> DateTime<Utc> {
     utc(2027, 1, 5, 12, 0)
 }
 
-/// A confirmed booking of 12:00–14:00 (5.00 at 2.50/h), confirmed with an empty wallet: no
-/// hold yet.
+/// A pending booking of 12:00–14:00 (5.00 at 2.50/h): confirming it needs the money held
+/// (or a card authorization), so payments come first.
 async fn booking(pool: &PgPool, driver: &AuthUser) -> Booking {
     let c = charger(pool, Spec::default()).await;
     let req = request(&c, 0, start(), start() + Duration::hours(2));
-    confirmed(pool, driver, req, now()).await
+    book(pool, driver, req, now()).await
+}
+
+async fn confirm(pool: &PgPool, driver: &AuthUser, b: &Booking) -> Booking {
+    marketplace::bookings::service::confirm(pool, driver, b.id, now())
+        .await
+        .unwrap()
 }
 
 fn conflict(err: Error) -> &'static str {
@@ -138,6 +144,12 @@ async fn a_booking_paid_by_card_is_held_for_it(pool: PgPool) {
         (paid.status.as_str(), paid.amount_cents),
         ("succeeded", 500)
     );
+    // the money waits in the wallet until the booking is confirmed, which holds it
+    assert_eq!(
+        (wallet(&pool, d.id).await, held(&pool, d.id).await),
+        (500, 0)
+    );
+    confirm(&pool, &d, &b).await;
     assert_eq!(
         held(&pool, d.id).await,
         500,
@@ -179,13 +191,15 @@ async fn a_booking_paid_by_wallet_is_a_hold(pool: PgPool) {
     )
     .await
     .unwrap_err();
-    assert_eq!(conflict(err), "insufficient_funds");
+    assert_eq!(conflict(err), "booking_not_confirmed");
+    // confirming an unfunded booking is refused; a top-up makes it possible
+    let err = marketplace::bookings::service::confirm(&pool, &d, b.id, now())
+        .await
+        .unwrap_err();
+    assert_eq!(conflict(err), "payment_required");
     pay(&pool, &p, &d, topup(800), None).await;
-    let paid = pay(&pool, &p, &d, for_booking(b.id, Method::Wallet), None).await;
-    assert_eq!(
-        (paid.method.as_str(), paid.status.as_str()),
-        ("wallet", "succeeded")
-    );
+    // confirming is the wallet's payment: it holds the amount, so nothing is left to pay
+    confirm(&pool, &d, &b).await;
     assert_eq!(wallet(&pool, d.id).await, 300);
     assert_eq!(held(&pool, d.id).await, 500);
     let err = service::pay(

@@ -122,7 +122,7 @@ async fn money_already_spent_is_not_refunded_to_the_card(pool: PgPool) {
     let admin = user(&pool, Role::Admin).await;
     let d = driver_with(&pool, &p, OK_CARD).await;
     let c = charger(&pool, Spec::default()).await;
-    let b = confirmed(
+    let b = book(
         &pool,
         &d,
         request(&c, 0, start(), start() + Duration::hours(2)),
@@ -130,7 +130,8 @@ async fn money_already_spent_is_not_refunded_to_the_card(pool: PgPool) {
     )
     .await;
     let paid = pay(&pool, &p, &d, topup(500), None).await;
-    pay(&pool, &p, &d, for_booking(b.id, Method::Wallet), None).await;
+    // confirming holds the top-up's money for the booking
+    bookings::confirm(&pool, &d, b.id, now()).await.unwrap();
     assert_eq!(held(&pool, d.id).await, 500);
     let err = service::refund(
         &pool,
@@ -168,7 +169,7 @@ async fn a_driver_gets_the_policys_refund_back_on_the_card(pool: PgPool) {
     let p = provider();
     let d = driver_with(&pool, &p, OK_CARD).await;
     let c = charger(&pool, Spec::default()).await;
-    let b = confirmed(
+    let b = book(
         &pool,
         &d,
         request(&c, 0, start(), start() + Duration::hours(2)),
@@ -176,6 +177,7 @@ async fn a_driver_gets_the_policys_refund_back_on_the_card(pool: PgPool) {
     )
     .await;
     let paid = pay(&pool, &p, &d, for_booking(b.id, Method::Card), None).await;
+    bookings::confirm(&pool, &d, b.id, now()).await.unwrap();
     assert_eq!(held(&pool, d.id).await, 500);
     // nothing is due before a cancellation
     let to_card = RefundDestination::OriginalMethod;

@@ -166,7 +166,29 @@ pub async fn booking(
     else {
         panic!("replayed without a key")
     };
+    // confirming holds the booking's amount on the wallet
+    fund(pool, driver.id, b.amount_cents, made).await;
     bookings::confirm(pool, driver, b.id, made).await.unwrap()
+}
+
+/// Credits `amount` (EUR cents) to the user's wallet, as a provider's payment would.
+pub async fn fund(pool: &PgPool, who: Uuid, amount: i64, at: DateTime<Utc>) {
+    use marketplace::ledger::service::{record_provider_payment, ProviderPayment};
+    let event = Uuid::now_v7().to_string();
+    let mut tx = pool.begin().await.unwrap();
+    let payment = ProviderPayment {
+        provider: "local_test",
+        event_id: &event,
+        driver: who,
+        amount,
+        currency: "EUR",
+        actor: Some(who),
+        memo: "test top-up".into(),
+    };
+    record_provider_payment(&mut tx, &payment, at)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
 }
 
 /// What the fake station was asked.

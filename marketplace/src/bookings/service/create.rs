@@ -121,6 +121,8 @@ async fn create_pending(
     input: &NewBooking,
     now: DateTime<Utc>,
 ) -> Result<Booking, Error> {
+    // a driver who owes money pays it off before booking anything more
+    crate::ledger::service::ensure_no_debt(tx, caller.id).await?;
     let ctx = bookable_charger(tx, input.charger_id).await?;
     if ctx.port(input.port_id).is_none() {
         return Err(Error::invalid("port_id", "is not a port of this charger"));

@@ -33,6 +33,8 @@ pub(super) async fn create(
     input: &NewBooking,
     now: DateTime<Utc>,
 ) -> Result<Booking, Error> {
+    // a driver who owes money pays it off before booking anything more
+    crate::ledger::service::ensure_no_debt(tx, caller.id).await?;
     let ctx = bookable_charger(tx, input.charger_id).await?;
     let port = ctx
         .port(input.port_id)
@@ -100,7 +102,9 @@ pub(super) async fn create(
     )
     .await?;
     // confirmed at once: the payment hold is taken here, as `confirm` does
-    ledger::hold_for_booking(tx, &booking, Some(caller.id), HoldPolicy::default(), now).await?;
+    // (nothing is left of the booking and its moves when it cannot be secured: the caller
+    // rolls the transaction back)
+    ledger::hold_for_booking(tx, &booking, Some(caller.id), HoldPolicy::Secured, now).await?;
     Ok(booking)
 }
 

@@ -10,26 +10,29 @@ use super::{capture, planned, write};
 use crate::bookings::Booking;
 use crate::error::Error;
 use crate::invoices::{self, issue::FeeReason};
-use crate::ledger::model::{Cause, Charge, PostingKind};
+use crate::ledger::model::{Cause, Charge, Minor, PostingKind};
 use crate::ledger::plan::{self, Funds};
 use crate::ledger::store::{self, holds, sources, NewPosting};
 
-/// What confirming a booking does when the driver's wallet does not cover its amount.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What holding a booking's amount does when the driver's wallet does not cover it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HoldPolicy {
-    /// Hold it when the wallet covers it; otherwise confirm without a hold, as before the
-    /// ledger existed. The default until a payment provider can authorize a card for the
-    /// rest: without one, a driver without wallet money could not book at all.
-    #[default]
+    /// Hold it when the wallet covers it, else hold nothing. Only for money arriving for a
+    /// booking that is already confirmed (a card payment's money reaching the wallet): the
+    /// booking was secured when it was confirmed.
     IfFunded,
-    /// Refuse to confirm: 409 `insufficient_funds`.
+    /// The wallet must cover it: 409 `insufficient_funds` (a wallet payment of a booking).
     Required,
+    /// Confirming a booking: the wallet hold, or else a card authorization of the booking
+    /// that covers its amount (answers `None`: the money is secured at the provider); with
+    /// neither, 409 `payment_required` and the booking stays pending.
+    Secured,
 }
 
 /// Holds the booking's amount on its driver's wallet, in the caller's transaction (the
 /// booking's confirmation). Answers the hold, or `None` when nothing was held (nothing to
-/// pay, or not funded under [`HoldPolicy::IfFunded`]). A booking already holding keeps its
-/// hold.
+/// pay, a card authorization secures it, or not funded under [`HoldPolicy::IfFunded`]). A
+/// booking already holding keeps its hold.
 pub async fn hold_for_booking(
     conn: &mut PgConnection,
     booking: &Booking,
@@ -42,14 +45,13 @@ pub async fn hold_for_booking(
         return Ok(None);
     }
     let (driver, currency) = (booking.driver_id, booking.currency.as_str());
-    // a look without locking (or creating a wallet) first: most drivers hold no money yet
-    if policy == HoldPolicy::IfFunded
-        && store::wallet_balance(conn, driver, currency).await? < amount
-    {
-        return Ok(None);
-    }
     if let Some(h) = holds::open_for_booking(conn, booking.id, false).await? {
         return Ok(Some(h.id));
+    }
+    // a look without locking (or creating a wallet) first: most drivers hold no money yet
+    let balance = store::wallet_balance(conn, driver, currency).await?;
+    if policy != HoldPolicy::Required && balance < amount {
+        return not_funded(conn, booking, policy, balance).await;
     }
     // `hold` locks the balances and plans on them: a wallet that cannot cover it is refused
     // there, before anything is written, so the transaction goes on without the hold
@@ -58,9 +60,26 @@ pub async fn hold_for_booking(
         Err(Error::Conflict {
             code: "insufficient_funds",
             ..
-        }) if policy == HoldPolicy::IfFunded => Ok(None),
+        }) if policy != HoldPolicy::Required => not_funded(conn, booking, policy, balance).await,
         Err(other) => Err(other),
     }
+}
+
+/// The wallet does not cover the booking: nothing held under `IfFunded`; under `Secured`
+/// a card authorization of the booking will do, else `payment_required`.
+async fn not_funded(
+    conn: &mut PgConnection,
+    booking: &Booking,
+    policy: HoldPolicy,
+    balance: Minor,
+) -> Result<Option<Uuid>, Error> {
+    let (amount, currency) = (booking.amount_cents, booking.currency.as_str());
+    if policy == HoldPolicy::IfFunded
+        || sources::card_authorization_covers(conn, booking.id, currency, amount).await?
+    {
+        return Ok(None);
+    }
+    Err(super::secured::payment_required(balance, amount, currency))
 }
 
 /// Posts the booking's refund decision against its hold, in the caller's transaction (the

@@ -147,3 +147,25 @@ pub async fn unposted_refund_bookings(
     .fetch_all(conn)
     .await?)
 }
+
+/// Whether a card authorization of the booking (a manual-capture payment the provider
+/// authorized and nobody captured or released yet) covers `amount` in `currency`: money
+/// secured at the provider instead of on the wallet.
+pub async fn card_authorization_covers(
+    conn: &mut PgConnection,
+    booking: Uuid,
+    currency: &str,
+    amount: Minor,
+) -> Result<bool, Error> {
+    let found: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM payments WHERE booking_id = $1 AND method = 'card' \
+         AND capture_method = 'manual' AND status = 'requires_capture' AND currency = $2 \
+         AND amount_capturable >= $3)",
+    )
+    .bind(booking)
+    .bind(currency)
+    .bind(amount)
+    .fetch_one(conn)
+    .await?;
+    Ok(found)
+}

@@ -78,6 +78,9 @@ pub struct BookingFacts {
     pub emergency: bool,
     pub reservation_id: i32,
     pub arrival_grace_minutes: i32,
+    /// What the booking costs: what must be secured (held or authorized) to charge on it.
+    pub amount_cents: i64,
+    pub currency: String,
 }
 
 impl BookingFacts {
@@ -96,8 +99,8 @@ fn grace() -> i32 {
 }
 
 const BOOKING_COLUMNS: &str = "b.id, b.driver_id, b.listing_id, b.port_id, b.status, \
-    b.starts_at, b.ends_at, b.emergency, b.reservation_id, \
-    COALESCE(r.arrival_grace_minutes, $2) AS arrival_grace_minutes";
+    b.starts_at, b.ends_at, b.emergency, b.reservation_id, b.amount_cents, \
+    b.currency::text AS currency, COALESCE(r.arrival_grace_minutes, $2) AS arrival_grace_minutes";
 
 pub async fn booking(conn: &mut PgConnection, id: Uuid) -> Result<Option<BookingFacts>, Error> {
     let sql = format!(
