@@ -4,6 +4,7 @@
 //! (debt first). Each movement posts once, whatever the order or the replays.
 
 use marketplace::ledger::model::AccountKind;
+use marketplace::ledger::store::history::AccountFilter;
 use marketplace::payments::model::Method;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -53,6 +54,20 @@ async fn spent(pool: &PgPool) -> (marketplace::AuthUser, String) {
     (d, paid.provider_payment_id.unwrap())
 }
 
+/// What the admin ledger view says of the driver's open disputes.
+async fn open_disputes(pool: &PgPool, driver: uuid::Uuid) -> i64 {
+    let filter = AccountFilter {
+        kind: Some("driver_wallet".into()),
+        owner_id: Some(driver),
+        limit: 10,
+        ..AccountFilter::default()
+    };
+    let page = marketplace::ledger::service::accounts(pool, filter)
+        .await
+        .unwrap();
+    page.items[0].open_disputes
+}
+
 async fn status(pool: &PgPool) -> String {
     sqlx::query_scalar("SELECT status FROM payment_disputes")
         .fetch_one(pool)
@@ -85,6 +100,11 @@ async fn a_lost_dispute_takes_the_money_and_the_fee_once(pool: PgPool) {
     );
     assert_eq!(fees(&pool).await, FEE);
     assert_eq!(cleared(&pool).await, 3000 - 2500 - FEE);
+    assert_eq!(
+        open_disputes(&pool, d.id).await,
+        1,
+        "admins see the open dispute"
+    );
     // replays and later events carrying the same withdrawal change nothing
     assert!(deliver(&pool, &out).await.unwrap().duplicate);
     let review = event(
@@ -110,6 +130,7 @@ async fn a_lost_dispute_takes_the_money_and_the_fee_once(pool: PgPool) {
     );
     deliver(&pool, &old).await.unwrap();
     assert_eq!(status(&pool).await, "lost");
+    assert_eq!(open_disputes(&pool, d.id).await, 0);
     assert_eq!(
         (wallet(&pool, d.id).await, owes(&pool, d.id).await),
         (0, 550)
