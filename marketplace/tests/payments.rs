@@ -9,6 +9,8 @@ mod payments {
     mod booking_support;
 
     mod authorizations;
+    mod dashboard_refunds;
+    mod disputes;
     mod methods;
     mod pay;
     mod payouts;
@@ -16,6 +18,7 @@ mod payments {
     mod sessions;
     mod support;
     mod topup;
+    mod transfer_reversals;
     mod transfers;
     mod webhooks;
 }

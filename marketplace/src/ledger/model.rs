@@ -36,6 +36,9 @@ text_enum!(
         PlatformRefunds = "platform_refunds",
         /// Subscription fees: plans and hosts' products (revenue, positive).
         PlatformSubscriptions = "platform_subscriptions",
+        /// What payment providers charged the platform for their work, such as a dispute's
+        /// fee (an expense, negative).
+        ProviderFees = "provider_fees",
     }
 );
 

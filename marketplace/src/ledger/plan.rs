@@ -202,6 +202,59 @@ pub fn settle_debt(driver: Uuid, funds: Funds) -> Option<Entries> {
     .ok()
 }
 
+/// Money the provider gave back to the driver's card or took back for the card's issuer
+/// without us asking (a refund made in the provider's dashboard, a chargeback): it already
+/// left, so it is not refused. It comes out of the wallet as far as the wallet goes; what the
+/// driver already spent becomes owed (the receivable), so the wallet never pays twice for
+/// one top-up. Provider clearing gives up `amount`, plus the provider's `fee` for the
+/// trouble, which the platform bears (`provider_fees`).
+pub fn taken_back(
+    driver: Uuid,
+    funds: Funds,
+    amount: Minor,
+    fee: Minor,
+) -> Result<Entries, LedgerError> {
+    let amount = positive(amount)?;
+    if fee < 0 {
+        return Err(LedgerError::NotPositive);
+    }
+    let mut legs = debit_driver(driver, funds.wallet, amount).to_vec();
+    legs.push(Leg::new(
+        AccountRef::platform(AccountKind::ProviderClearing),
+        amount + fee,
+    ));
+    legs.push(Leg::new(
+        AccountRef::platform(AccountKind::ProviderFees),
+        -fee,
+    ));
+    Entries::balance(legs)
+}
+
+/// Money the provider gave back after [`taken_back`] (a dispute the platform won): it pays
+/// off what the driver owes first, the rest reaches the wallet; a fee the provider returned
+/// leaves the fees expense.
+pub fn given_back(
+    driver: Uuid,
+    funds: Funds,
+    amount: Minor,
+    fee_returned: Minor,
+) -> Result<Entries, LedgerError> {
+    let amount = positive(amount)?;
+    if fee_returned < 0 {
+        return Err(LedgerError::NotPositive);
+    }
+    let mut legs = credit_driver(driver, funds.debt, amount).to_vec();
+    legs.push(Leg::new(
+        AccountRef::platform(AccountKind::ProviderClearing),
+        -(amount + fee_returned),
+    ));
+    legs.push(Leg::new(
+        AccountRef::platform(AccountKind::ProviderFees),
+        fee_returned,
+    ));
+    Entries::balance(legs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,5 +386,31 @@ mod tests {
         let e = settle_debt(d, funds).unwrap();
         assert_eq!(e.on(AccountRef::receivable(d)), 30);
         assert!(settle_debt(d, Funds { debt: 0, ..funds }).is_none());
+    }
+    #[test]
+    fn money_taken_back_uses_the_wallet_then_goes_on_account() {
+        let (d, _) = ids();
+        let funds = Funds {
+            wallet: 300,
+            hold: 0,
+            debt: 0,
+        };
+        let e = taken_back(d, funds, 500, 15).unwrap();
+        assert_eq!(e.on(AccountRef::wallet(d)), -300);
+        assert_eq!(e.on(AccountRef::receivable(d)), -200);
+        let clearing = AccountRef::platform(AccountKind::ProviderClearing);
+        assert_eq!(e.on(clearing), 515);
+        assert_eq!(e.on(AccountRef::platform(AccountKind::ProviderFees)), -15);
+        assert_eq!(taken_back(d, funds, 0, 0), Err(LedgerError::NotPositive));
+        // given back: the debt first, then the wallet
+        let funds = Funds {
+            wallet: 0,
+            hold: 0,
+            debt: 200,
+        };
+        let e = given_back(d, funds, 500, 0).unwrap();
+        assert_eq!(e.on(AccountRef::receivable(d)), 200);
+        assert_eq!(e.on(AccountRef::wallet(d)), 300);
+        assert_eq!(e.on(clearing), -500);
     }
 }

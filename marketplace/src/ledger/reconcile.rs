@@ -15,7 +15,12 @@
 //! captured more than was authorized. The `local_test` development top-ups of the wallet
 //! API have no payment rows by design. Subscription charges are matched the same way: each
 //! paid charge's posting moves its amount through the wallet and its VAT into tax payable,
-//! and each transfer paid to a host its settlement of the host payable.
+//! and each transfer paid to a host its settlement of the host payable. Money the provider
+//! moved on its own is matched too: refunds made in its dashboard are refunds to a card
+//! (above); each dispute whose funds were withdrawn or reinstated has that posting, of the
+//! disputed amount and fee, and every dispute posting is a dispute's; each transfer reversed
+//! at the provider has reversal postings adding up to its `amount_reversed`, and every
+//! reversal posting is a transfer's.
 
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -295,6 +300,65 @@ pub const CHECKS: &[(&str, &str, &str)] = &[
           WHERE p.idempotency_key LIKE 'host\\_transfer:%' AND NOT EXISTS ( \
             SELECT 1 FROM host_transfers t WHERE t.ledger_posting_id = p.id \
               AND t.status = 'paid')",
+    ),
+    (
+        "dispute_posted",
+        "every dispute whose funds were withdrawn has its posting giving provider clearing the \
+         amount and fee (the fee as provider fees), every reinstated one its posting taking \
+         back the amount and any returned fee, and every dispute posting is a dispute's",
+        "SELECT format('dispute %s (%s %s %s, fee %s): %s posting %s %s', d.provider_dispute_id, \
+           d.status, d.amount_minor, d.currency, d.fee_minor, m.what, m.posting_id, \
+           CASE WHEN p.id IS NULL THEN 'is missing' \
+             ELSE format('is a %s in %s moving %s through provider clearing and %s through \
+               provider fees', p.kind, p.currency, c.clearing, c.fees) END) \
+         FROM payment_disputes d \
+         CROSS JOIN LATERAL (VALUES \
+           ('withdrawal', d.withdrawal_posting_id, d.amount_minor + d.fee_minor, -d.fee_minor, \
+            'dispute_withdrawn:'), \
+           ('reinstatement', d.reinstatement_posting_id, \
+            -(d.amount_minor + d.fee_returned_minor), d.fee_returned_minor, \
+            'dispute_reinstated:')) m(what, posting_id, clearing, fees, prefix) \
+         LEFT JOIN ledger_postings p ON p.id = m.posting_id \
+         LEFT JOIN LATERAL (SELECT \
+             coalesce(sum(e.amount_minor) FILTER (WHERE a.kind = 'provider_clearing'), 0) \
+               AS clearing, \
+             coalesce(sum(e.amount_minor) FILTER (WHERE a.kind = 'provider_fees'), 0) AS fees \
+           FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id \
+          WHERE e.posting_id = p.id) c ON true \
+         WHERE m.posting_id IS NOT NULL AND (p.id IS NULL OR p.currency <> d.currency \
+           OR p.idempotency_key <> m.prefix || d.provider || ':' || d.provider_dispute_id \
+           OR c.clearing <> m.clearing OR c.fees <> m.fees) \
+         UNION ALL \
+         SELECT format('posting %s (%s) is no recorded dispute''s', p.id, p.idempotency_key) \
+           FROM ledger_postings p \
+          WHERE (p.idempotency_key LIKE 'dispute\\_withdrawn:%' \
+              OR p.idempotency_key LIKE 'dispute\\_reinstated:%') \
+            AND NOT EXISTS (SELECT 1 FROM payment_disputes d \
+              WHERE p.id IN (d.withdrawal_posting_id, d.reinstatement_posting_id))",
+    ),
+    (
+        "transfer_reversal_posted",
+        "every transfer reversed at the provider has reversal postings putting exactly its \
+         amount_reversed back into the host's payable, and every reversal posting is a paid \
+         transfer's",
+        "WITH r AS ( \
+           SELECT split_part(p.idempotency_key, ':', 2) AS transfer, p.id, p.currency, \
+             coalesce((SELECT sum(e.amount_minor) FROM ledger_entries e \
+               JOIN ledger_accounts a ON a.id = e.account_id AND a.kind = 'host_payable' \
+              WHERE e.posting_id = p.id), 0) AS amount \
+           FROM ledger_postings p WHERE p.idempotency_key LIKE 'transfer\\_reversal:%') \
+         SELECT format('transfer %s to host %s (%s %s): %s reversed, reversal postings put \
+           back %s', t.id, t.host_id, t.amount_minor, t.currency, t.amount_reversed, \
+           coalesce(s.amount, 0)) \
+         FROM host_transfers t \
+         LEFT JOIN (SELECT transfer, sum(amount) AS amount FROM r GROUP BY transfer) s \
+           ON s.transfer = t.id::text \
+         WHERE t.amount_reversed <> coalesce(s.amount, 0) \
+         UNION ALL \
+         SELECT format('reversal posting %s names transfer %s, which is no paid transfer in %s', \
+           r.id, r.transfer, r.currency) \
+           FROM r WHERE NOT EXISTS (SELECT 1 FROM host_transfers t \
+             WHERE t.id::text = r.transfer AND t.status = 'paid' AND t.currency = r.currency)",
     ),
 ];
 

@@ -157,6 +157,9 @@ pub struct AccountView {
     /// ledger is broken; `csms ledger reconcile` checks it).
     pub cached_balance_cents: Option<Minor>,
     pub entry_count: i64,
+    /// Drivers' accounts: disputes (chargebacks) of the driver's payments in this currency
+    /// that are still open at the provider.
+    pub open_disputes: i64,
     pub created_at: DateTime<Utc>,
 }
 
@@ -169,6 +172,7 @@ impl From<AccountRow> for AccountView {
             currency: a.currency,
             balance_cents: a.balance_minor,
             cached_balance_cents: a.cached_balance_minor,
+            open_disputes: a.open_disputes,
             entry_count: a.entry_count,
             created_at: a.created_at,
         }

@@ -11,11 +11,14 @@
 
 mod accounts;
 mod authorizations;
+mod disputes;
 mod methods;
 mod pay;
+mod provider_refunds;
 mod refunds;
 pub mod seam;
 mod topup;
+mod transfer_reversals;
 mod transfers;
 mod webhooks;
 

@@ -4,6 +4,7 @@
 
 pub mod authorizations;
 mod customers;
+pub mod disputes;
 mod events;
 mod methods;
 mod payments;
@@ -27,6 +28,6 @@ pub use payouts::{
     update_payout, update_payout_account, AccountRow, PayoutRow,
 };
 pub use refunds::{
-    insert_refund, refund_by_key, refund_by_provider_id, refunded_on, refunded_to_card, refunds_of,
-    update_refund, RefundRow,
+    insert_refund, name_refund, refund_by_key, refund_by_provider_id, refunded_on,
+    refunded_to_card, refunds_of, unnamed_provider_refund, update_refund, RefundRow,
 };

@@ -120,6 +120,8 @@ impl Envelope {
             Some("refund") => Object::Refund(serde_json::from_value(value)?),
             Some("payout") => Object::Payout(serde_json::from_value(value)?),
             Some("account") => Object::Account(serde_json::from_value(value)?),
+            Some("dispute") => Object::Dispute(serde_json::from_value(value)?),
+            Some("transfer") => Object::Transfer(serde_json::from_value(value)?),
             _ => Object::Other,
         })
     }
@@ -132,6 +134,8 @@ pub enum Object {
     Refund(RefundObject),
     Payout(PayoutObject),
     Account(AccountObject),
+    Dispute(DisputeObject),
+    Transfer(TransferObject),
     Other,
 }
 
@@ -202,6 +206,16 @@ pub struct ChargeObject {
     pub currency: String,
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
+    /// The charge's refunds, when the API version still embeds them (before 2022-11-15).
+    #[serde(default)]
+    pub refunds: Option<List<RefundObject>>,
+}
+
+/// A Stripe list (`{"object":"list","data":[...]}`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct List<T> {
+    #[serde(default = "Vec::new")]
+    pub data: Vec<T>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -214,6 +228,9 @@ pub struct RefundObject {
     pub status: Option<String>,
     #[serde(default)]
     pub failure_reason: Option<String>,
+    /// Ours carry `refund_id` (and `payment_id`); a dashboard refund carries none.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
 }
 
 pub fn refund_status(stripe: Option<&str>) -> RefundStatus {
@@ -257,6 +274,72 @@ pub struct AccountObject {
     pub payouts_enabled: bool,
     #[serde(default)]
     pub details_submitted: bool,
+}
+
+/// A dispute (chargeback) of a charge. Its balance transactions say what the provider took
+/// from the platform's balance (a negative `amount`, with the dispute's `fee`) and what it
+/// gave back (a positive one, a returned fee as a negative `fee`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct DisputeObject {
+    pub id: String,
+    pub amount: Minor,
+    pub currency: String,
+    #[serde(default)]
+    pub charge: Option<String>,
+    #[serde(default)]
+    pub payment_intent: Option<String>,
+    pub status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub balance_transactions: Vec<BalanceTransaction>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BalanceTransaction {
+    pub amount: Minor,
+    #[serde(default)]
+    pub fee: Minor,
+}
+
+/// What a dispute event says moved, whatever order the events come in: funds withdrawn
+/// once a withdrawal is reported (by the event's type or a negative balance transaction),
+/// reinstated once a reinstatement is (which implies the withdrawal before it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DisputeMoves {
+    pub withdrawn: bool,
+    /// The provider's fee for the dispute, when the event shows it.
+    pub fee: Minor,
+    pub reinstated: bool,
+    pub fee_returned: Minor,
+}
+
+impl DisputeObject {
+    pub fn moves(&self, event_kind: &str) -> DisputeMoves {
+        let out = self.balance_transactions.iter().find(|b| b.amount < 0);
+        let back = self.balance_transactions.iter().find(|b| b.amount > 0);
+        let reinstated = back.is_some() || event_kind == "charge.dispute.funds_reinstated";
+        DisputeMoves {
+            withdrawn: reinstated
+                || out.is_some()
+                || event_kind == "charge.dispute.funds_withdrawn",
+            fee: out.map_or(0, |b| b.fee.max(0)),
+            reinstated,
+            fee_returned: back.map_or(0, |b| (-b.fee).max(0)),
+        }
+    }
+}
+
+/// A transfer to a connected account; `amount_reversed` is cumulative.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TransferObject {
+    pub id: String,
+    pub amount: Minor,
+    #[serde(default)]
+    pub amount_reversed: Minor,
+    pub currency: String,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
 }
 
 #[cfg(test)]
@@ -349,5 +432,40 @@ mod tests {
         assert_eq!(decline.decline_code.as_deref(), Some("insufficient_funds"));
         assert_eq!(pi.metadata["payment_id"], "x");
         assert_eq!(event.created_at().timestamp(), 1_800_000_000);
+    }
+
+    #[test]
+    fn dispute_moves_do_not_depend_on_the_order() {
+        let dispute = |bts: &str, status: &str| -> DisputeObject {
+            serde_json::from_str(&format!(
+                r#"{{"id":"dp_1","object":"dispute","amount":1000,"currency":"eur",
+                    "status":"{status}","balance_transactions":[{bts}]}}"#
+            ))
+            .unwrap()
+        };
+        let opened = dispute("", "needs_response");
+        assert_eq!(
+            opened.moves("charge.dispute.created"),
+            DisputeMoves::default()
+        );
+        let taken = opened.moves("charge.dispute.funds_withdrawn");
+        assert!(taken.withdrawn && !taken.reinstated);
+        let out = r#"{"amount":-1000,"fee":1500}"#;
+        let both = format!(r#"{out},{{"amount":1000,"fee":-1500}}"#);
+        let m = dispute(out, "under_review").moves("charge.dispute.updated");
+        assert_eq!((m.withdrawn, m.fee, m.reinstated), (true, 1500, false));
+        let m = dispute(&both, "won").moves("charge.dispute.closed");
+        assert_eq!(
+            m,
+            DisputeMoves {
+                withdrawn: true,
+                fee: 1500,
+                reinstated: true,
+                fee_returned: 1500
+            }
+        );
+        // a reinstatement reported alone implies the withdrawal
+        let m = dispute("", "won").moves("charge.dispute.funds_reinstated");
+        assert!(m.withdrawn && m.reinstated);
     }
 }

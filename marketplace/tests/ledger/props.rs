@@ -62,6 +62,18 @@ enum Op {
     Reverse {
         posting: usize,
     },
+    /// Money the provider took back on its own (a dashboard refund, a dispute) with its fee.
+    TakenBack {
+        driver: usize,
+        amount: Minor,
+        fee: Minor,
+    },
+    /// Money the provider gave back (a won dispute), with a returned fee.
+    GivenBack {
+        driver: usize,
+        amount: Minor,
+        fee: Minor,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -107,8 +119,18 @@ fn op() -> impl Strategy<Value = Op> {
                 insurance,
             }
         }),
-        d.prop_map(|driver| Op::Settle { driver }),
+        d.clone().prop_map(|driver| Op::Settle { driver }),
         (0..40usize).prop_map(|posting| Op::Reverse { posting }),
+        (d.clone(), 1..5_000i64, 0..2_000i64).prop_map(|(driver, amount, fee)| Op::TakenBack {
+            driver,
+            amount,
+            fee
+        }),
+        (d, 1..5_000i64, 0..2_000i64).prop_map(|(driver, amount, fee)| Op::GivenBack {
+            driver,
+            amount,
+            fee
+        }),
     ]
 }
 
@@ -320,6 +342,40 @@ fn apply(book: &mut Book, drivers: &[Uuid], hosts: &[Uuid], op: &Op) -> Result<(
                 let after = book.funds(d, None);
                 prop_assert!(after.debt == 0 || after.wallet == 0);
             }
+        }
+        Op::TakenBack {
+            driver,
+            amount,
+            fee,
+        } => {
+            let d = drivers[driver];
+            let before = book.funds(d, None);
+            let fees_before = book.balance(AccountRef::platform(AccountKind::ProviderFees));
+            let e = plan::taken_back(d, before, amount, fee).unwrap();
+            prop_assert!(book.post(e, None), "never refused: the money already left");
+            let after = book.funds(d, None);
+            let fees = AccountRef::platform(AccountKind::ProviderFees);
+            prop_assert_eq!(after.wallet, (before.wallet - amount).max(0));
+            prop_assert_eq!(book.balance(fees) - fees_before, -fee);
+            prop_assert_eq!(
+                after.debt - before.debt,
+                amount - before.wallet.min(amount),
+                "what the wallet cannot cover is owed"
+            );
+        }
+        Op::GivenBack {
+            driver,
+            amount,
+            fee,
+        } => {
+            let d = drivers[driver];
+            let before = book.funds(d, None);
+            let e = plan::given_back(d, before, amount, fee).unwrap();
+            prop_assert!(book.post(e, None));
+            let after = book.funds(d, None);
+            let paid_off = amount.min(before.debt).max(0);
+            prop_assert_eq!(before.debt - after.debt, paid_off, "debt first");
+            prop_assert_eq!(after.wallet - before.wallet, amount - paid_off);
         }
         Op::Reverse { posting } => {
             if let Some((e, None)) = book.postings.get(posting).cloned() {

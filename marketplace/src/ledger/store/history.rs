@@ -162,11 +162,18 @@ pub struct AccountRow {
     pub balance_minor: Minor,
     pub cached_balance_minor: Option<Minor>,
     pub entry_count: i64,
+    pub open_disputes: i64,
 }
 
+/// `open_disputes`: a driver's disputes (chargebacks) in the account's currency the provider
+/// has not closed yet (`payment_disputes`), so admins see who is under one.
 const ACCOUNT_SELECT: &str = "SELECT a.id, a.kind, a.owner_id, a.currency, a.created_at, \
     coalesce(s.balance, 0)::bigint AS balance_minor, w.balance_minor AS cached_balance_minor, \
-    coalesce(s.n, 0) AS entry_count \
+    coalesce(s.n, 0) AS entry_count, \
+    (SELECT count(*) FROM payment_disputes d JOIN payments p ON p.id = d.payment_id \
+      WHERE a.kind IN ('driver_wallet', 'driver_hold', 'driver_receivable') \
+        AND p.user_id = a.owner_id AND d.currency = a.currency \
+        AND d.status NOT IN ('won', 'lost', 'warning_closed')) AS open_disputes \
     FROM ledger_accounts a LEFT JOIN wallet_balances w ON w.account_id = a.id \
     LEFT JOIN LATERAL (SELECT sum(e.amount_minor) AS balance, count(*) AS n \
       FROM ledger_entries e WHERE e.account_id = a.id) s ON true";

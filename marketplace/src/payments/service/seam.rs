@@ -12,6 +12,11 @@
 //!   share: host payable → provider clearing, a settlement posted once per payment.
 //! - [`host_transfer`]: what the platform owed a host went to the host's connected account
 //!   by a transfer: host payable → provider clearing, once per transfer.
+//! - [`taken_back`] / [`given_back`]: money the provider moved on its own (a refund made in
+//!   its dashboard, a dispute's withdrawal and reinstatement), posted by
+//!   [`plan::taken_back`] / [`plan::given_back`]: never refused, since it already moved.
+//! - [`transfer_reversed`]: a transfer reversed at the provider puts the amount back into
+//!   the host payable (provider clearing → host payable), once per reversal.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -19,7 +24,7 @@ use uuid::Uuid;
 
 use crate::error::Error;
 use crate::ledger::model::{AccountKind, AccountRef, Cause, Entries, Leg, Minor, PostingKind};
-use crate::ledger::plan;
+use crate::ledger::plan::{self, Funds};
 use crate::ledger::store::{self as ledger_store, NewPosting};
 use crate::payments::store::transfers::TransferRow;
 use crate::payments::store::PaymentRow;
@@ -176,6 +181,99 @@ pub async fn host_transfer(
     .memo(format!(
         "paid to the host's account {} by transfer {}",
         transfer.destination_account, transfer.id
+    ));
+    Ok(ledger_store::post(conn, &posting, &entries).await?.id())
+}
+
+/// A movement the provider made on a payment's money without asking us.
+pub struct ProviderMove<'a> {
+    pub payment: &'a PaymentRow,
+    pub amount: Minor,
+    /// The provider's fee (taken) or the fee it returned (given back).
+    pub fee: Minor,
+    pub kind: PostingKind,
+    /// The posting's idempotency key: one movement, one posting.
+    pub key: String,
+    /// `<provider>:<id>` of the provider's refund, when it is one (the reconciliation
+    /// matches refund postings to their rows by it).
+    pub provider_event: Option<String>,
+    pub memo: String,
+}
+
+impl ProviderMove<'_> {
+    fn posting(&self, now: DateTime<Utc>) -> NewPosting {
+        NewPosting::new(self.kind, &self.payment.currency, self.key.clone(), now)
+            .memo(self.memo.clone())
+            .cause(Cause {
+                booking_id: self.payment.booking_id,
+                session_id: self.payment.session_id,
+                provider_event_id: self.provider_event.clone(),
+                ..Cause::default()
+            })
+    }
+}
+
+async fn driver_funds(conn: &mut PgConnection, payment: &PaymentRow) -> Result<Funds, Error> {
+    let lock = ledger_store::lock_driver(conn, payment.user_id, &payment.currency).await?;
+    Ok(Funds {
+        wallet: lock.wallet,
+        hold: 0,
+        debt: lock.debt,
+    })
+}
+
+/// The driver's money left at the provider: the wallet first, the rest owed.
+pub async fn taken_back(
+    conn: &mut PgConnection,
+    m: &ProviderMove<'_>,
+    now: DateTime<Utc>,
+) -> Result<Uuid, Error> {
+    let funds = driver_funds(conn, m.payment).await?;
+    let entries = plan::taken_back(m.payment.user_id, funds, m.amount, m.fee)
+        .map_err(|e| Error::Internal(format!("provider move plan: {e}")))?;
+    Ok(ledger_store::post(conn, &m.posting(now), &entries)
+        .await?
+        .id())
+}
+
+/// Money the provider gave back: the driver's debt first, the rest to the wallet.
+pub async fn given_back(
+    conn: &mut PgConnection,
+    m: &ProviderMove<'_>,
+    now: DateTime<Utc>,
+) -> Result<Uuid, Error> {
+    let funds = driver_funds(conn, m.payment).await?;
+    let entries = plan::given_back(m.payment.user_id, funds, m.amount, m.fee)
+        .map_err(|e| Error::Internal(format!("provider move plan: {e}")))?;
+    Ok(ledger_store::post(conn, &m.posting(now), &entries)
+        .await?
+        .id())
+}
+
+/// `amount` of a paid transfer came back from the host's connected account: the platform
+/// owes it to the host again. `cumulative` (the provider's `amount_reversed` after this
+/// reversal) keys the posting, so each reversal is posted once.
+pub async fn transfer_reversed(
+    conn: &mut PgConnection,
+    transfer: &TransferRow,
+    amount: Minor,
+    cumulative: Minor,
+    now: DateTime<Utc>,
+) -> Result<Uuid, Error> {
+    let entries = Entries::balance([
+        Leg::new(AccountRef::host(transfer.host_id), amount),
+        Leg::new(AccountRef::platform(AccountKind::ProviderClearing), -amount),
+    ])
+    .map_err(|e| Error::Internal(format!("transfer reversal plan: {e}")))?;
+    let posting = NewPosting::new(
+        PostingKind::Settlement,
+        &transfer.currency,
+        format!("transfer_reversal:{}:{cumulative}", transfer.id),
+        now,
+    )
+    .memo(format!(
+        "transfer {} reversed at the provider: owed to the host again",
+        transfer.id
     ));
     Ok(ledger_store::post(conn, &posting, &entries).await?.id())
 }

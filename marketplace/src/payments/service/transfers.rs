@@ -155,6 +155,7 @@ async fn decide(
         ledger_posting_id: None,
         failure: None,
         attempts: 0,
+        amount_reversed: 0,
         created_at: now,
         updated_at: now,
     };

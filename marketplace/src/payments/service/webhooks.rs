@@ -6,20 +6,20 @@
 //! it, ends in the same place.
 
 use chrono::{DateTime, TimeZone, Utc};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::pay::{apply, Seen};
-use super::{finish, seam};
+use super::{disputes, finish, provider_refunds, transfer_reversals};
 use crate::error::Error;
 use crate::ledger::service as ledger;
 use crate::payments::model::Tracked;
 use crate::payments::provider::{AccountState, IntentStatus, PayoutState, RefundStatus};
-use crate::payments::store::{self, PaymentRow, RefundRow};
+use crate::payments::store::{self, PaymentRow};
 use crate::payments::view::WebhookAck;
 use crate::payments::webhook::{
-    self, payout_status, refund_status, AccountObject, ChargeObject, Envelope, IntentObject,
-    Object, PayoutObject, RefundObject, SignatureError,
+    self, payout_status, refund_status, AccountObject, ChargeObject, DisputeObject, Envelope,
+    IntentObject, Object, PayoutObject, RefundObject, SignatureError,
 };
 
 pub const PROVIDER: &str = "stripe";
@@ -44,6 +44,13 @@ const HANDLED: &[&str] = &[
     "payout.canceled",
     "payout.updated",
     "account.updated",
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
+    "charge.dispute.closed",
+    "transfer.reversed",
+    "transfer.updated",
 ];
 
 fn bad(code: &'static str, detail: String) -> Error {
@@ -122,6 +129,8 @@ async fn process(
         Object::Refund(r) => applied(refund(conn, &r, now).await?),
         Object::Payout(po) => applied(payout(conn, &po, now).await?),
         Object::Account(a) => applied(account(conn, &a, now).await?),
+        Object::Dispute(dp) => applied(dispute(conn, event, &dp, now).await?),
+        Object::Transfer(tr) => applied(transfer_reversals::apply(conn, &tr, now).await?),
         Object::Other => "ignored",
     })
 }
@@ -178,7 +187,9 @@ async fn intent(
 
 /// A charge tells what was captured and what was refunded, cumulatively: a captured charge
 /// means its payment succeeded (even when that event has not arrived yet), and refunds the
-/// provider made that we did not ask for are recorded and taken out of the wallet.
+/// provider made that we did not ask for are recorded and taken out of the wallet
+/// ([`provider_refunds`]): those it embeds by their ids, the rest of `amount_refunded` that
+/// our rows do not explain unnamed.
 async fn charge(
     conn: &mut PgConnection,
     event: &Envelope,
@@ -191,7 +202,6 @@ async fn charge(
     let Some(row) = find_payment(conn, pi, ch.metadata.get("payment_id")).await? else {
         return Ok(false);
     };
-    let mut row = row;
     if ch.captured && ch.amount_captured > 0 {
         let seen = Seen {
             provider_payment_id: pi,
@@ -206,75 +216,44 @@ async fn charge(
             next_action: None,
             next_action_url: None,
         };
-        row = apply(conn, &row, &seen, Some(&event.id), now).await?;
+        apply(conn, &row, &seen, Some(&event.id), now).await?;
     }
+    for r in ch.refunds.iter().flat_map(|list| &list.data) {
+        refund(conn, r, now).await?;
+    }
+    let Some(row) = store::payment(conn, row.id, true).await? else {
+        return Ok(false);
+    };
     let ours = store::refunded_to_card(conn, row.id).await?;
     let extra = ch.amount_refunded - ours;
     if extra > 0 {
-        provider_refund(conn, event, &row, extra, now).await?;
+        provider_refunds::unnamed(conn, event, &row, extra, now).await?;
     }
     Ok(true)
 }
 
-/// A refund made at the provider (its dashboard): recorded, and taken out of the wallet when
-/// the wallet still holds it; otherwise left unposted (and logged) for the reconciliation,
-/// since a webhook must not fail for ever over it.
-async fn provider_refund(
-    conn: &mut PgConnection,
-    event: &Envelope,
-    payment: &PaymentRow,
-    amount: i64,
-    now: DateTime<Utc>,
-) -> Result<(), Error> {
-    let room = payment.amount_received - payment.amount_refunded;
-    let amount = amount.min(room);
-    if amount <= 0 {
-        return Ok(());
-    }
-    let mut row = RefundRow {
-        id: Uuid::now_v7(),
-        payment_id: payment.id,
-        destination: "original_method".into(),
-        origin: "provider".into(),
-        provider_refund_id: None,
-        amount_minor: amount,
-        currency: payment.currency.clone(),
-        status: RefundStatus::Succeeded.as_str().into(),
-        reason: format!("refunded at the provider (event {})", event.id),
-        requested_by: None,
-        basis: "provider".into(),
-        idempotency_key: format!("event:{}", event.id),
-        ledger_posting_id: None,
-        ledger_reversal_id: None,
-        failure_reason: None,
-        created_at: now,
-        updated_at: now,
-    };
-    let mut savepoint = conn.begin().await?;
-    match seam::refund_to_card(&mut savepoint, payment, amount, &event.id, None, now).await {
-        Ok(posting) => {
-            savepoint.commit().await?;
-            row.ledger_posting_id = Some(posting);
-        }
-        Err(err) => {
-            savepoint.rollback().await?;
-            tracing::warn!(payment = %payment.id, amount, error = %err,
-                "a refund made at the provider could not be taken from the wallet");
-        }
-    }
-    store::insert_refund(conn, &row).await?;
-    store::add_refunded(conn, payment.id, amount, now).await
-}
-
 /// A refund's outcome: one that failed after we took it out of the wallet is put back (a
-/// reversing posting).
+/// reversing posting). A refund we have no row of was made at the provider: recorded and
+/// posted first ([`provider_refunds::named`]).
 async fn refund(
     conn: &mut PgConnection,
     r: &RefundObject,
     now: DateTime<Utc>,
 ) -> Result<bool, Error> {
-    let Some(row) = store::refund_by_provider_id(conn, &r.id).await? else {
-        return Ok(false);
+    let row = match store::refund_by_provider_id(conn, &r.id).await? {
+        Some(row) => row,
+        None => {
+            let Some(pi) = r.payment_intent.as_deref() else {
+                return Ok(false);
+            };
+            let Some(payment) = find_payment(conn, pi, r.metadata.get("payment_id")).await? else {
+                return Ok(false);
+            };
+            match provider_refunds::named(conn, &payment, r, now).await? {
+                Some(row) => row,
+                None => return Ok(true),
+            }
+        }
     };
     let status = refund_status(r.status.as_deref());
     let was_live = !matches!(row.status.as_str(), "failed" | "canceled");
@@ -298,6 +277,24 @@ async fn refund(
         )
         .await?;
     }
+    Ok(true)
+}
+
+/// A dispute of one of our payments (found by its PaymentIntent), applied by
+/// [`disputes::apply`].
+async fn dispute(
+    conn: &mut PgConnection,
+    event: &Envelope,
+    dp: &DisputeObject,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let Some(pi) = dp.payment_intent.as_deref() else {
+        return Ok(false);
+    };
+    let Some(payment) = find_payment(conn, pi, None).await? else {
+        return Ok(false);
+    };
+    disputes::apply(conn, event, &payment, dp, now).await?;
     Ok(true)
 }
 

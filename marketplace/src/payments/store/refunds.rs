@@ -145,3 +145,38 @@ pub async fn update_refund(
     .await?;
     Ok(())
 }
+
+/// A refund made at the provider that a `charge.refunded` event told us of before the
+/// provider's refund event named it (no provider id yet), of exactly `amount`: the oldest.
+pub async fn unnamed_provider_refund(
+    conn: &mut PgConnection,
+    payment: Uuid,
+    amount: Minor,
+) -> Result<Option<RefundRow>, Error> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {REFUND_COLUMNS} FROM payment_refunds WHERE payment_id = $1 \
+         AND origin = 'provider' AND provider_refund_id IS NULL AND amount_minor = $2 \
+         AND status NOT IN ('failed', 'canceled') ORDER BY created_at, id LIMIT 1 FOR UPDATE"
+    ))
+    .bind(payment)
+    .bind(amount)
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub async fn name_refund(
+    conn: &mut PgConnection,
+    id: Uuid,
+    provider_refund_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE payment_refunds SET provider_refund_id = $2, updated_at = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(provider_refund_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

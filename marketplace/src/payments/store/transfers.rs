@@ -23,13 +23,15 @@ pub struct TransferRow {
     pub ledger_posting_id: Option<Uuid>,
     pub failure: Option<String>,
     pub attempts: i32,
+    /// What the provider took back from the host's account (cumulative).
+    pub amount_reversed: Minor,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str = "id, host_id, provider, destination_account, amount_minor, \
     currency::text AS currency, status, provider_transfer_id, ledger_posting_id, failure, \
-    attempts, created_at, updated_at";
+    attempts, amount_reversed, created_at, updated_at";
 
 /// (host, currency) pairs the run may pay: a positive host payable and an account of
 /// `provider` that takes charges, or a transfer still pending.
@@ -182,5 +184,49 @@ pub async fn of_host(
     .bind(limit)
     .bind(offset)
     .fetch_all(conn)
+    .await?)
+}
+
+/// A paid transfer by the provider's id, locked. (Like payments, found by the id alone:
+/// the provider's ids are unique, and the local provider makes Stripe-like ones.)
+pub async fn by_provider_id(
+    conn: &mut PgConnection,
+    provider_transfer_id: &str,
+) -> Result<Option<TransferRow>, Error> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM host_transfers \
+         WHERE provider_transfer_id = $1 AND status = 'paid' FOR UPDATE"
+    ))
+    .bind(provider_transfer_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Records the provider's cumulative `amount_reversed` (it only grows).
+pub async fn set_reversed(
+    conn: &mut PgConnection,
+    id: Uuid,
+    amount_reversed: Minor,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE host_transfers SET amount_reversed = greatest(amount_reversed, $2), \
+           updated_at = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(amount_reversed)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether transfer `id` is still waiting for its provider's answer to be recorded.
+pub async fn is_pending(conn: &mut PgConnection, id: Uuid) -> Result<bool, Error> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM host_transfers WHERE id = $1 AND status = 'pending')",
+    )
+    .bind(id)
+    .fetch_one(conn)
     .await?)
 }
