@@ -93,8 +93,16 @@ fn is_json(headers: &HeaderMap) -> bool {
         && (subtype.eq_ignore_ascii_case("json") || subtype.to_ascii_lowercase().ends_with("+json"))
 }
 
+/// With serde_json's `arbitrary_precision` (which another crate of the workspace turns on), a
+/// number is read through a map with this private key, which then shows in the path.
+const PRIVATE_NUMBER_KEY: &str = ".$serde_json::private::Number";
+
 fn data_or_syntax_error(err: serde_path_to_error::Error<serde_json::Error>) -> Error {
     let path = err.path().to_string();
+    let path = path
+        .strip_suffix(PRIVATE_NUMBER_KEY)
+        .map(str::to_owned)
+        .unwrap_or(path);
     let inner = err.into_inner();
     if inner.classify() != serde_json::error::Category::Data {
         return malformed(&inner);
