@@ -24,6 +24,7 @@ use uuid::Uuid;
 use super::{ApiQuery, Page};
 use crate::app::AppState;
 use crate::ocpp::auth::verify_password;
+use crate::ocpp::auth_throttle::hash_in_slot;
 use crate::store::station_claims::{self as store, ClaimRow, NewClaim};
 
 pub const PASSWORD_TRIES: i64 = 5;
@@ -109,9 +110,10 @@ async fn claim(
         return Err(RateLimited { retry_after_secs }.into());
     }
     let proved = match hash {
-        Some(hash) => tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        // the same fail-fast hashing slots as the stations' own handshakes
+        Some(hash) => hash_in_slot(move || verify_password(&password, &hash))
             .await
-            .map_err(|e| Error::Internal(e.to_string()))?,
+            .ok_or_else(|| Error::Unavailable("busy checking credentials; try again".into()))?,
         None => false,
     };
     let status = if proved { "approved" } else { "rejected" };

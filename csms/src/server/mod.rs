@@ -14,11 +14,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// What a handler that panicked answers (the connection and the server live on): the same
 /// problem+json as any internal error, with nothing of the panic in it.
 pub fn panic_answer(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
-    let what = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_default();
+    let what = crate::jobs::supervise::panic_text(panic.as_ref());
     tracing::error!(panic = %what, "a request handler panicked");
     metrics::counter!("csms_http_panics_total").increment(1);
     axum::response::IntoResponse::into_response(marketplace::Error::Internal(
