@@ -10,9 +10,8 @@ fn status(code: Option<reqwest::StatusCode>) -> Option<u16> {
     code.map(|c| c.as_u16())
 }
 
-#[tokio::test]
-async fn profile_1_basic_auth_over_plain_ws_only_when_enabled() {
-    let server = Server::start(ServerOptions::default()).await.unwrap();
+/// Station P1 at profile 1 (Basic auth) with [`PASSWORD`].
+async fn provision_p1(server: &Server) {
     server
         .cli(&[
             "station",
@@ -26,6 +25,12 @@ async fn profile_1_basic_auth_over_plain_ws_only_when_enabled() {
         ])
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn profile_1_basic_auth_over_plain_ws_only_when_enabled() {
+    let server = Server::start(ServerOptions::default()).await.unwrap();
+    provision_p1(&server).await;
     let url = server.ocpp_url("P1");
     let refused = OcppClient::refusal(
         &url,
@@ -47,19 +52,7 @@ async fn profile_1_basic_auth_over_plain_ws_only_when_enabled() {
     })
     .await
     .unwrap();
-    server
-        .cli(&[
-            "station",
-            "add",
-            "--id",
-            "P1",
-            "--profile",
-            "1",
-            "--password",
-            PASSWORD,
-        ])
-        .await
-        .unwrap();
+    provision_p1(&server).await;
     let url = server.ocpp_url("P1");
     assert_eq!(
         status(OcppClient::refusal(&url, ConnectOptions::default()).await),
@@ -268,19 +261,7 @@ async fn password_guessing_is_throttled_without_locking_out_the_station() {
     })
     .await
     .unwrap();
-    server
-        .cli(&[
-            "station",
-            "add",
-            "--id",
-            "P1",
-            "--profile",
-            "1",
-            "--password",
-            PASSWORD,
-        ])
-        .await
-        .unwrap();
+    provision_p1(&server).await;
     let url = server.ocpp_url("P1");
     let real = || ConnectOptions {
         basic: Some(("P1", PASSWORD)),
