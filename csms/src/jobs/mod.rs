@@ -75,13 +75,18 @@ pub fn start(
     jobs.push(supervise::spawn(name, shutdown.clone(), move || {
         subscriptions::run(pool_.clone(), tick, sd.clone())
     }));
-    let (pool_, sd) = job();
-    let name = "card-authorizations";
-    let provider = payments.clone();
-    jobs.push(supervise::spawn(name, shutdown.clone(), move || {
-        card_authorizations::run(pool_.clone(), provider.clone(), tick, sd.clone())
-    }));
-    if let Some(transfers) = config.host_transfers {
+    // Without a card processor (production without a Stripe key) there is nothing to settle
+    // or transfer: these jobs would only collect refusals.
+    let card_processor = payments.configured();
+    if card_processor {
+        let (pool_, sd) = job();
+        let name = "card-authorizations";
+        let provider = payments.clone();
+        jobs.push(supervise::spawn(name, shutdown.clone(), move || {
+            card_authorizations::run(pool_.clone(), provider.clone(), tick, sd.clone())
+        }));
+    }
+    if let Some(transfers) = config.host_transfers.filter(|_| card_processor) {
         let (pool_, sd) = job();
         let name = "host-transfers";
         jobs.push(supervise::spawn(name, shutdown.clone(), move || {
