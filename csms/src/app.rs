@@ -175,6 +175,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let (writers, writer_tasks) = writer::start(&pool);
     let registry = Arc::new(Registry::default());
     let call_timeout = Duration::from_secs(args.call_timeout);
+    let session_funds = marketplace::sessions::SessionFunds {
+        battery_kwh: args.session_battery_kwh.into(),
+        max_hold_minor: args.session_hold_max_minor,
+        min_hold_minor: args.session_hold_min_minor.min(args.session_hold_max_minor),
+    };
     let ocpp = Arc::new(OcppContext {
         pool: pool.clone(),
         registry: registry.clone(),
@@ -186,13 +191,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ping_interval: Duration::from_secs(args.ws_ping_interval.max(1)),
             allow_plain_basic: args.allow_plain_basic,
             dev: args.dev,
+            session_funds,
         },
         shutdown: shutdown.clone(),
         passwords: PasswordCache::default(),
         auth_failures: Default::default(),
         tasks: TaskTracker::new(),
     });
-    let mut api = ApiContext::new(pool.clone(), auth).with_totp_key(totp_key);
+    let mut api = ApiContext::new(pool.clone(), auth)
+        .with_totp_key(totp_key)
+        .with_session_funds(session_funds);
     if args.dev {
         api = api.development();
     }
@@ -218,6 +226,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 batch: 200,
                 concurrency: 32,
             },
+            session_funds: (
+                session_funds,
+                Duration::from_millis(args.session_funds_check_ms),
+            ),
             session_costs: (args.session_cost_updates_secs > 0)
                 .then(|| Duration::from_secs(args.session_cost_updates_secs)),
             host_transfers: (args.host_transfers_secs > 0).then(|| jobs::HostTransfers {

@@ -153,6 +153,27 @@ pub struct ServeArgs {
     /// (OCPP CostUpdated, only when it changed), in seconds; 0 turns it off.
     #[arg(long, env = "CSMS_SESSION_COST_UPDATES_SECS", default_value_t = 60)]
     pub session_cost_updates_secs: u64,
+    /// The most a charging session that no booking pays for (a walk-up start, a driver's own
+    /// card at the station) holds on the driver's wallet, in minor units of the charger's
+    /// currency. The hold is the estimate of a full battery at the tariff, capped at this;
+    /// it is topped up from the wallet while the session charges past it.
+    #[arg(long, env = "CSMS_SESSION_HOLD_MAX_MINOR", default_value_t = 5_000,
+          value_parser = clap::value_parser!(i64).range(1..=100_000_000))]
+    pub session_hold_max_minor: i64,
+    /// The least such a session holds: a wallet with less starts nothing (409
+    /// `payment_required`; `NoCredit` to the station).
+    #[arg(long, env = "CSMS_SESSION_HOLD_MIN_MINOR", default_value_t = 500,
+          value_parser = clap::value_parser!(i64).range(1..=100_000_000))]
+    pub session_hold_min_minor: i64,
+    /// The battery (kWh) a session's hold is estimated for.
+    #[arg(long, env = "CSMS_SESSION_BATTERY_KWH", default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub session_battery_kwh: u32,
+    /// How often charging sessions' costs are checked against the money securing them
+    /// (holds topped up from the wallet, or the session stopped), in milliseconds.
+    #[arg(long, env = "CSMS_SESSION_FUNDS_CHECK_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub session_funds_check_ms: u64,
     /// How often hosts with a payout account are paid what wallets paid for their sessions
     /// (a transfer to their connected account), in seconds; 0 turns it off.
     #[arg(long, env = "CSMS_HOST_TRANSFERS_SECS", default_value_t = 3600)]

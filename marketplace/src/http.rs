@@ -48,6 +48,8 @@ pub struct ApiContext {
     /// setting up a second factor answers 503 and only secrets stored before sealing existed
     /// can be checked.
     pub totp_secrets: Option<Arc<accounts::SecretBox>>,
+    /// What a session without a booking holds on the wallet ([`sessions::funds`]).
+    pub session_funds: sessions::SessionFunds,
 }
 
 impl ApiContext {
@@ -62,6 +64,7 @@ impl ApiContext {
             stripe_webhook_secret: None,
             dev: false,
             totp_secrets: None,
+            session_funds: sessions::SessionFunds::default(),
         }
     }
 
@@ -83,6 +86,12 @@ impl ApiContext {
     /// Replaces the clock, e.g. with a `bookings::FixedClock` in tests.
     pub fn with_clock(mut self, clock: Arc<dyn bookings::Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Sets what sessions without a booking hold.
+    pub fn with_session_funds(mut self, funds: sessions::SessionFunds) -> Self {
+        self.session_funds = funds;
         self
     }
 

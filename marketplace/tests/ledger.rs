@@ -12,6 +12,7 @@ mod ledger {
     mod concurrency;
     mod db;
     mod http;
+    mod pending_props;
     mod props;
     mod reconcile;
     mod support;

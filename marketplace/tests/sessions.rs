@@ -9,5 +9,6 @@ mod sessions {
     mod http;
     mod props;
     mod service;
+    mod session_holds;
     mod support;
 }

@@ -29,6 +29,8 @@ pub use reservations::{connector_enum, ReservationConfig};
 pub struct JobConfig {
     pub tick: Duration,
     pub reservations: ReservationConfig,
+    /// What sessions hold, and how often charging sessions' money is checked.
+    pub session_funds: (marketplace::sessions::SessionFunds, Duration),
     /// How often running sessions' costs are pushed to stations (CostUpdated); `None`: never.
     pub session_costs: Option<Duration>,
     /// How often hosts are paid what they are owed; `None`: never.
@@ -93,6 +95,13 @@ pub fn start(
             host_transfers::run(pool_.clone(), payments.clone(), transfers, sd.clone())
         }));
     }
+    let (pool_, sd) = job();
+    let name = "session-funds";
+    let gw = gateway.clone();
+    let (funds, every) = config.session_funds;
+    jobs.push(supervise::spawn(name, shutdown.clone(), move || {
+        sessions::funds(pool_.clone(), gw.clone(), funds, every, sd.clone())
+    }));
     if let Some(every) = config.session_costs {
         let (pool_, sd) = job();
         let name = "session-costs";

@@ -1,13 +1,14 @@
 //! Charging sessions' background work: cancel starts no transaction came for, bill ended
 //! sessions whose events are still missing after the grace period (`sessions::station::sweep`),
-//! and push the running cost of charging sessions to their stations (OCPP 2.0.1 CostUpdated)
-//! when it changed since the last push.
+//! push the running cost of charging sessions to their stations (OCPP 2.0.1 CostUpdated)
+//! when it changed since the last push, and stop sessions whose money ran out
+//! (`sessions::funds::check`, then RequestStopTransaction).
 
 use std::time::Duration;
 
 use chrono::Utc;
 use futures_util::StreamExt;
-use marketplace::sessions::{station, StationControl};
+use marketplace::sessions::{funds as session_funds, station, SessionFunds, StationControl};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
@@ -57,6 +58,44 @@ pub async fn cost_updates(
                         };
                         if let Err(e) = result {
                             tracing::debug!(session = %cost.session_id, error = %e, "CostUpdated not delivered");
+                        }
+                    }
+                })
+                .await;
+            Ok(())
+        }
+    })
+    .await;
+}
+
+pub async fn funds(
+    pool: PgPool,
+    gateway: StationGateway,
+    funds: SessionFunds,
+    every: Duration,
+    shutdown: CancellationToken,
+) {
+    let control = GatewayStationControl::new(gateway, pool.clone());
+    super::every("session_funds", every, shutdown, || {
+        let (pool, control) = (pool.clone(), control.clone());
+        async move {
+            let (report, stops) = session_funds::check(&pool, &funds, Utc::now(), BATCH).await?;
+            if report.topped_up + report.stopped > 0 {
+                tracing::info!(?report, "session funds");
+            }
+            futures_util::stream::iter(stops)
+                .for_each_concurrent(CONCURRENCY, |stop| {
+                    let control = control.clone();
+                    async move {
+                        // marked before asking: a station that refuses or is offline is
+                        // not asked again; its session still ends when the station ends it
+                        match control.stop(&stop.station_id, &stop.transaction_id).await {
+                            Ok(answer) => tracing::info!(session = %stop.session_id,
+                                station = stop.station_id, ?answer,
+                                "session stopped: its money ran out"),
+                            Err(e) => tracing::warn!(session = %stop.session_id,
+                                station = stop.station_id, error = %e,
+                                "stopping a session whose money ran out failed"),
                         }
                     }
                 })

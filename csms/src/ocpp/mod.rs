@@ -37,6 +37,8 @@ pub struct OcppConfig {
     pub allow_plain_basic: bool,
     /// Development mode: unauthenticated stations (profile 0) are allowed.
     pub dev: bool,
+    /// What a driver's own token must find on the wallet to charge on a listed charger.
+    pub session_funds: marketplace::sessions::SessionFunds,
 }
 
 impl OcppConfig {

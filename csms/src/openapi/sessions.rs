@@ -84,6 +84,10 @@ pub struct Session {
     pub end_reason: Option<String>,
     #[schema(required)]
     pub stop_requested_at: Option<DateTime<Utc>>,
+    /// Why the platform stopped the session itself: `funds_exhausted` (the money secured for
+    /// it ran out and the wallet had nothing more to top its hold up with).
+    #[schema(required, example = "funds_exhausted")]
+    pub stop_reason: Option<String>,
     #[schema(example = "12.5")]
     pub energy_kwh: String,
     /// While it runs.
@@ -324,7 +328,11 @@ pub fn routes() -> Vec<Route> {
                 "Sends RequestStartTransaction (remoteStartId = the session number; the \
                  driver's own id token, else the booking's `BOOKING-<reservation id>` or \
                  `SESSION-<number>`). The session is `start` until the station reports the \
-                 transaction, then `active`.",
+                 transaction, then `active`. A session without a booking first holds the \
+                 estimate of a full battery at the tariff (capped, `--session-hold-max-minor`) \
+                 on the wallet, or what the wallet has down to `--session-hold-min-minor`; \
+                 while it charges past what secures it, the hold is topped up from the \
+                 wallet, else the session is stopped (`stop_reason` `funds_exhausted`).",
             )
             .body::<StartBody>()
             .ok::<Session>(
@@ -334,7 +342,9 @@ pub fn routes() -> Vec<Route> {
             .not_found("booking, charger or port")
             .conflict(
                 "`booking_not_startable`, `port_booked`, `port_busy`, `session_running`, \
-                 `not_remote_startable`, `port_unavailable`, `no_pricing`, `station_rejected`",
+                 `not_remote_startable`, `port_unavailable`, `no_pricing`, `station_rejected`, \
+                 `payment_required` (the wallet cannot hold the session's minimum, or nothing \
+                 secures the booking), `outstanding_debt`",
             )
             .problem(502, "The station answered with an error")
             .problem(503, "The station is offline")

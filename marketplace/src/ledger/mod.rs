@@ -30,6 +30,7 @@
 
 pub mod http;
 pub mod model;
+pub mod pending;
 pub mod plan;
 pub mod reconcile;
 pub mod service;

@@ -22,8 +22,11 @@ text_enum!(
         DriverHold = "driver_hold",
         /// What a driver owes when a bill exceeded hold and wallet (negative while owed).
         DriverReceivable = "driver_receivable",
-        /// What the platform owes a host (positive).
+        /// What the platform owes a host (positive): transfers pay it out.
         HostPayable = "host_payable",
+        /// A host's share of what a driver still owes (positive): it becomes payable as
+        /// the driver pays (see `ledger_pending_shares`).
+        HostPending = "host_pending",
         /// The platform's 20 % commission (revenue, positive).
         PlatformCommission = "platform_commission",
         /// The per-transaction insurance fee, reserved for damage claims (positive).
@@ -47,7 +50,11 @@ impl AccountKind {
     pub fn has_owner(self) -> bool {
         matches!(
             self,
-            Self::DriverWallet | Self::DriverHold | Self::DriverReceivable | Self::HostPayable
+            Self::DriverWallet
+                | Self::DriverHold
+                | Self::DriverReceivable
+                | Self::HostPayable
+                | Self::HostPending
         )
     }
 
@@ -77,6 +84,9 @@ impl AccountRef {
     }
     pub fn host(host: Uuid) -> Self {
         Self::owned(AccountKind::HostPayable, host)
+    }
+    pub fn host_pending(host: Uuid) -> Self {
+        Self::owned(AccountKind::HostPending, host)
     }
     /// One of the platform's own accounts (no owner).
     pub fn platform(kind: AccountKind) -> Self {
@@ -114,6 +124,8 @@ text_enum!(
         Reversal = "reversal",
         /// A subscription fee from the wallet, or a prorated credit back to it.
         Subscription = "subscription",
+        /// Host pending → host payable: the driver paid what the host's share waited for.
+        ShareRelease = "share_release",
     }
 );
 

@@ -96,11 +96,40 @@ pub struct Capture {
     pub on_account: Minor,
     /// The rest of the hold, back in the wallet.
     pub released: Minor,
+    /// The host's share of `on_account`: in host pending, not payable, until the driver pays.
+    pub withheld: Minor,
+}
+
+/// The host's part of `owed` out of a charge of `total` of which `share` is the host's,
+/// rounded up so that a host is never credited a cent nobody collected.
+pub fn withheld(share: Minor, total: Minor, owed: Minor) -> Minor {
+    if share <= 0 || owed <= 0 || total <= 0 {
+        return 0;
+    }
+    if owed >= total {
+        return share;
+    }
+    let (share, total, owed) = (i128::from(share), i128::from(total), i128::from(owed));
+    let part = (share * owed + total - 1) / total;
+    Minor::try_from(part.min(share)).unwrap_or(Minor::MAX)
+}
+
+/// A charge's parts into their accounts, the host's `withheld` of it into host pending.
+fn credits_withholding(charge: &Charge, withheld: Minor) -> [Leg; 5] {
+    let [host, commission, insurance, tax] = charge.credits();
+    [
+        Leg::new(host.account, host.amount - withheld),
+        Leg::new(AccountRef::host_pending(charge.host), withheld),
+        commission,
+        insurance,
+        tax,
+    ]
 }
 
 /// Pays `charge` from the hold (all of what is left of it is used up: what the charge does
-/// not need goes back to the wallet), then the wallet, then on account; split atomically.
-/// `None` when nothing moves (an empty charge and no hold).
+/// not need goes back to the wallet), then the wallet, then on account; split atomically,
+/// the host's share of what went on account withheld. `None` when nothing moves (an empty
+/// charge and no hold).
 pub fn capture(
     driver: Uuid,
     funds: Funds,
@@ -115,12 +144,13 @@ pub fn capture(
     let from_wallet = rest.min(funds.wallet);
     let on_account = rest - from_wallet;
     let released = funds.hold - from_hold;
+    let withheld = withheld(charge.host_share, total, on_account);
     let mut legs = vec![
         Leg::new(AccountRef::hold(driver), -funds.hold),
         Leg::new(AccountRef::wallet(driver), released - from_wallet),
         Leg::new(AccountRef::receivable(driver), -on_account),
     ];
-    legs.extend(charge.credits());
+    legs.extend(credits_withholding(charge, withheld));
     let entries = match Entries::balance(legs) {
         Ok(e) => e,
         Err(LedgerError::TooFewEntries) => return Ok(None),
@@ -132,6 +162,7 @@ pub fn capture(
         from_wallet,
         on_account,
         released,
+        withheld,
     }))
 }
 
@@ -170,22 +201,66 @@ pub fn refund_hold(
     }))
 }
 
+/// A corrected bill's posting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adjusted {
+    pub entries: Entries,
+    /// A rise the wallet did not cover: now owed.
+    pub on_account: Minor,
+    /// The host's share of `on_account`, withheld (a rise).
+    pub withheld: Minor,
+    /// A fall: what it took back from the host's withheld share of this bill rather than
+    /// from the payable, and what it cancelled of the driver's debt.
+    pub unwithheld: Minor,
+    pub debt_cancelled: Minor,
+}
+
 /// A corrected bill: each part moves by `delta` (new minus posted); the driver pays a rise
-/// (wallet, then on account) or gets a fall back (debt first, then wallet). `None` when
-/// nothing changes.
-pub fn adjust(driver: Uuid, funds: Funds, delta: &Charge) -> Result<Option<Entries>, LedgerError> {
+/// (wallet, then on account, the host's share of that withheld) or gets a fall back (debt
+/// first, then wallet). A fall takes the host's part from what is still withheld of this
+/// bill (`withheld`) before the payable. `None` when nothing changes.
+pub fn adjust(
+    driver: Uuid,
+    funds: Funds,
+    delta: &Charge,
+    withheld_now: Minor,
+) -> Result<Option<Adjusted>, LedgerError> {
     let total = delta.total();
-    let mut legs: Vec<Leg> = delta.credits().to_vec();
+    let (mut on_account, mut held, mut unheld, mut cancelled) = (0, 0, 0, 0);
+    let mut legs: Vec<Leg>;
     if total >= 0 {
-        legs.extend(debit_driver(driver, funds.wallet, total));
+        let [wallet, receivable] = debit_driver(driver, funds.wallet, total);
+        on_account = -receivable.amount;
+        held = withheld(delta.host_share, total, on_account);
+        legs = credits_withholding(delta, held).to_vec();
+        legs.extend([wallet, receivable]);
     } else {
-        legs.extend(credit_driver(driver, funds.debt, -total));
+        unheld = (-delta.host_share).clamp(0, withheld_now.max(0));
+        legs = credits_withholding(delta, -unheld).to_vec();
+        let back = credit_driver(driver, funds.debt, -total);
+        cancelled = back[0].amount;
+        legs.extend(back);
     }
     match Entries::balance(legs) {
-        Ok(e) => Ok(Some(e)),
+        Ok(entries) => Ok(Some(Adjusted {
+            entries,
+            on_account,
+            withheld: held,
+            unwithheld: unheld,
+            debt_cancelled: cancelled,
+        })),
         Err(LedgerError::TooFewEntries) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// Host pending → payable: `amount` of a host's withheld share the driver has now paid.
+pub fn release_share(host: Uuid, amount: Minor) -> Result<Entries, LedgerError> {
+    let amount = positive(amount)?;
+    Entries::balance([
+        Leg::new(AccountRef::host_pending(host), -amount),
+        Leg::new(AccountRef::host(host), amount),
+    ])
 }
 
 /// Pays off what the driver owes from the wallet, as far as it goes; `None` when nothing
@@ -358,9 +433,14 @@ mod tests {
             insurance: 0,
             tax: 0,
         };
-        let e = adjust(d, funds, &delta).unwrap().unwrap();
+        let a = adjust(d, funds, &delta, 0).unwrap().unwrap();
+        let e = &a.entries;
         assert_eq!(e.on(AccountRef::wallet(d)), -40);
         assert_eq!(e.on(AccountRef::receivable(d)), -60);
+        // 60 of 100 went on account: 48 of the host's 80 waits for the driver to pay
+        assert_eq!((a.on_account, a.withheld), (60, 48));
+        assert_eq!(e.on(AccountRef::host(h)), 32);
+        assert_eq!(e.on(AccountRef::host_pending(h)), 48);
         let back = Charge {
             host: h,
             host_share: -80,
@@ -369,10 +449,38 @@ mod tests {
             tax: 0,
         };
         let funds = Funds { debt: 60, ..funds };
-        let e = adjust(d, funds, &back).unwrap().unwrap();
+        let a = adjust(d, funds, &back, 48).unwrap().unwrap();
+        let e = &a.entries;
         assert_eq!(e.on(AccountRef::receivable(d)), 60);
         assert_eq!(e.on(AccountRef::wallet(d)), 40);
-        assert_eq!(adjust(d, funds, &Charge::fee(h, 0)), Ok(None));
+        // the fall takes the withheld 48 back first, the payable only the rest
+        assert_eq!((a.unwithheld, a.debt_cancelled), (48, 60));
+        assert_eq!(e.on(AccountRef::host_pending(h)), -48);
+        assert_eq!(e.on(AccountRef::host(h)), -32);
+        assert_eq!(adjust(d, funds, &Charge::fee(h, 0), 0), Ok(None));
+    }
+
+    #[test]
+    fn the_host_share_of_what_went_on_account_is_withheld_rounded_up() {
+        assert_eq!(withheld(800, 1000, 0), 0);
+        assert_eq!(withheld(800, 1000, 1000), 800);
+        assert_eq!(withheld(800, 1000, 1), 1);
+        assert_eq!(withheld(800, 1000, 250), 200);
+        assert_eq!(withheld(800, 1000, 251), 201);
+        assert_eq!(
+            withheld(Minor::MAX, Minor::MAX, Minor::MAX - 1),
+            Minor::MAX - 1
+        );
+        let (d, h) = ids();
+        let funds = Funds {
+            wallet: 300,
+            hold: 500,
+            debt: 0,
+        };
+        let c = capture(d, funds, &Charge::fee(h, 1000)).unwrap().unwrap();
+        assert_eq!((c.on_account, c.withheld), (200, 160));
+        assert_eq!(c.entries.on(AccountRef::host(h)), 640);
+        assert_eq!(c.entries.on(AccountRef::host_pending(h)), 160);
     }
 
     #[test]

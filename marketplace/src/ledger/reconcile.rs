@@ -360,6 +360,40 @@ pub const CHECKS: &[(&str, &str, &str)] = &[
            FROM r WHERE NOT EXISTS (SELECT 1 FROM host_transfers t \
              WHERE t.id::text = r.transfer AND t.status = 'paid' AND t.currency = r.currency)",
     ),
+    (
+        "host_pending_shares",
+        "each host's pending balance is exactly what their open shares still withhold, and \
+         no driver owes less than the shares still count as outstanding (what was paid was \
+         released)",
+        "SELECT format('host %s %s: pending account at %s, shares withhold %s', a.owner_id, \
+           a.currency, coalesce(s.total, 0), coalesce(w.total, 0)) \
+         FROM ledger_accounts a \
+         LEFT JOIN (SELECT account_id, sum(amount_minor) AS total FROM ledger_entries \
+           GROUP BY account_id) s ON s.account_id = a.id \
+         LEFT JOIN (SELECT host_id, currency, sum(share_minor - released_minor) AS total \
+           FROM ledger_pending_shares GROUP BY host_id, currency) w \
+           ON w.host_id = a.owner_id AND w.currency = a.currency \
+         WHERE a.kind = 'host_pending' AND coalesce(s.total, 0) <> coalesce(w.total, 0) \
+         UNION ALL \
+         SELECT format('driver %s %s: owes %s, open shares count %s as outstanding', \
+           o.driver_id, o.currency, coalesce(-r.total, 0), o.outstanding) \
+         FROM (SELECT driver_id, currency, sum(owed_minor - paid_minor) AS outstanding \
+           FROM ledger_pending_shares WHERE settled_at IS NULL GROUP BY driver_id, currency) o \
+         LEFT JOIN (SELECT a.owner_id, a.currency, sum(e.amount_minor) AS total \
+           FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id \
+          WHERE a.kind = 'driver_receivable' GROUP BY a.owner_id, a.currency) r \
+           ON r.owner_id = o.driver_id AND r.currency = o.currency \
+         WHERE coalesce(-r.total, 0) < o.outstanding",
+    ),
+    (
+        "session_hold_settled",
+        "no hold of a session outlives it: a cancelled session's hold is released, a billed \
+         session's captured",
+        "SELECT format('hold %s of session %s (%s) is still open', h.id, s.id, s.status) \
+         FROM ledger_holds h JOIN charging_sessions s ON s.id = h.session_id \
+         WHERE h.status = 'open' AND (s.status = 'cancelled' OR EXISTS ( \
+           SELECT 1 FROM session_bills b WHERE b.session_id = s.id AND b.posted_at IS NOT NULL))",
+    ),
 ];
 
 pub async fn reconcile(conn: &mut PgConnection) -> Result<Report, Error> {

@@ -11,6 +11,7 @@ mod bills;
 mod bookings;
 mod due;
 mod secured;
+mod session_holds;
 mod subscriptions;
 mod wallet;
 
@@ -20,7 +21,7 @@ use uuid::Uuid;
 
 use super::model::{Cause, Charge, Entries, LedgerError, Leg, Minor, PostingKind};
 use super::plan::{self, Funds};
-use super::store::{self, holds, NewPosting, Posted};
+use super::store::{self, holds, shares, NewPosting, Posted};
 use crate::error::Error;
 use crate::invoices::model::money;
 use crate::tariffs::model::minor_unit_digits;
@@ -32,6 +33,9 @@ pub use bookings::{
 pub use due::{run_due, DueReport};
 pub use secured::{
     booking_secured, ensure_no_debt, MAX_DEBT_MINOR, OUTSTANDING_DEBT, PAYMENT_REQUIRED,
+};
+pub use session_holds::{
+    extend_session_hold, hold_for_session, release_session_hold, secured, HoldAsk, Secured,
 };
 pub use subscriptions::{plan_subscription, post_subscription, Direction, SubscriptionPosting};
 pub use wallet::{
@@ -216,7 +220,7 @@ pub async fn hold(
     };
     let entries = plan::hold(driver, funds, amount).map_err(planned)?;
     let id = Uuid::now_v7();
-    holds::insert(conn, id, driver, booking, currency, amount, now).await?;
+    holds::insert(conn, id, driver, booking, None, currency, amount, now).await?;
     let key = match booking {
         Some(b) => format!("booking_hold:{b}"),
         None => format!("hold:{id}"),
@@ -341,15 +345,58 @@ pub async fn capture(
         }
         return Ok(None);
     };
+    let session = cause.session_id;
     let mut posting = NewPosting::new(PostingKind::Capture, currency, key, now)
         .memo(memo)
         .cause(cause);
     posting.hold_id = hold_id;
-    write(conn, &posting, &plan.entries).await?;
+    if let Posted::New(id) = write(conn, &posting, &plan.entries).await? {
+        withhold(
+            conn,
+            id,
+            driver,
+            currency,
+            session,
+            charge.host,
+            plan.on_account,
+            plan.withheld,
+            now,
+        )
+        .await?;
+    }
     if let Some(h) = &hold {
         holds::close(conn, h.id, now).await?;
     }
     Ok(Some(plan))
+}
+
+/// Records the host's `withheld` share of `owed` left by a posting, so it is released as the
+/// driver pays (nothing when no share was withheld).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn withhold(
+    conn: &mut PgConnection,
+    posting: Uuid,
+    driver: Uuid,
+    currency: &str,
+    session: Option<Uuid>,
+    host: Uuid,
+    owed: Minor,
+    withheld: Minor,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    if withheld <= 0 {
+        return Ok(());
+    }
+    let share = shares::NewShare {
+        driver,
+        host,
+        currency,
+        posting,
+        session,
+        owed,
+        share: withheld,
+    };
+    shares::insert(conn, &share, now).await
 }
 
 /// A correction: the exact negation of a posting, once. Postings of a hold are settled by

@@ -8,6 +8,7 @@
 
 pub mod history;
 pub mod holds;
+pub mod shares;
 pub mod sources;
 
 use chrono::{DateTime, Utc};
@@ -135,7 +136,30 @@ pub async fn find_account(
 
 /// Writes a posting and its entries, unless one with the same key exists. Entries go in in
 /// account order, so concurrent postings take the balance rows' locks in one order.
+///
+/// A posting that pays off what a driver owes (whatever it is: a top-up's settlement, a
+/// refund, a captured card authorization, a corrected bill) releases, in the same
+/// transaction, the hosts' shares that waited for that money (`ledger::pending`).
 pub async fn post(
+    conn: &mut PgConnection,
+    p: &NewPosting,
+    entries: &Entries,
+) -> Result<Posted, Error> {
+    let posted = insert_posting(conn, p, entries).await?;
+    if let Posted::New(_) = posted {
+        for leg in entries.legs() {
+            if let (AccountKind::DriverReceivable, Some(driver), true) =
+                (leg.account.kind, leg.account.owner, leg.amount > 0)
+            {
+                shares::release_paid(conn, driver, &p.currency, p.at).await?;
+            }
+        }
+    }
+    Ok(posted)
+}
+
+/// [`post`] without releasing shares (the release's own posting).
+pub(super) async fn insert_posting(
     conn: &mut PgConnection,
     p: &NewPosting,
     entries: &Entries,

@@ -57,6 +57,7 @@ async fn start(
     let view = service::start(
         &ctx.pool,
         ctx.station_control.as_ref(),
+        &ctx.session_funds,
         &caller,
         body,
         ctx.clock.now(),

@@ -10,6 +10,9 @@
 //!   the start): running while it charges, and the bill computed once when the transaction
 //!   ends ([`billing::settle`]), stored immutably in `session_bills` (corrections are new
 //!   revisions) for the ledger of issue 7 to post.
+//! - Money ([`funds`]): a session no booking pays for holds the estimate of a full battery
+//!   (capped) on the wallet; a session whose cost reaches what secures it tops its hold up
+//!   from the wallet, or is stopped (`stop_reason` `funds_exhausted`).
 //! - Stations are reached through the [`port::StationControl`] port the CSMS implements;
 //!   the CSMS feeds station news in through [`station`].
 //! - Host analytics ([`analytics`]): revenue by hour, utilisation, popular slots, a price
@@ -19,6 +22,7 @@ pub mod analytics;
 pub mod billing;
 pub mod bounds;
 pub mod energy;
+pub mod funds;
 pub mod http;
 pub mod model;
 pub mod port;
@@ -27,6 +31,7 @@ pub mod station;
 pub mod store;
 pub mod view;
 
+pub use funds::SessionFunds;
 pub use model::{ChargingSession, EventType, SessionStatus};
 pub use port::{Answer, ChargingLimit, IdToken, NoStationControl, StartAnswer, StationControl};
 pub use station::{EventOutcome, StationEvent};

@@ -108,6 +108,9 @@ pub struct ChargingSession {
     pub ended_at: Option<DateTime<Utc>>,
     pub end_reason: Option<String>,
     pub stop_requested_at: Option<DateTime<Utc>>,
+    /// Why the platform stopped it itself (`funds_exhausted`); the station's reason is in
+    /// `end_reason`.
+    pub stop_reason: Option<String>,
     pub seq_nos: Vec<i32>,
     pub started_seq: Option<i32>,
     pub ended_seq: Option<i32>,

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::funds::{self, SessionFunds};
 use super::model::{self, transition, ChargingSession, SessionAction, SessionStatus};
 use super::port::{Answer, ChargingLimit, IdToken, StationControl};
 use super::store::{self, bills, context, pages, NewSession};
@@ -59,12 +60,15 @@ fn invalid_state(e: model::InvalidTransition) -> Error {
     conflict("invalid_session_state", e.to_string())
 }
 
-/// Starts charging: the session is written in `start`, then the station is asked
-/// (RequestStartTransaction with remoteStartId = the session number). A refusal or an
-/// unreachable station cancels the session and is the answer.
+/// Starts charging: the session is written in `start` (with, when no booking pays for it,
+/// its hold on the wallet: 409 `payment_required` when the wallet is short), then the
+/// station is asked (RequestStartTransaction with remoteStartId = the session number). A
+/// refusal or an unreachable station cancels the session, gives the hold back, and is the
+/// answer.
 pub async fn start(
     pool: &PgPool,
     control: &dyn StationControl,
+    funds: &SessionFunds,
     caller: &AuthUser,
     input: StartInput,
     now: DateTime<Utc>,
@@ -157,27 +161,27 @@ pub async fn start(
             None => model::central_token(number),
         }),
     };
-    let session = store::insert(
-        &mut tx,
-        &NewSession {
-            id: Uuid::now_v7(),
-            number: Some(number),
-            driver_id: caller.id,
-            listing_id: port.listing_id,
-            port_id: port.port_id,
-            booking_id: booking.as_ref().map(|b| b.id),
-            station_id: station_id.clone(),
-            evse_id,
-            connector_id: port.connector_id,
-            id_token: token.id_token.clone(),
-            id_token_type: token.kind.clone(),
-            status: SessionStatus::Start,
-            origin: "app",
-            emergency: booking.as_ref().is_some_and(|b| b.emergency),
-            requested_at: now,
-        },
-    )
-    .await?;
+    let new = NewSession {
+        id: Uuid::now_v7(),
+        number: Some(number),
+        driver_id: caller.id,
+        listing_id: port.listing_id,
+        port_id: port.port_id,
+        booking_id: booking.as_ref().map(|b| b.id),
+        station_id: station_id.clone(),
+        evse_id,
+        connector_id: port.connector_id,
+        id_token: token.id_token.clone(),
+        id_token_type: token.kind.clone(),
+        status: SessionStatus::Start,
+        origin: "app",
+        emergency: booking.as_ref().is_some_and(|b| b.emergency),
+        requested_at: now,
+    };
+    let session = store::insert(&mut tx, &new).await?;
+    if booking.is_none() {
+        funds::secure(&mut tx, funds, &new, now).await?;
+    }
     tx.commit().await?;
 
     let answer = control.start(&station_id, evse_id, &token, number).await;
@@ -207,6 +211,7 @@ pub async fn start(
         if s.status == SessionStatus::Start && s.transaction_id.is_none() {
             s.status = SessionStatus::Cancelled;
             s.end_reason = Some(format!("start failed: {e}"));
+            crate::ledger::service::release_session_hold(&mut tx, s.id, now).await?;
         }
     }
     store::save(&mut tx, &s).await?;
@@ -347,6 +352,7 @@ pub async fn stop(
         if s.transaction_id.is_none() {
             s.status = transition(s.status, SessionAction::Cancel).map_err(invalid_state)?;
             s.end_reason = Some("stopped by the driver before the station started".into());
+            crate::ledger::service::release_session_hold(&mut tx, s.id, now).await?;
         }
         store::save(&mut tx, &s).await?;
     }

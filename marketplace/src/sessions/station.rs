@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use super::billing::{self, settle};
 use super::energy::{self, Reading};
+use super::funds::{self, SessionFunds};
 use super::model::{
     transition, with_seq, ChargingSession, EventType, SessionAction, SessionStatus, BILL_GRACE,
     START_TIMEOUT,
@@ -58,7 +59,13 @@ pub struct EventOutcome {
     pub total_cost: Option<Decimal>,
     /// The driver stopped before the station reported the transaction: stop it now.
     pub stop_transaction: bool,
+    /// The event's idToken is a driver's, who may not charge here now: answer the token
+    /// with this status (`NoCredit`).
+    pub token_refused: Option<&'static str>,
 }
+
+/// The idTokenInfo status of a driver without money (OCPP 2.0.1 AuthorizationStatusEnumType).
+pub const NO_CREDIT: &str = "NoCredit";
 
 /// Whether a station is any listing's device: the cheap first question, since most of a
 /// CSMS's stations may not be in the marketplace at all.
@@ -71,15 +78,28 @@ pub async fn station_bound(pool: &PgPool, station_id: &str) -> Result<bool, Erro
     .await?)
 }
 
+/// What an event matched.
+enum Found {
+    /// The session, and whether it just learned its transaction.
+    Session(Box<ChargingSession>, bool),
+    /// Nothing of the marketplace's.
+    Nothing,
+    /// A driver's own token on a listed charger, but no money for it: the station is told
+    /// `NoCredit` (and stops, as OCPP has it); no session is made.
+    NoCredit,
+}
+
 async fn find_or_create(
     conn: &mut PgConnection,
+    funds: &SessionFunds,
     ev: &StationEvent,
-) -> Result<Option<(ChargingSession, bool)>, Error> {
+    now: DateTime<Utc>,
+) -> Result<Found, Error> {
     if let Some(s) = store::by_transaction(conn, &ev.station_id, &ev.transaction_id).await? {
-        return Ok(Some((s, false)));
+        return Ok(Found::Session(Box::new(s), false));
     }
     if let Some(s) = store::waiting(conn, &ev.station_id, ev.remote_start_id, ev.evse_id).await? {
-        return Ok(Some((s, true)));
+        return Ok(Found::Session(Box::new(s), true));
     }
     let booking = context::booking_of_transaction(conn, &ev.station_id, &ev.transaction_id).await?;
     let (driver, port, booking) = match (booking, ev.token_owner, ev.evse_id) {
@@ -95,20 +115,20 @@ async fn find_or_create(
                 .filter(|p| p.listing_status == "listed");
             (owner, port, None)
         }
-        _ => return Ok(None),
+        _ => return Ok(Found::Nothing),
     };
     let Some(port) = port else {
-        return Ok(None);
+        return Ok(Found::Nothing);
     };
-    // a driver who owes money gets no session (the station's event is still accepted, as
-    // OCPP requires; the transaction is left unbilled and unattributed)
+    // a driver who owes money gets no session: the station's event is still stored, as OCPP
+    // requires, and its answer says NoCredit, so the station ends the transaction
     if let Err(err) = crate::ledger::service::ensure_no_debt(conn, driver).await {
         tracing::warn!(station = %ev.station_id, tx = %ev.transaction_id, %driver, %err,
             "no session for a station-started transaction: the driver owes money");
-        return Ok(None);
+        return Ok(Found::NoCredit);
     }
     let Some(evse_id) = ev.evse_id.or(port.evse_id) else {
-        return Ok(None);
+        return Ok(Found::Nothing);
     };
     let token = ev.id_token.clone().unwrap_or_else(|| {
         IdToken::central(match &booking {
@@ -133,27 +153,52 @@ async fn find_or_create(
         emergency: booking.as_ref().is_some_and(|b| b.emergency),
         requested_at: ev.timestamp,
     };
-    match store::insert(conn, &new).await {
-        Ok(s) => Ok(Some((s, true))),
+    // a savepoint: a session the wallet cannot secure is not kept
+    let mut sp = sqlx::Connection::begin(&mut *conn).await?;
+    let s = match store::insert(&mut sp, &new).await {
+        Ok(s) => s,
         Err(Error::Conflict { code, detail }) => {
             tracing::warn!(station = %ev.station_id, tx = %ev.transaction_id, code, detail,
                 "no session for a station-started transaction");
-            Ok(None)
+            return Ok(Found::Nothing);
         }
-        Err(e) => Err(e),
+        Err(e) => return Err(e),
+    };
+    if booking.is_none() {
+        match funds::secure(&mut sp, funds, &new, now).await {
+            Ok(_) => {}
+            Err(Error::Conflict { code, detail }) => {
+                tracing::warn!(station = %ev.station_id, tx = %ev.transaction_id, %driver,
+                    code, detail, "no session for a station-started transaction: no money");
+                sp.rollback().await?;
+                return Ok(Found::NoCredit);
+            }
+            Err(e) => return Err(e),
+        }
     }
+    sp.commit().await?;
+    Ok(Found::Session(Box::new(s), true))
 }
 
 /// Folds one TransactionEvent into its session (see the module docs). Order-independent:
 /// sequence numbers form a set, the start is the earliest event, readings are per instant.
 pub async fn transaction_event(
     pool: &PgPool,
+    funds: &SessionFunds,
     ev: &StationEvent,
     now: DateTime<Utc>,
 ) -> Result<EventOutcome, Error> {
     let mut tx = pool.begin().await?;
-    let Some((mut s, linked)) = find_or_create(&mut tx, ev).await? else {
-        return Ok(EventOutcome::default());
+    let (mut s, linked) = match find_or_create(&mut tx, funds, ev, now).await? {
+        Found::Session(s, linked) => (*s, linked),
+        Found::Nothing => return Ok(EventOutcome::default()),
+        Found::NoCredit => {
+            tx.commit().await?;
+            return Ok(EventOutcome {
+                token_refused: Some(NO_CREDIT),
+                ..EventOutcome::default()
+            });
+        }
     };
     let revived = s.status == SessionStatus::Cancelled;
     s.transaction_id
@@ -196,6 +241,7 @@ pub async fn transaction_event(
         token_accepted,
         total_cost: None,
         stop_transaction: revived && s.stop_requested_at.is_some() && s.status.is_live(),
+        token_refused: None,
     };
     if s.status == SessionStatus::Completed {
         match settle(pool, &s, now, false).await {

@@ -52,6 +52,7 @@ struct Row {
     ended_at: Option<DateTime<Utc>>,
     end_reason: Option<String>,
     stop_requested_at: Option<DateTime<Utc>>,
+    stop_reason: Option<String>,
     seq_nos: Vec<i32>,
     started_seq: Option<i32>,
     ended_seq: Option<i32>,
@@ -66,7 +67,7 @@ struct Row {
 pub(super) const COLUMNS: &str = "s.id, s.number, s.driver_id, s.listing_id, s.port_id, \
     s.booking_id, s.station_id, s.evse_id, s.connector_id, s.id_token, s.id_token_type, \
     s.transaction_id, s.status, s.origin, s.emergency, s.requested_at, s.started_at, \
-    s.ended_at, s.end_reason, s.stop_requested_at, s.seq_nos, s.started_seq, s.ended_seq, \
+    s.ended_at, s.end_reason, s.stop_requested_at, s.stop_reason, s.seq_nos, s.started_seq, s.ended_seq, \
     s.energy_wh::text AS energy_wh, s.power_w::text AS power_w, \
     s.soc_percent::text AS soc_percent, s.last_reading_at, s.charging_state, \
     s.cost_sent::text AS cost_sent";
@@ -100,6 +101,7 @@ impl TryFrom<Row> for ChargingSession {
             ended_at: r.ended_at,
             end_reason: r.end_reason,
             stop_requested_at: r.stop_requested_at,
+            stop_reason: r.stop_reason,
             seq_nos: r.seq_nos,
             started_seq: r.started_seq,
             ended_seq: r.ended_seq,
@@ -272,6 +274,51 @@ pub async fn save(conn: &mut PgConnection, s: &ChargingSession) -> Result<(), Er
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Charging sessions (active or paused, their transaction known, not stopped by the
+/// platform yet) after `after` in (start, id) order: a page of [`super::funds::check`].
+pub async fn charging_page(
+    conn: &mut PgConnection,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<ChargingSession>, Error> {
+    let (at, id) = after.unzip();
+    let sql = select(
+        "s.status IN ('active', 'paused') AND s.transaction_id IS NOT NULL \
+           AND s.stop_reason IS NULL \
+           AND ($1::timestamptz IS NULL \
+             OR (coalesce(s.started_at, s.requested_at), s.id) > ($1, $2)) \
+         ORDER BY coalesce(s.started_at, s.requested_at), s.id LIMIT $3",
+    );
+    sqlx::query_as::<_, Row>(&sql)
+        .bind(at)
+        .bind(id)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(TryInto::try_into)
+        .collect()
+}
+
+/// The platform stops the session because its money ran out: once (answers whether this
+/// call marked it).
+pub async fn mark_funds_exhausted(
+    conn: &mut PgConnection,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let done = sqlx::query(
+        "UPDATE charging_sessions SET stop_reason = 'funds_exhausted', \
+           stop_requested_at = coalesce(stop_requested_at, $2), updated_at = now() \
+         WHERE id = $1 AND stop_reason IS NULL",
+    )
+    .bind(id)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Live sessions of a station's EVSE (MeterValues carry no transaction id). Locked.

@@ -53,6 +53,9 @@ pub struct SessionView {
     pub ended_at: Option<DateTime<Utc>>,
     pub end_reason: Option<String>,
     pub stop_requested_at: Option<DateTime<Utc>>,
+    /// Why the platform stopped the session itself: `funds_exhausted` (the money secured
+    /// for it ran out and the wallet had nothing more). `null` otherwise.
+    pub stop_reason: Option<String>,
     pub energy_kwh: Decimal,
     /// Now, while it runs: the station's latest power reading, else the average over the
     /// last interval between energy readings.
@@ -148,6 +151,7 @@ pub async fn build(
         ended_at: s.ended_at,
         end_reason: s.end_reason.clone(),
         stop_requested_at: s.stop_requested_at,
+        stop_reason: s.stop_reason.clone(),
         energy_kwh: (b.as_ref().map_or(s.energy_wh, |b| b.energy_wh).round_dp(3)
             / Decimal::from(1000))
         .normalize(),

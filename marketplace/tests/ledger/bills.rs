@@ -141,11 +141,23 @@ async fn beyond_hold_and_wallet_the_rest_is_owed(pool: PgPool) {
         (wallet(&pool, driver.id).await, owed(&pool, driver.id).await),
         (0, 450)
     );
-    assert_eq!(host_payable(&pool, c.host.id).await, 800);
+    // the host is credited only with what was collected: 450 of 1050 is owed, so
+    // ceil(800 × 450 / 1050) = 343 of the host's share waits in host pending
+    let pending = |pool| balance(pool, AccountKind::HostPending, Some(c.host.id));
+    assert_eq!(
+        (host_payable(&pool, c.host.id).await, pending(&pool).await),
+        (457, 343)
+    );
+    assert_reconciles(&pool).await;
+    // a top-up pays the debt off first: the host's share follows, all of it
     fund(&pool, driver.id, 1000).await;
     assert_eq!(
         (wallet(&pool, driver.id).await, owed(&pool, driver.id).await),
         (550, 0)
+    );
+    assert_eq!(
+        (host_payable(&pool, c.host.id).await, pending(&pool).await),
+        (800, 0)
     );
     assert_reconciles(&pool).await;
 }

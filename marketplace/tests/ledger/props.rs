@@ -295,9 +295,27 @@ fn apply(book: &mut Book, drivers: &[Uuid], hosts: &[Uuid], op: &Op) -> Result<(
             prop_assert_eq!(c.released, funds.hold - c.from_hold);
             let commission = AccountRef::platform(AccountKind::PlatformCommission);
             prop_assert_eq!(c.entries.on(commission), charge.commission);
+            // the host is credited only with what was collected; the share of what went on
+            // account waits, rounded so that no uncollected cent is payable
+            prop_assert_eq!(
+                c.withheld,
+                plan::withheld(charge.host_share, charge.total(), c.on_account)
+            );
+            prop_assert!(c.withheld <= charge.host_share);
+            prop_assert_eq!(c.withheld == 0, c.on_account == 0 || charge.host_share == 0);
+            let collected = charge.total() - c.on_account;
+            prop_assert!(
+                i128::from(charge.host_share - c.withheld) * i128::from(charge.total())
+                    <= i128::from(charge.host_share) * i128::from(collected),
+                "the payable part never exceeds the host's share of what was collected"
+            );
             prop_assert_eq!(
                 c.entries.on(AccountRef::host(hosts[host])),
-                charge.host_share
+                charge.host_share - c.withheld
+            );
+            prop_assert_eq!(
+                c.entries.on(AccountRef::host_pending(hosts[host])),
+                c.withheld
             );
             prop_assert!(book.post(c.entries, hold));
             if let Some(h) = hold {
@@ -331,7 +349,10 @@ fn apply(book: &mut Book, drivers: &[Uuid], hosts: &[Uuid], op: &Op) -> Result<(
         } => {
             let d = drivers[driver];
             let delta = bill(hosts[host], base, insurance, 0);
-            if let Some(e) = plan::adjust(d, book.funds(d, None), &delta).unwrap() {
+            if let Some(e) = plan::adjust(d, book.funds(d, None), &delta, 0)
+                .unwrap()
+                .map(|a| a.entries)
+            {
                 prop_assert!(book.post(e, None));
             }
         }

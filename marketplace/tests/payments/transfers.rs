@@ -22,6 +22,11 @@ async fn owed(pool: &PgPool, c: &Charger) -> i64 {
     balance(pool, AccountKind::HostPayable, Some(c.host.id)).await
 }
 
+/// The host's share of what drivers still owe: not payable, never transferred.
+async fn pending(pool: &PgPool, c: &Charger) -> i64 {
+    balance(pool, AccountKind::HostPending, Some(c.host.id)).await
+}
+
 /// A charger whose host is owed 800: a driver's 3000 top-up paid a session bill of 1050 from
 /// the wallet.
 async fn wallet_paid_session(pool: &PgPool, p: &LocalProvider) -> Charger {
@@ -124,10 +129,12 @@ async fn a_destination_charge_in_flight_for_a_posted_bill_is_not_paid_twice(pool
     let d = driver_with(&pool, &p, OK_CARD).await;
     let c = charger(&pool, Spec::default()).await;
     payout_account(&pool, &p, &c).await;
-    // the bill went on account (the driver's wallet was empty): the host is owed 800 now
+    // the bill went on account (the driver's wallet was empty): the host's 800 waits for
+    // the driver to pay, and nothing of it is transferable
     let s = billed(&pool, &c, d.id).await;
     marketplace::ledger::run_due(&pool, now()).await.unwrap();
-    assert_eq!(owed(&pool, &c).await, 800);
+    assert_eq!((owed(&pool, &c).await, pending(&pool, &c).await), (0, 800));
+    assert_eq!(run(&pool, &p).await, TransferReport::default());
     // the driver authorizes the whole bill by card to the host's account: once captured,
     // the provider pays the host directly, so the platform must not transfer it as well
     let mut input = session(s, Method::Card);
@@ -140,7 +147,8 @@ async fn a_destination_charge_in_flight_for_a_posted_bill_is_not_paid_twice(pool
     service::capture(&pool, &p, &d, held.id, None, now())
         .await
         .unwrap();
-    assert_eq!(owed(&pool, &c).await, 0);
+    // paid: released from pending, and paid by the provider directly
+    assert_eq!((owed(&pool, &c).await, pending(&pool, &c).await), (0, 0));
     assert_eq!(run(&pool, &p).await, TransferReport::default());
     ledger_is_whole(&pool).await;
 }

@@ -19,7 +19,7 @@ async fn card_session(
     tx: &str,
     events: &[(i32, EventType, i64, i64)],
 ) -> uuid::Uuid {
-    let driver = user(pool, Role::Driver).await;
+    let driver = funded_driver(pool).await;
     let mut id = None;
     for &(seq, kind, min, wh) in events {
         let mut ev = event(&c.station, tx, seq, kind, min, Some(wh));
@@ -48,7 +48,7 @@ async fn offline_events_in_any_order_are_billed_once_all_arrived(pool: PgPool) {
     let a = card_session(&pool, &c, "TX-A", &in_order).await;
 
     // the same transaction replayed by an offline station: the end first
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let replay = [
         (0, Started, 0, 0),
         (3, Ended, 60, 9000),
@@ -233,7 +233,7 @@ async fn bills_are_immutable_but_can_be_posted_once(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn station_started_sessions_on_a_booked_evse_and_unknown_cards(pool: PgPool) {
     let c = charger(&pool, "CS-14", 1).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let b = booking(&pool, &driver, &c, 0, at(0)).await;
     // the bookings module matches the transaction to the booking first (as the CSMS does)
     reservations::session_started(&pool, "CS-14", 1, Some(b.reservation_id), "TX-BK", at(1))

@@ -99,17 +99,31 @@ async fn a_driver_in_debt_starts_nothing(pool: PgPool) {
         0
     );
 
-    // the same driver's card at the station: the transaction is accepted, no session
+    // the same driver's card at the station: the event is stored, the answer is NoCredit
+    // (the station ends the transaction), and no session is made
     let mut ev = event("CS-F1", "TX-DEBT", 0, EventType::Started, 1, Some(0));
     ev.token_owner = Some(driver.id);
-    assert_eq!(send(&pool, &ev, 1).await.session_id, None);
+    let o = send(&pool, &ev, 1).await;
+    assert_eq!((o.session_id, o.token_refused), (None, Some("NoCredit")));
     assert_eq!(
         count(&pool, "SELECT count(*) FROM charging_sessions").await,
         0
     );
 
-    // paid off: it starts
+    // paid off, but nothing left to hold for a session: still no start
     fund(&pool, driver.id, 420, t0()).await;
+    let (status, body) = start(
+        &pool,
+        stations.clone(),
+        &driver,
+        json!({"charger_id": c.id, "port_id": c.ports[0]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "payment_required");
+    assert!(stations.calls().is_empty());
+    // with money for the session's hold: it starts
+    fund(&pool, driver.id, 5_000, t0()).await;
     let (status, body) = start(
         &pool,
         stations.clone(),

@@ -64,7 +64,7 @@ async fn call(
 #[sqlx::test(migrations = "../migrations")]
 async fn a_session_through_the_routes(pool: PgPool) {
     let c = charger(&pool, "CS-20", 1).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let stations = FakeStations::new();
     let clock = Arc::new(FixedClock::new(t0()));
     let app = app(pool.clone(), stations.clone(), clock.clone());
@@ -204,7 +204,7 @@ async fn a_session_through_the_routes(pool: PgPool) {
     assert_eq!(text.matches("event:").count(), 1, "{text}");
 
     // someone else's session is not found, on every route
-    let stranger = user(&pool, Role::Driver).await;
+    let stranger = funded_driver(&pool).await;
     for path in ["", "/live", "/billing"] {
         let (status, body) = call(
             &app,
@@ -223,7 +223,7 @@ async fn a_session_through_the_routes(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn history_stats_and_host_analytics(pool: PgPool) {
     let c = charger(&pool, "CS-21", 2).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let stations = FakeStations::new();
     let clock = Arc::new(FixedClock::new(at(600)));
     let app = app(pool.clone(), stations, clock);

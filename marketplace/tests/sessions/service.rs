@@ -1,9 +1,8 @@
 //! The driver's use cases against a real PostgreSQL with a fake station: start (free port,
 //! booking, driver's card), the station's answers, pause/resume/stop, and what is refused.
 
-use marketplace::accounts::Role;
 use marketplace::sessions::service::{self, StartInput};
-use marketplace::sessions::{station, EventType, IdToken, SessionStatus};
+use marketplace::sessions::{station, EventType, IdToken, SessionFunds, SessionStatus};
 use marketplace::Error;
 use sqlx::PgPool;
 
@@ -27,12 +26,19 @@ fn code(e: Error) -> String {
 #[sqlx::test(migrations = "../migrations")]
 async fn a_full_session_from_a_free_port(pool: PgPool) {
     let c = charger(&pool, "CS-1", 1).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let stations = FakeStations::new();
 
-    let s = service::start(&pool, stations.as_ref(), &driver, on_port(&c, 0), t0())
-        .await
-        .unwrap();
+    let s = service::start(
+        &pool,
+        stations.as_ref(),
+        &SessionFunds::default(),
+        &driver,
+        on_port(&c, 0),
+        t0(),
+    )
+    .await
+    .unwrap();
     assert_eq!(s.status, SessionStatus::Start);
     assert_eq!(s.cost, None);
     let token = IdToken::central(format!("SESSION-{}", s.number));
@@ -154,14 +160,22 @@ async fn a_full_session_from_a_free_port(pool: PgPool) {
     assert!(bill.bill.posted_at.is_none());
 
     // the port is free again
-    let next = service::start(&pool, stations.as_ref(), &driver, on_port(&c, 0), at(60)).await;
+    let next = service::start(
+        &pool,
+        stations.as_ref(),
+        &SessionFunds::default(),
+        &driver,
+        on_port(&c, 0),
+        at(60),
+    )
+    .await;
     assert!(next.is_ok(), "{next:?}");
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn tokens_a_card_or_the_booking_s(pool: PgPool) {
     let c = charger(&pool, "CS-2", 2).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let stations = FakeStations::new();
     let card = IdToken {
         id_token: "04A2B3C4".into(),
@@ -172,18 +186,26 @@ async fn tokens_a_card_or_the_booking_s(pool: PgPool) {
         .lock()
         .unwrap()
         .push((driver.id, card.clone()));
-    let s = service::start(&pool, stations.as_ref(), &driver, on_port(&c, 0), t0())
-        .await
-        .unwrap();
+    let s = service::start(
+        &pool,
+        stations.as_ref(),
+        &SessionFunds::default(),
+        &driver,
+        on_port(&c, 0),
+        t0(),
+    )
+    .await
+    .unwrap();
     assert!(matches!(&stations.calls()[0], Call::Start { token, .. } if *token == card));
     assert_eq!(s.origin, "app");
 
     // without a card, a booking's session uses the token its EVSE was reserved with
-    let other = user(&pool, Role::Driver).await;
+    let other = funded_driver(&pool).await;
     let b = booking(&pool, &other, &c, 1, at(10)).await;
     let early = service::start(
         &pool,
         stations.as_ref(),
+        &SessionFunds::default(),
         &other,
         StartInput {
             booking_id: Some(b.id),
@@ -198,6 +220,7 @@ async fn tokens_a_card_or_the_booking_s(pool: PgPool) {
     let s = service::start(
         &pool,
         stations.as_ref(),
+        &SessionFunds::default(),
         &other,
         StartInput {
             booking_id: Some(b.id),
@@ -222,6 +245,7 @@ async fn tokens_a_card_or_the_booking_s(pool: PgPool) {
     let err = service::start(
         &pool,
         stations.as_ref(),
+        &SessionFunds::default(),
         &driver,
         StartInput {
             booking_id: Some(b.id),
@@ -238,8 +262,8 @@ async fn tokens_a_card_or_the_booking_s(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn what_a_start_refuses(pool: PgPool) {
     let c = charger(&pool, "CS-3", 2).await;
-    let driver = user(&pool, Role::Driver).await;
-    let rival = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
+    let rival = funded_driver(&pool).await;
     let stations = FakeStations::new();
 
     let bad = StartInput {
@@ -247,9 +271,16 @@ async fn what_a_start_refuses(pool: PgPool) {
         charger_id: Some(c.id),
         port_id: None,
     };
-    let e = service::start(&pool, stations.as_ref(), &driver, bad, t0())
-        .await
-        .unwrap_err();
+    let e = service::start(
+        &pool,
+        stations.as_ref(),
+        &SessionFunds::default(),
+        &driver,
+        bad,
+        t0(),
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(e, Error::Validation(ref f) if f[0].field == "port_id"),
         "{e:?}"
@@ -257,9 +288,16 @@ async fn what_a_start_refuses(pool: PgPool) {
 
     // the station refuses: 409, the session is cancelled and the port stays free
     *stations.reject.lock().unwrap() = true;
-    let e = service::start(&pool, stations.as_ref(), &driver, on_port(&c, 0), t0())
-        .await
-        .unwrap_err();
+    let e = service::start(
+        &pool,
+        stations.as_ref(),
+        &SessionFunds::default(),
+        &driver,
+        on_port(&c, 0),
+        t0(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(code(e), "station_rejected");
     assert_eq!(
         count(
@@ -272,37 +310,72 @@ async fn what_a_start_refuses(pool: PgPool) {
     // offline: 503, same
     *stations.reject.lock().unwrap() = false;
     *stations.offline.lock().unwrap() = true;
-    let e = service::start(&pool, stations.as_ref(), &driver, on_port(&c, 0), t0())
-        .await
-        .unwrap_err();
+    let e = service::start(
+        &pool,
+        stations.as_ref(),
+        &SessionFunds::default(),
+        &driver,
+        on_port(&c, 0),
+        t0(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, Error::Unavailable(_)), "{e:?}");
     *stations.offline.lock().unwrap() = false;
 
-    service::start(&pool, stations.as_ref(), &driver, on_port(&c, 0), t0())
-        .await
-        .unwrap();
-    let e = service::start(&pool, stations.as_ref(), &rival, on_port(&c, 0), t0())
-        .await
-        .unwrap_err();
+    service::start(
+        &pool,
+        stations.as_ref(),
+        &SessionFunds::default(),
+        &driver,
+        on_port(&c, 0),
+        t0(),
+    )
+    .await
+    .unwrap();
+    let e = service::start(
+        &pool,
+        stations.as_ref(),
+        &SessionFunds::default(),
+        &rival,
+        on_port(&c, 0),
+        t0(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(code(e), "port_busy");
 
     // a port another driver booked for now
     booking(&pool, &rival, &c, 1, at(5)).await;
-    let e = service::start(&pool, stations.as_ref(), &driver, on_port(&c, 1), t0())
-        .await
-        .unwrap_err();
+    let e = service::start(
+        &pool,
+        stations.as_ref(),
+        &SessionFunds::default(),
+        &driver,
+        on_port(&c, 1),
+        t0(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(code(e), "port_booked");
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn who_may_see_and_control(pool: PgPool) {
     let c = charger(&pool, "CS-4", 1).await;
-    let driver = user(&pool, Role::Driver).await;
-    let stranger = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
+    let stranger = funded_driver(&pool).await;
     let stations = FakeStations::new();
-    let s = service::start(&pool, stations.as_ref(), &driver, on_port(&c, 0), t0())
-        .await
-        .unwrap();
+    let s = service::start(
+        &pool,
+        stations.as_ref(),
+        &SessionFunds::default(),
+        &driver,
+        on_port(&c, 0),
+        t0(),
+    )
+    .await
+    .unwrap();
     let e = service::get(&pool, &stranger, s.id, t0())
         .await
         .unwrap_err();
@@ -326,11 +399,18 @@ async fn who_may_see_and_control(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn a_stop_before_the_transaction_cancels_and_a_late_start_is_stopped(pool: PgPool) {
     let c = charger(&pool, "CS-5", 1).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let stations = FakeStations::new();
-    let s = service::start(&pool, stations.as_ref(), &driver, on_port(&c, 0), t0())
-        .await
-        .unwrap();
+    let s = service::start(
+        &pool,
+        stations.as_ref(),
+        &SessionFunds::default(),
+        &driver,
+        on_port(&c, 0),
+        t0(),
+    )
+    .await
+    .unwrap();
     let v = service::stop(&pool, stations.as_ref(), &driver, s.id, at(1))
         .await
         .unwrap();
@@ -351,11 +431,18 @@ async fn a_stop_before_the_transaction_cancels_and_a_late_start_is_stopped(pool:
 #[sqlx::test(migrations = "../migrations")]
 async fn starts_time_out(pool: PgPool) {
     let c = charger(&pool, "CS-6", 1).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let stations = FakeStations::new();
-    let s = service::start(&pool, stations.as_ref(), &driver, on_port(&c, 0), t0())
-        .await
-        .unwrap();
+    let s = service::start(
+        &pool,
+        stations.as_ref(),
+        &SessionFunds::default(),
+        &driver,
+        on_port(&c, 0),
+        t0(),
+    )
+    .await
+    .unwrap();
     let report = station::sweep(&pool, at(9), 10).await.unwrap();
     assert_eq!(report.cancelled, 0);
     let report = station::sweep(&pool, at(10), 10).await.unwrap();
@@ -368,12 +455,19 @@ async fn starts_time_out(pool: PgPool) {
 async fn a_transaction_id_in_the_start_answer_links_at_once(pool: PgPool) {
     // the EV was plugged in first: the station already had a transaction on the EVSE
     let c = charger(&pool, "CS-7", 1).await;
-    let driver = user(&pool, Role::Driver).await;
+    let driver = funded_driver(&pool).await;
     let stations = FakeStations::new();
     *stations.start_transaction.lock().unwrap() = Some("TX-PLUGGED".into());
-    let s = service::start(&pool, stations.as_ref(), &driver, on_port(&c, 0), t0())
-        .await
-        .unwrap();
+    let s = service::start(
+        &pool,
+        stations.as_ref(),
+        &SessionFunds::default(),
+        &driver,
+        on_port(&c, 0),
+        t0(),
+    )
+    .await
+    .unwrap();
     assert_eq!(s.transaction_id.as_deref(), Some("TX-PLUGGED"));
     let o = send(
         &pool,

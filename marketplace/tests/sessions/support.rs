@@ -171,6 +171,14 @@ pub async fn booking(
     bookings::confirm(pool, driver, b.id, made).await.unwrap()
 }
 
+/// A driver with 100.00 EUR in the wallet: enough for a session without a booking to hold
+/// its estimate (at most 50.00 by default).
+pub async fn funded_driver(pool: &PgPool) -> AuthUser {
+    let driver = user(pool, Role::Driver).await;
+    fund(pool, driver.id, 10_000, t0() - chrono::Duration::days(1)).await;
+    driver
+}
+
 /// Credits `amount` (EUR cents) to the user's wallet, as a provider's payment would.
 pub async fn fund(pool: &PgPool, who: Uuid, amount: i64, at: DateTime<Utc>) {
     use marketplace::ledger::service::{record_provider_payment, ProviderPayment};
@@ -352,9 +360,14 @@ pub fn event(
 }
 
 pub async fn send(pool: &PgPool, ev: &StationEvent, now_min: i64) -> EventOutcome {
-    station::transaction_event(pool, ev, at(now_min))
-        .await
-        .unwrap()
+    station::transaction_event(
+        pool,
+        &marketplace::sessions::SessionFunds::default(),
+        ev,
+        at(now_min),
+    )
+    .await
+    .unwrap()
 }
 
 /// Prices a breakdown with the simple tariff of [`settings`] (or others) in Amsterdam, 21 %

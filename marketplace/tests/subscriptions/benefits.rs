@@ -47,6 +47,7 @@ async fn plans_discount_real_session_bills(pool: PgPool) {
     let driver = user(&pool, Role::Driver).await;
     let basic = user(&pool, Role::Driver).await;
     fund(&pool, driver.id, 5000).await;
+    fund(&pool, basic.id, 5000).await;
 
     // 2 kWh and 30 minutes: 0.73 + 1.21, insurance 0.50 — 2.44 on Basic
     let (total, _) = charge(&pool, &basic, "TX-B", 0).await;

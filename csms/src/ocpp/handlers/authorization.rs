@@ -24,6 +24,14 @@ pub async fn authorize(
             .await?
     {
         info = json!({ "status": "Accepted" });
+    } else if info["status"] == "Accepted" {
+        // a driver's own card on a listed charger charges only with money for it
+        if let Some(status) =
+            super::transactions::sessions::driver_credit(ctx, &session.station_id, &req.id_token)
+                .await
+        {
+            info["status"] = json!(status);
+        }
     }
     Ok(json!({ "idTokenInfo": info }))
 }

@@ -8,7 +8,7 @@ use rust_ocpp::v2_0_1::messages::transaction_event::TransactionEventRequest;
 use serde_json::{json, Value};
 
 pub(super) mod bounds;
-mod sessions;
+pub(super) mod sessions;
 
 use super::{authorization::id_token_info, wire, HandlerResult, StationSession};
 use crate::ocpp::OcppContext;
@@ -127,6 +127,10 @@ pub async fn transaction_event(
         // the session's own central token (SESSION-n / BOOKING-n): the CSMS issued it
         if o.token_accepted {
             answer["idTokenInfo"] = json!({"status": "Accepted"});
+        }
+        // a driver without money: the station ends the transaction (StopTxOnInvalidId)
+        if let Some(status) = o.token_refused {
+            answer["idTokenInfo"] = json!({ "status": status });
         }
         // OCPP 2.0.1: totalCost "SHALL only be sent when charging has ended" (final cost)
         if let Some(total) = o.total_cost {

@@ -8,12 +8,13 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{capture, planned, write};
+use super::{capture, planned, withhold, write};
 use crate::error::Error;
 use crate::invoices;
-use crate::ledger::model::{Cause, PostingKind};
+use crate::ledger::model::{Cause, Minor, PostingKind};
 use crate::ledger::plan::{self, Funds};
-use crate::ledger::store::{self, holds, sources, NewPosting};
+use crate::ledger::store::shares::{self, StoredShare};
+use crate::ledger::store::{self, holds, sources, NewPosting, Posted};
 
 /// Posts a session bill (and, first, any earlier revision not posted yet), in the caller's
 /// transaction, and marks it posted. A bill already posted is left alone. Answers whether
@@ -67,11 +68,22 @@ async fn post_one(
     };
     let key = format!("session_bill:{}", bill.id);
     let Some(before) = before else {
-        let hold = match bill.booking_id {
-            Some(b) => holds::open_for_booking(conn, b, true)
-                .await?
-                .filter(|h| h.currency == bill.currency && h.driver_id == bill.driver_id),
+        let ours = |h: &holds::Hold| h.currency == bill.currency && h.driver_id == bill.driver_id;
+        let booked = match bill.booking_id {
+            Some(b) => holds::open_for_booking(conn, b, true).await?.filter(ours),
             None => None,
+        };
+        let own = holds::open_for_session(conn, bill.session_id, true)
+            .await?
+            .filter(ours);
+        // a booked session that charged past its booking topped up a hold of its own: that
+        // goes back to the wallet, and the capture takes the booking's hold, then the wallet
+        let hold = match (booked, own) {
+            (Some(booked), Some(own)) => {
+                super::release(conn, own.id, None, None, now).await?;
+                Some(booked)
+            }
+            (booked, own) => booked.or(own),
         };
         let memo = "charging session";
         capture(
@@ -101,15 +113,74 @@ async fn post_one(
         debt: lock.debt,
     };
     let delta = bill.charge().minus(&before.charge());
-    if let Some(entries) = plan::adjust(bill.driver_id, funds, &delta).map_err(planned)? {
-        let memo = format!(
-            "charging session bill corrected (revision {})",
-            bill.revision
-        );
-        let posting = NewPosting::new(PostingKind::Adjustment, &bill.currency, key, now)
-            .memo(memo)
-            .cause(cause);
-        write(conn, &posting, &entries).await?;
+    let host = delta.host;
+    let open = shares::open_of_session(conn, bill.session_id, host).await?;
+    let withheld_now = open.iter().map(|s| s.share().withheld()).sum();
+    let Some(adjusted) =
+        plan::adjust(bill.driver_id, funds, &delta, withheld_now).map_err(planned)?
+    else {
+        return Ok(());
+    };
+    // a fall first shrinks what this session's shares still withhold and still count as
+    // owed, so the debt it cancels is not mistaken for a payment
+    shrink(
+        conn,
+        &open,
+        adjusted.unwithheld,
+        adjusted.debt_cancelled,
+        now,
+    )
+    .await?;
+    let memo = format!(
+        "charging session bill corrected (revision {})",
+        bill.revision
+    );
+    let posting = NewPosting::new(PostingKind::Adjustment, &bill.currency, key, now)
+        .memo(memo)
+        .cause(cause);
+    if let Posted::New(id) = write(conn, &posting, &adjusted.entries).await? {
+        let session = Some(bill.session_id);
+        let (owed, held) = (adjusted.on_account, adjusted.withheld);
+        withhold(
+            conn,
+            id,
+            bill.driver_id,
+            &bill.currency,
+            session,
+            host,
+            owed,
+            held,
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Takes `unwithheld` of the host's withheld share and `cancelled` of the debt off a
+/// session's open shares, newest first.
+async fn shrink(
+    conn: &mut PgConnection,
+    open: &[StoredShare],
+    mut unwithheld: Minor,
+    mut cancelled: Minor,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    for s in open {
+        if unwithheld <= 0 && cancelled <= 0 {
+            break;
+        }
+        let figures = s.share();
+        let less_share = unwithheld.min(figures.withheld()).max(0);
+        let less_owed = cancelled.min(figures.outstanding()).max(0);
+        unwithheld -= less_share;
+        cancelled -= less_owed;
+        let next = StoredShare {
+            share_minor: s.share_minor - less_share,
+            owed_minor: s.owed_minor - less_owed,
+            ..s.clone()
+        };
+        shares::update(conn, &next, now).await?;
     }
     Ok(())
 }

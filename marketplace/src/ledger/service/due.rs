@@ -9,11 +9,14 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 use super::bookings::{settle_ended_hold, COMPLETED_GRACE};
-use super::{finish, post_booking_refund, post_session_bill};
+use super::{finish, post_booking_refund, post_session_bill, release_session_hold};
 use crate::error::Error;
 use crate::ledger::store::{holds, sources};
 
 const BATCH: i64 = 200;
+/// An ended session still unbilled after this long (its charger cannot be priced; session
+/// billing gives up after a week too) gives its hold back.
+const UNBILLABLE_AFTER: chrono::Duration = chrono::Duration::days(8);
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct DueReport {
@@ -24,6 +27,8 @@ pub struct DueReport {
     pub bills_posted: u32,
     /// Holds of no-shows and uncharged completed bookings captured as the booking's fee.
     pub holds_captured: u32,
+    /// Holds of sessions that never charged (or can never be billed) given back.
+    pub session_holds_released: u32,
     pub failures: u32,
 }
 
@@ -84,6 +89,19 @@ pub async fn run_due(pool: &PgPool, now: DateTime<Utc>) -> Result<DueReport, Err
             Ok(true) => report.holds_captured += 1,
             Ok(false) => {}
             Err(e) => failed(&mut report, "ended hold", hold, &e),
+        }
+    }
+
+    let sessions =
+        holds::of_unbillable_sessions(&mut *pool.acquire().await?, now, UNBILLABLE_AFTER, BATCH)
+            .await?;
+    for session in sessions {
+        let mut tx = pool.begin().await?;
+        let result = release_session_hold(&mut tx, session, now).await;
+        match finish(tx, result).await {
+            Ok(true) => report.session_holds_released += 1,
+            Ok(false) => {}
+            Err(e) => failed(&mut report, "session hold", session, &e),
         }
     }
     Ok(report)

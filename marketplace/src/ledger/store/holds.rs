@@ -14,6 +14,7 @@ pub struct Hold {
     pub id: Uuid,
     pub driver_id: Uuid,
     pub booking_id: Option<Uuid>,
+    pub session_id: Option<Uuid>,
     pub currency: String,
     pub amount_minor: Minor,
     pub status: String,
@@ -29,29 +30,33 @@ impl Hold {
     }
 }
 
-const HOLD_COLUMNS: &str = "h.id, h.driver_id, h.booking_id, h.currency, h.amount_minor, \
+const HOLD_COLUMNS: &str =
+    "h.id, h.driver_id, h.booking_id, h.session_id, h.currency, h.amount_minor, \
     h.status, h.created_at, h.closed_at, \
     (SELECT coalesce(sum(e.amount_minor), 0)::bigint FROM ledger_postings p \
        JOIN ledger_entries e ON e.posting_id = p.id \
        JOIN ledger_accounts a ON a.id = e.account_id AND a.kind = 'driver_hold' \
       WHERE p.hold_id = h.id) AS remaining_minor";
 
+#[allow(clippy::too_many_arguments)]
 pub async fn insert(
     conn: &mut PgConnection,
     id: Uuid,
     driver: Uuid,
     booking: Option<Uuid>,
+    session: Option<Uuid>,
     currency: &str,
     amount: Minor,
     at: DateTime<Utc>,
 ) -> Result<(), Error> {
     sqlx::query(
-        "INSERT INTO ledger_holds (id, driver_id, booking_id, currency, amount_minor, \
-           created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO ledger_holds (id, driver_id, booking_id, session_id, currency, \
+           amount_minor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(id)
     .bind(driver)
     .bind(booking)
+    .bind(session)
     .bind(currency)
     .bind(amount)
     .bind(at)
@@ -83,6 +88,55 @@ pub async fn open_for_booking(
         .bind(booking)
         .fetch_optional(conn)
         .await?)
+}
+
+/// The session's own open hold, if any.
+pub async fn open_for_session(
+    conn: &mut PgConnection,
+    session: Uuid,
+    lock: bool,
+) -> Result<Option<Hold>, Error> {
+    let lock = if lock { " FOR UPDATE OF h" } else { "" };
+    let sql = format!(
+        "SELECT {HOLD_COLUMNS} FROM ledger_holds h \
+         WHERE h.session_id = $1 AND h.status = 'open'{lock}"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(session)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// A hold grows by `amount` (its posting moves the money).
+pub async fn grow(conn: &mut PgConnection, id: Uuid, amount: Minor) -> Result<(), Error> {
+    sqlx::query("UPDATE ledger_holds SET amount_minor = amount_minor + $2 WHERE id = $1")
+        .bind(id)
+        .bind(amount)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Open holds of sessions that will never be billed against them: cancelled sessions (no
+/// transaction ever ran), and sessions ended `abandon` ago that still have no bill (a
+/// charger that could not be priced).
+pub async fn of_unbillable_sessions(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    abandon: chrono::Duration,
+    limit: i64,
+) -> Result<Vec<Uuid>, Error> {
+    Ok(sqlx::query_scalar(
+        "SELECT h.session_id FROM ledger_holds h JOIN charging_sessions s ON s.id = h.session_id \
+         WHERE h.status = 'open' AND (s.status = 'cancelled' OR (s.status = 'completed' \
+           AND s.ended_at <= $1 AND NOT EXISTS ( \
+             SELECT 1 FROM session_bills b WHERE b.session_id = s.id))) \
+         ORDER BY h.created_at LIMIT $2",
+    )
+    .bind(now - abandon)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// A driver's open holds, newest first.

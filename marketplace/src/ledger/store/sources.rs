@@ -151,6 +151,23 @@ pub async fn unposted_refund_bookings(
 /// Whether a card authorization of the booking (a manual-capture payment the provider
 /// authorized and nobody captured or released yet) covers `amount` in `currency`: money
 /// secured at the provider instead of on the wallet.
+/// What card authorizations of the booking still let the platform capture.
+pub async fn card_authorized(
+    conn: &mut PgConnection,
+    booking: Uuid,
+    currency: &str,
+) -> Result<Minor, Error> {
+    Ok(sqlx::query_scalar(
+        "SELECT coalesce(sum(amount_capturable), 0)::bigint FROM payments \
+         WHERE booking_id = $1 AND method = 'card' AND capture_method = 'manual' \
+           AND status = 'requires_capture' AND currency = $2",
+    )
+    .bind(booking)
+    .bind(currency)
+    .fetch_one(conn)
+    .await?)
+}
+
 pub async fn card_authorization_covers(
     conn: &mut PgConnection,
     booking: Uuid,

@@ -5,6 +5,7 @@
 use chrono::Utc;
 use marketplace::sessions::{station, EventOutcome, EventType, IdToken, Sample, StationEvent};
 use marketplace::Error;
+use rust_ocpp::v2_0_1::datatypes::id_token_type::IdTokenType;
 use rust_ocpp::v2_0_1::datatypes::meter_value_type::MeterValueType;
 use rust_ocpp::v2_0_1::messages::transaction_event::TransactionEventRequest;
 use serde_json::{json, Value};
@@ -69,6 +70,38 @@ async fn token_owner(pool: &PgPool, token: &str, kind: &str) -> Result<Option<Uu
     .await
 }
 
+/// `NoCredit` for a driver's own token on a listed charger when the driver may not charge
+/// there now (debt, or a wallet short of a session's hold); `None` otherwise. A failure to
+/// tell is logged and answers `None`: the TransactionEvent's answer decides again.
+pub async fn driver_credit(
+    ctx: &OcppContext,
+    station_id: &str,
+    token: &IdTokenType,
+) -> Option<&'static str> {
+    let kind = wire(&token.kind);
+    let result = async {
+        match token_owner(&ctx.pool, &token.id_token, &kind).await? {
+            Some(driver) => {
+                let funds = &ctx.config.session_funds;
+                marketplace::sessions::funds::credit(
+                    &ctx.pool,
+                    funds,
+                    station_id,
+                    driver,
+                    Utc::now(),
+                )
+                .await
+            }
+            None => Ok(None),
+        }
+    }
+    .await;
+    result.unwrap_or_else(|e: Error| {
+        tracing::warn!(station = station_id, error = %e, "driver credit not checked");
+        None
+    })
+}
+
 async fn station_event(
     pool: &PgPool,
     station_id: &str,
@@ -113,7 +146,7 @@ pub async fn transaction_event(
     let tx_id = req.transaction_info.transaction_id.as_str();
     let result = async {
         let ev = station_event(&ctx.pool, station_id, req).await?;
-        station::transaction_event(&ctx.pool, &ev, Utc::now()).await
+        station::transaction_event(&ctx.pool, &ctx.config.session_funds, &ev, Utc::now()).await
     }
     .await;
     let outcome = match result {
@@ -167,7 +200,7 @@ async fn replay(
             continue;
         };
         let ev = station_event(&ctx.pool, station_id, &req).await?;
-        station::transaction_event(&ctx.pool, &ev, Utc::now()).await?;
+        station::transaction_event(&ctx.pool, &ctx.config.session_funds, &ev, Utc::now()).await?;
     }
     Ok(())
 }
