@@ -18,6 +18,14 @@ pub async fn post(server: &Server, token: &str, path: &str, body: Value) -> (u16
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
+/// Tops the signed-in driver's wallet up by `cents` EUR with the development provider (the
+/// test servers run `--dev`): a session without a booking holds money before it starts.
+pub async fn top_up(server: &Server, driver: &str, cents: i64) {
+    let topup = json!({"amount_cents": cents, "currency": "EUR", "payment_method": "local_test"});
+    let (status, paid) = post(server, driver, "/api/wallet/topup", topup).await;
+    assert_eq!(status, 201, "{paid}");
+}
+
 /// A decimal string as (digits, places): "12.345" → (12345, 3); exact, no floats.
 pub fn dec(v: &Value) -> (i128, u32) {
     let s = v

@@ -192,6 +192,7 @@ async fn a_full_session_from_the_app_to_the_bill() {
     };
     let (charger, port) = station_charger(&server, "SES-1").await;
     let driver = server.token_for("driver").await.unwrap();
+    e2e_tests::charging::top_up(&server, &driver, 10_000).await;
 
     // the app starts; the station is asked and accepts
     let ((status, session), start) = tokio::join!(

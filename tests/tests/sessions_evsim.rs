@@ -3,7 +3,9 @@
 //! the app stops it, the bill prices exactly the energy evsim metered, and the posted bill is
 //! invoiced (JSON and PDF).
 
-use e2e_tests::charging::{charging_session, dec, evsim_station, listed_station_charger, post};
+use e2e_tests::charging::{
+    charging_session, dec, evsim_station, listed_station_charger, post, top_up,
+};
 use e2e_tests::{Server, ServerOptions};
 use serde_json::{json, Value};
 
@@ -26,6 +28,7 @@ async fn evsim_charges_and_the_bill_prices_its_meter() {
     let (id, port) = listed_station_charger(&server, "SIM-SESSION").await;
 
     let driver = server.token_for("driver").await.unwrap();
+    top_up(&server, &driver, 10_000).await;
     let path = charging_session(&server, &driver, &id, &port, 0.1).await;
     let (status, stopping) = post(&server, &driver, &format!("{path}/stop"), json!({})).await;
     assert_eq!(status, 202, "{stopping}");

@@ -7,7 +7,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use e2e_tests::charging::{charging_session, dec, evsim_command, listed_station_charger, post};
+use e2e_tests::charging::{
+    charging_session, dec, evsim_command, listed_station_charger, post, top_up,
+};
 use e2e_tests::{Server, ServerOptions};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -113,6 +115,7 @@ async fn evsim_pauses_and_resumes_and_the_bill_prices_its_meter() {
     let (id, port) = listed_station_charger(&server, STATION).await;
 
     let driver = server.token_for("driver").await.unwrap();
+    top_up(&server, &driver, 10_000).await;
     let path = charging_session(&server, &driver, &id, &port, 0.05).await;
     // the running cost reaches the station's display (CostUpdated every second)
     let shown = log.wait_for("display: cost so far").await;

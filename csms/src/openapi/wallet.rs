@@ -51,12 +51,15 @@ pub struct TopupBody {
     pub payment_method: String,
 }
 
-/// Money set aside for a booking (taken from the balance when the booking was confirmed).
+/// Money set aside for a booking (taken from the balance when the booking was confirmed) or
+/// for a charging session no booking pays for (when it started; topped up while it charges).
 #[derive(ToSchema)]
 pub struct WalletHold {
     pub id: Uuid,
     #[schema(required)]
     pub booking_id: Option<Uuid>,
+    #[schema(required)]
+    pub session_id: Option<Uuid>,
     #[schema(example = 500)]
     pub amount_cents: i64,
     /// What is still held.

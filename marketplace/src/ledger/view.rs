@@ -13,6 +13,8 @@ use super::store::holds::Hold;
 pub struct HoldView {
     pub id: Uuid,
     pub booking_id: Option<Uuid>,
+    /// The charging session it secures (a session no booking pays for).
+    pub session_id: Option<Uuid>,
     pub amount_cents: Minor,
     /// What is still held (a capture or a partial release lowers it).
     pub remaining_cents: Minor,
@@ -24,6 +26,7 @@ impl From<Hold> for HoldView {
         Self {
             id: h.id,
             booking_id: h.booking_id,
+            session_id: h.session_id,
             amount_cents: h.amount_minor,
             remaining_cents: h.remaining_minor,
             created_at: h.created_at,
@@ -37,7 +40,7 @@ pub struct CurrencyWallet {
     pub currency: String,
     /// What the driver may spend now.
     pub balance_cents: Minor,
-    /// Set aside for bookings (not part of the balance).
+    /// Set aside for bookings and charging sessions (not part of the balance).
     pub held_cents: Minor,
     /// What the driver owes (a bill that exceeded hold and balance); the next top-up pays
     /// it off first.
