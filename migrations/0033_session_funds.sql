@@ -83,3 +83,9 @@ ALTER TABLE ledger_postings DROP CONSTRAINT ledger_postings_kind_check;
 ALTER TABLE ledger_postings ADD CONSTRAINT ledger_postings_kind_check CHECK (kind IN ('topup',
     'hold', 'release', 'capture', 'refund', 'settlement', 'adjustment', 'reversal',
     'subscription', 'share_release'));
+
+-- A dispute's fee the provider reports only in a later event than the withdrawal (the
+-- balance transaction was not expanded yet): posted then, by difference, once per new total.
+ALTER TABLE payment_disputes ADD COLUMN fee_later_minor bigint NOT NULL DEFAULT 0;
+ALTER TABLE payment_disputes ADD CONSTRAINT payment_disputes_fee_later_check
+    CHECK (fee_later_minor >= 0);

@@ -337,6 +337,29 @@ pub const CHECKS: &[(&str, &str, &str)] = &[
               WHERE p.id IN (d.withdrawal_posting_id, d.reinstatement_posting_id))",
     ),
     (
+        "dispute_fee_posted",
+        "every dispute fee reported after its withdrawal is posted (provider clearing to \
+         provider fees) exactly once in total, and every such posting is a dispute's",
+        "WITH f AS ( \
+           SELECT split_part(p.idempotency_key, ':', 2) AS provider, \
+             split_part(p.idempotency_key, ':', 3) AS dispute, p.id, p.idempotency_key, \
+             coalesce((SELECT sum(e.amount_minor) FROM ledger_entries e \
+               JOIN ledger_accounts a ON a.id = e.account_id AND a.kind = 'provider_fees' \
+              WHERE e.posting_id = p.id), 0) AS fees \
+           FROM ledger_postings p WHERE p.idempotency_key LIKE 'dispute\\_fee:%') \
+         SELECT format('dispute %s: %s of fee reported later, postings move %s', \
+           d.provider_dispute_id, d.fee_later_minor, -coalesce(s.fees, 0)) \
+         FROM payment_disputes d \
+         LEFT JOIN (SELECT provider, dispute, sum(fees) AS fees FROM f \
+           GROUP BY provider, dispute) s \
+           ON s.provider = d.provider AND s.dispute = d.provider_dispute_id \
+         WHERE d.fee_later_minor <> -coalesce(s.fees, 0) \
+         UNION ALL \
+         SELECT format('posting %s (%s) is no recorded dispute''s', f.id, f.idempotency_key) \
+           FROM f WHERE NOT EXISTS (SELECT 1 FROM payment_disputes d \
+             WHERE d.provider = f.provider AND d.provider_dispute_id = f.dispute)",
+    ),
+    (
         "transfer_reversal_posted",
         "every transfer reversed at the provider has reversal postings putting exactly its \
          amount_reversed back into the host's payable, and every reversal posting is a paid \

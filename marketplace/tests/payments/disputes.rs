@@ -224,3 +224,45 @@ async fn a_won_dispute_gives_back_debt_first_in_any_order(pool: PgPool) {
         "{found:#?}"
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_fee_reported_after_the_withdrawal_is_posted_once(pool: PgPool) {
+    let (d, pi) = spent(&pool).await;
+    let t = now().timestamp();
+    // the withdrawal arrives before the provider knew its fee
+    let mut early = dispute(&pi, "needs_response", true, false);
+    early["balance_transactions"][0]["fee"] = json!(0);
+    early["balance_transactions"][0]["net"] = json!(-2500);
+    let out = event("evt_f1", "charge.dispute.funds_withdrawn", t, early);
+    deliver(&pool, &out).await.unwrap();
+    assert_eq!(fees(&pool).await, 0);
+    // a later event carries the fee: the platform's expense, posted then
+    let later = event(
+        "evt_f2",
+        "charge.dispute.updated",
+        t + 1,
+        dispute(&pi, "under_review", true, false),
+    );
+    deliver(&pool, &later).await.unwrap();
+    assert_eq!(fees(&pool).await, FEE);
+    assert_eq!(cleared(&pool).await, 3000 - 2500 - FEE);
+    // more events with the same fee post nothing more
+    let closed = event(
+        "evt_f3",
+        "charge.dispute.closed",
+        t + 2,
+        dispute(&pi, "lost", true, false),
+    );
+    deliver(&pool, &closed).await.unwrap();
+    assert_eq!(fees(&pool).await, FEE);
+    assert_eq!(
+        (wallet(&pool, d.id).await, owes(&pool, d.id).await),
+        (0, 550),
+        "the driver's side moved once, with the withdrawal"
+    );
+    ledger_is_whole(&pool).await;
+    let found =
+        reconcile_after_tampering(&pool, "UPDATE payment_disputes SET fee_later_minor = 0").await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].0, "dispute_fee_posted");
+}

@@ -7,7 +7,8 @@
 //! ([`seam::given_back`]).
 //!
 //! Each dispute is one row (`payment_disputes`), locked while an event applies; its
-//! withdrawal and its reinstatement are each posted once (the row keeps their postings, the
+//! withdrawal and its reinstatement are each posted once (a fee reported only by a later
+//! event is posted then, by difference), (the row keeps their postings, the
 //! keys are derived from the dispute), and a reinstatement reported first posts the
 //! withdrawal before it. The status follows the newest event. So replays and any order of
 //! deliveries end in the same place.
@@ -37,6 +38,7 @@ pub(super) async fn apply(
         provider_dispute_id: dp.id.clone(),
         amount_minor: dp.amount,
         fee_minor: 0,
+        fee_later_minor: 0,
         fee_returned_minor: 0,
         currency: payment.currency.clone(),
         status: dp.status.clone(),
@@ -68,9 +70,19 @@ pub(super) async fn apply(
             ),
         };
         row.withdrawal_posting_id = Some(seam::taken_back(conn, &m, now).await?);
+    } else if moves.withdrawn && moves.fee > row.fee_minor + row.fee_later_minor {
+        // the fee came with a later event than the withdrawal: the rest of it, once per total
+        let extra = moves.fee - row.fee_minor - row.fee_later_minor;
+        row.fee_later_minor += extra;
+        let key = format!("{}:{}", key("fee"), row.fee_later_minor);
+        let memo = format!(
+            "dispute {}: the provider's fee, reported later",
+            row.provider_dispute_id
+        );
+        seam::fee_charged(conn, payment, extra, key, memo, now).await?;
     }
     if moves.reinstated && row.reinstatement_posting_id.is_none() {
-        row.fee_returned_minor = moves.fee_returned.min(row.fee_minor);
+        row.fee_returned_minor = moves.fee_returned.min(row.fee_minor + row.fee_later_minor);
         let m = ProviderMove {
             payment,
             amount: row.amount_minor,

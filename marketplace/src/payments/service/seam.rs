@@ -236,6 +236,25 @@ pub async fn taken_back(
         .id())
 }
 
+/// A provider's fee charged to the platform (a dispute's fee reported after its
+/// withdrawal): out of provider clearing, into the fees expense.
+pub async fn fee_charged(
+    conn: &mut PgConnection,
+    payment: &PaymentRow,
+    fee: Minor,
+    key: String,
+    memo: String,
+    now: DateTime<Utc>,
+) -> Result<Uuid, Error> {
+    let entries = Entries::balance([
+        Leg::new(AccountRef::platform(AccountKind::ProviderClearing), fee),
+        Leg::new(AccountRef::platform(AccountKind::ProviderFees), -fee),
+    ])
+    .map_err(|e| Error::Internal(format!("provider fee plan: {e}")))?;
+    let posting = NewPosting::new(PostingKind::Adjustment, &payment.currency, key, now).memo(memo);
+    Ok(ledger_store::post(conn, &posting, &entries).await?.id())
+}
+
 /// Money the provider gave back: the driver's debt first, the rest to the wallet.
 pub async fn given_back(
     conn: &mut PgConnection,

@@ -14,7 +14,10 @@ pub struct DisputeRow {
     pub provider: String,
     pub provider_dispute_id: String,
     pub amount_minor: Minor,
+    /// The fee posted with the withdrawal.
     pub fee_minor: Minor,
+    /// Fee reported after the withdrawal was posted, posted apart (`dispute_fee:` postings).
+    pub fee_later_minor: Minor,
     pub fee_returned_minor: Minor,
     pub currency: String,
     pub status: String,
@@ -25,7 +28,7 @@ pub struct DisputeRow {
 }
 
 const COLUMNS: &str = "id, payment_id, provider, provider_dispute_id, amount_minor, fee_minor, \
-    fee_returned_minor, currency::text AS currency, status, reason, status_at, \
+    fee_later_minor, fee_returned_minor, currency::text AS currency, status, reason, status_at, \
     withdrawal_posting_id, reinstatement_posting_id";
 
 /// The dispute's row, made on first sight and locked: one event applies at a time.
@@ -74,7 +77,7 @@ pub async fn update(
            status = CASE WHEN $2 >= status_at THEN $3 ELSE status END, \
            reason = CASE WHEN $2 >= status_at THEN coalesce($4, reason) ELSE reason END, \
            status_at = greatest(status_at, $2), \
-           fee_minor = $5, fee_returned_minor = $6, \
+           fee_minor = $5, fee_returned_minor = $6, fee_later_minor = $10, \
            withdrawal_posting_id = coalesce(withdrawal_posting_id, $7), \
            reinstatement_posting_id = coalesce(reinstatement_posting_id, $8), \
            updated_at = $9 \
@@ -89,6 +92,7 @@ pub async fn update(
     .bind(d.withdrawal_posting_id)
     .bind(d.reinstatement_posting_id)
     .bind(now)
+    .bind(d.fee_later_minor)
     .execute(conn)
     .await?;
     Ok(())
