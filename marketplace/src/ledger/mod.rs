@@ -1,7 +1,8 @@
 //! The money ledger: double-entry, append-only, integer minor units, one currency per posting
 //! (migration `0009_ledger.sql`).
 //!
-//! - Accounts ([`model::AccountKind`]): drivers' wallet, hold and receivable, hosts' payable,
+//! - Accounts ([`model::AccountKind`]): drivers' wallet, hold and receivable, hosts' payable
+//!   and pending (their share of what drivers still owe, released as they pay: [`pending`]),
 //!   and the platform's commission, insurance reserve, tax payable, provider clearing and
 //!   refunds expense — one per (kind, owner, currency), created on first use.
 //! - Sign convention: an entry's amount is what flows INTO its account (credit positive,

@@ -14,10 +14,12 @@ use crate::ledger::model::Minor;
 use crate::ledger::store::{self, holds, sources};
 
 /// The most a single session's bill is meant to put a driver into debt, in minor units of
-/// the bill's currency (10.00). It bounds what a bill may leave owed beyond the money
-/// secured for it; the ledger still records a larger shortfall as owed (money already
-/// delivered as energy is never written off silently), and the debt gate below stops the
-/// driver from booking or charging again until it is paid, so the exposure is one session.
+/// the bill's currency (10.00): the budget for what a station delivers between the session
+/// reaching the money secured for it and its stop (`sessions::funds`: one check interval and
+/// the station's stop latency at the port's power). The ledger still records a larger
+/// shortfall as owed (energy delivered is never written off silently), and the debt gate
+/// below stops the driver from booking or charging again until it is paid, so the exposure
+/// is one session.
 pub const MAX_DEBT_MINOR: Minor = 1_000;
 
 /// The stable code of the debt gate.
