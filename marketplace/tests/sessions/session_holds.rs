@@ -303,3 +303,43 @@ async fn a_session_whose_money_runs_out_is_topped_up_then_stopped_once(pool: PgP
     assert!(pending > 0);
     reconciles(&pool).await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_session_revived_after_its_hold_went_back_is_secured_again(pool: PgPool) {
+    let c = charger(&pool, "CS-H5", 1).await;
+    let driver = user(&pool, Role::Driver).await;
+    let funds = SessionFunds::default();
+    fund(&pool, driver.id, 10_000, at(-60)).await;
+    let stations = FakeStations::new();
+    // the station refuses: the session is cancelled and its hold given back
+    *stations.reject.lock().unwrap() = true;
+    service::start(&pool, stations.as_ref(), &funds, &driver, on_port(&c), t0())
+        .await
+        .unwrap_err();
+    let session: Uuid = sqlx::query_scalar("SELECT id FROM charging_sessions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(wallet(&pool, driver.id).await, 10_000);
+    // ...and charges after all (the station is the authority on energy): the next check
+    // secures it from the wallet with a new hold
+    let number: i32 = sqlx::query_scalar("SELECT number FROM charging_sessions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let mut started = event(&c.station, "TX-H5", 0, EventType::Started, 1, Some(0));
+    started.remote_start_id = Some(number);
+    send(&pool, &started, 1).await;
+    send(
+        &pool,
+        &event(&c.station, "TX-H5", 1, EventType::Updated, 11, Some(5_000)),
+        11,
+    )
+    .await;
+    let (report, stops) = funds::check(&pool, &funds, at(11), 10).await.unwrap();
+    assert_eq!((report.topped_up, stops.len()), (1, 0));
+    let (amount, remaining, status) = hold_of(&pool, session).await.unwrap();
+    assert_eq!((remaining, status.as_str()), (amount, "open"));
+    assert_eq!(wallet(&pool, driver.id).await, 10_000 - amount);
+    reconciles(&pool).await;
+}

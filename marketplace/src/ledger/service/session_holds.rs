@@ -47,10 +47,11 @@ pub async fn hold_for_session(
         ..Funds::default()
     };
     let entries = plan::hold(driver, funds, amount).map_err(planned)?;
+    // keyed by the hold: a session revived after its hold was given back gets a new one
     let posting = NewPosting::new(
         PostingKind::Hold,
         currency,
-        format!("session_hold:{session}"),
+        format!("session_hold:{id}"),
         now,
     )
     .memo("held for a charging session")
@@ -135,7 +136,7 @@ pub async fn extend_session_hold(
     let posting = NewPosting::new(
         PostingKind::Hold,
         &h.currency,
-        format!("session_hold:{session}:{}", h.amount_minor + amount),
+        format!("session_hold:{}:{}", h.id, h.amount_minor + amount),
         now,
     )
     .memo("the charging session's hold topped up from the wallet")
