@@ -26,7 +26,7 @@ use crate::ledger::model::Minor;
 use crate::ledger::service::{self as ledger, HoldAsk};
 use crate::tariffs;
 use crate::tariffs::model::to_minor_units;
-use crate::tariffs::quote::{self, EstimateInput, Priced};
+use crate::tariffs::quote::{self, EstimateInput};
 
 /// How much a session without a booking holds. Amounts are in the charger currency's minor
 /// units.
@@ -85,14 +85,7 @@ pub async fn ask(
         charger_subscription: None,
     };
     let benefits = crate::subscriptions::extras_at(conn, driver, now).await?;
-    let priced = Priced {
-        tariff: &ctx.tariff,
-        labels: ctx.labels.clone(),
-        time_zone: ctx.time_zone,
-        tax: ctx.tax,
-        emergency_multiplier: ctx.emergency_multiplier,
-    };
-    let estimate = match quote::quote(priced, &input, &benefits) {
+    let estimate = match quote::quote(ctx.priced(), &input, &benefits) {
         Ok((_, bill)) => to_minor_units(bill.total, &ctx.currency),
         // a tariff the engine cannot price for a full battery is held at the cap
         Err(_) => funds.max_hold_minor,

@@ -187,6 +187,19 @@ pub struct PricingContext {
     pub currency: String,
 }
 
+impl PricingContext {
+    /// What the quote engine prices with.
+    pub fn priced(&self) -> Priced<'_> {
+        Priced {
+            tariff: &self.tariff,
+            labels: self.labels.clone(),
+            time_zone: self.time_zone,
+            tax: self.tax,
+            emergency_multiplier: self.emergency_multiplier,
+        }
+    }
+}
+
 /// The tariff in force at `at` with its labels, zone and tax rule; a listing that never had
 /// a tariff is priced from its summary columns with the guide's default multipliers.
 pub async fn pricing_context(
@@ -278,13 +291,7 @@ pub async fn estimate(
             other => other,
         })?;
     let ctx = pricing_context(&mut conn, &listing, input.start_time).await?;
-    let priced = Priced {
-        tariff: &ctx.tariff,
-        labels: ctx.labels.clone(),
-        time_zone: ctx.time_zone,
-        tax: ctx.tax,
-        emergency_multiplier: ctx.emergency_multiplier,
-    };
+    let priced = ctx.priced();
     // the signed-in driver's own subscriptions at the planned start
     let benefits = match caller {
         Some(c) => crate::subscriptions::extras_at(&mut conn, c.id, input.start_time).await?,

@@ -16,13 +16,6 @@ fn on_port(c: &Charger, port: usize) -> StartInput {
     }
 }
 
-fn code(e: Error) -> String {
-    match e {
-        Error::Conflict { code, .. } => code.into(),
-        other => format!("{other:?}"),
-    }
-}
-
 #[sqlx::test(migrations = "../migrations")]
 async fn a_full_session_from_a_free_port(pool: PgPool) {
     let c = charger(&pool, "CS-1", 1).await;

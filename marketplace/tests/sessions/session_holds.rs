@@ -8,7 +8,6 @@ use marketplace::ledger::reconcile;
 use marketplace::sessions::funds::{self, SessionFunds};
 use marketplace::sessions::service::{self, StartInput};
 use marketplace::sessions::{EventType, IdToken};
-use marketplace::Error;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -62,13 +61,6 @@ async fn target(pool: &PgPool, c: &Charger, driver: Uuid) -> i64 {
 async fn reconciles(pool: &PgPool) {
     let report = reconcile(&mut pool.acquire().await.unwrap()).await.unwrap();
     assert!(report.is_clean(), "{report:#?}");
-}
-
-fn code(e: Error) -> String {
-    match e {
-        Error::Conflict { code, .. } => code.into(),
-        other => format!("{other:?}"),
-    }
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -407,3 +407,11 @@ pub fn lines(b: &Bill) -> Vec<(String, String)> {
 pub async fn count(pool: &PgPool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
 }
+
+/// A conflict's code, or the whole error.
+pub fn code(e: marketplace::Error) -> String {
+    match e {
+        marketplace::Error::Conflict { code, .. } => code.into(),
+        other => format!("{other:?}"),
+    }
+}

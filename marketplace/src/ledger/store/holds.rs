@@ -68,9 +68,7 @@ pub async fn insert(
 /// The hold; with `lock`, its row stays locked until the transaction ends (every change to
 /// a hold locks it first, before the driver's balances).
 pub async fn by_id(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<Hold>, Error> {
-    let lock = if lock { " FOR UPDATE OF h" } else { "" };
-    let sql = format!("SELECT {HOLD_COLUMNS} FROM ledger_holds h WHERE h.id = $1{lock}");
-    Ok(sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?)
+    one(conn, "h.id = $1", id, lock).await
 }
 
 /// The booking's open hold, if any.
@@ -79,15 +77,13 @@ pub async fn open_for_booking(
     booking: Uuid,
     lock: bool,
 ) -> Result<Option<Hold>, Error> {
-    let lock = if lock { " FOR UPDATE OF h" } else { "" };
-    let sql = format!(
-        "SELECT {HOLD_COLUMNS} FROM ledger_holds h \
-         WHERE h.booking_id = $1 AND h.status = 'open'{lock}"
-    );
-    Ok(sqlx::query_as(&sql)
-        .bind(booking)
-        .fetch_optional(conn)
-        .await?)
+    one(
+        conn,
+        "h.booking_id = $1 AND h.status = 'open'",
+        booking,
+        lock,
+    )
+    .await
 }
 
 /// The session's own open hold, if any.
@@ -96,15 +92,25 @@ pub async fn open_for_session(
     session: Uuid,
     lock: bool,
 ) -> Result<Option<Hold>, Error> {
+    one(
+        conn,
+        "h.session_id = $1 AND h.status = 'open'",
+        session,
+        lock,
+    )
+    .await
+}
+
+/// The hold matching `condition` on `$1`; with `lock`, its row stays locked.
+async fn one(
+    conn: &mut PgConnection,
+    condition: &str,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<Hold>, Error> {
     let lock = if lock { " FOR UPDATE OF h" } else { "" };
-    let sql = format!(
-        "SELECT {HOLD_COLUMNS} FROM ledger_holds h \
-         WHERE h.session_id = $1 AND h.status = 'open'{lock}"
-    );
-    Ok(sqlx::query_as(&sql)
-        .bind(session)
-        .fetch_optional(conn)
-        .await?)
+    let sql = format!("SELECT {HOLD_COLUMNS} FROM ledger_holds h WHERE {condition}{lock}");
+    Ok(sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?)
 }
 
 /// A hold grows by `amount` (its posting moves the money).
