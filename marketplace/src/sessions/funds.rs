@@ -28,6 +28,9 @@ use crate::tariffs;
 use crate::tariffs::model::to_minor_units;
 use crate::tariffs::quote::{self, EstimateInput};
 
+/// The idTokenInfo status of a driver without money (OCPP 2.0.1 AuthorizationStatusEnumType).
+pub const NO_CREDIT: &str = "NoCredit";
+
 /// How much a session without a booking holds. Amounts are in the charger currency's minor
 /// units.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -248,7 +251,7 @@ pub async fn credit(
         .await?
         .is_empty()
     {
-        return Ok(Some(super::station::NO_CREDIT));
+        return Ok(Some(NO_CREDIT));
     }
     let booked: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM bookings WHERE driver_id = $1 AND listing_id = $2 \
@@ -265,5 +268,5 @@ pub async fn credit(
     }
     let (currency, ask) = ask(&mut conn, funds, listing, port, driver, now).await?;
     let wallet = crate::ledger::store::wallet_balance(&mut conn, driver, &currency).await?;
-    Ok((ask.target > 0 && wallet < ask.minimum.max(1)).then_some(super::station::NO_CREDIT))
+    Ok((ask.target > 0 && wallet < ask.minimum.max(1)).then_some(NO_CREDIT))
 }

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::billing::{self, settle};
 use super::energy::{self, Reading};
-use super::funds::{self, SessionFunds};
+use super::funds::{self, SessionFunds, NO_CREDIT};
 use super::model::{
     transition, with_seq, ChargingSession, EventType, SessionAction, SessionStatus, BILL_GRACE,
     START_TIMEOUT,
@@ -63,9 +63,6 @@ pub struct EventOutcome {
     /// with this status (`NoCredit`).
     pub token_refused: Option<&'static str>,
 }
-
-/// The idTokenInfo status of a driver without money (OCPP 2.0.1 AuthorizationStatusEnumType).
-pub const NO_CREDIT: &str = "NoCredit";
 
 /// Whether a station is any listing's device: the cheap first question, since most of a
 /// CSMS's stations may not be in the marketplace at all.
