@@ -52,6 +52,12 @@ async fn a_charge_stops_when_its_money_runs_out() {
         (409, &json!("payment_required")),
         "{refused}"
     );
+    let detail = refused["detail"].as_str().unwrap();
+    assert!(detail.contains("top up the wallet"), "{refused}");
+    assert!(
+        !detail.contains("confirm"),
+        "a session is not a booking: {refused}"
+    );
 
     top_up(&server, &driver, 100).await;
     let (status, session) = post(&server, &driver, "/api/sessions/start", start.clone()).await;

@@ -60,6 +60,19 @@ pub async fn booking_secured(
     sources::card_authorization_covers(conn, booking, currency, amount).await
 }
 
+/// The refusal of a session without a booking that the wallet cannot secure.
+pub fn session_payment_required(available: Minor, needed: Minor, currency: &str) -> Error {
+    Error::Conflict {
+        code: PAYMENT_REQUIRED,
+        detail: format!(
+            "the wallet has {available} (minor units, {currency}) available and a charging \
+             session here holds at least {needed} while it charges: top up the wallet \
+             (POST /api/wallet/topup) and start again, or book the charger (a booking can be \
+             secured by a card authorization)"
+        ),
+    }
+}
+
 /// The refusal of a booking with nothing secured for it.
 pub fn payment_required(available: Minor, needed: Minor, currency: &str) -> Error {
     Error::Conflict {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{planned, secured::payment_required, write};
+use super::{planned, secured::session_payment_required, write};
 use crate::error::Error;
 use crate::ledger::model::{Cause, Minor, PostingKind};
 use crate::ledger::plan::{self, Funds};
@@ -37,7 +37,7 @@ pub async fn hold_for_session(
     let lock = store::lock_driver(conn, driver, currency).await?;
     let minimum = ask.minimum.clamp(1, ask.target);
     if lock.wallet < minimum {
-        return Err(payment_required(lock.wallet, minimum, currency));
+        return Err(session_payment_required(lock.wallet, minimum, currency));
     }
     let amount = ask.target.min(lock.wallet);
     let id = Uuid::now_v7();
