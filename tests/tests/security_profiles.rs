@@ -94,6 +94,36 @@ async fn profile_1_basic_auth_over_plain_ws_only_when_enabled() {
     .await
     .unwrap();
     assert_eq!(cs.boot().await.unwrap()["status"], "Accepted");
+
+    // a hijacker with the station's id but not its password replaces nothing: refused before
+    // the upgrade, the station's own connection stays registered and answered
+    let operator = server.token_for("operator").await.unwrap();
+    let before: serde_json::Value = server
+        .get_json(&operator, "/api/stations/P1")
+        .await
+        .unwrap();
+    for basic in [None, Some(("P1", "wrong-password-123"))] {
+        let refused = OcppClient::refusal(
+            &url,
+            ConnectOptions {
+                basic,
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!(status(refused), Some(401));
+    }
+    let beat = cs.call("Heartbeat", serde_json::json!({})).await.unwrap();
+    assert!(beat["currentTime"].is_string(), "{beat}");
+    let after: serde_json::Value = server
+        .get_json(&operator, "/api/stations/P1")
+        .await
+        .unwrap();
+    assert_eq!(after["connected"], true, "{after}");
+    assert_eq!(
+        after["connection"]["connectedAt"], before["connection"]["connectedAt"],
+        "still the station's own connection"
+    );
 }
 
 /// In production mode, as stations are run for real.
