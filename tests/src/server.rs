@@ -253,6 +253,15 @@ impl Server {
         )
     }
 
+    /// Kills the server with SIGKILL (no shutdown, no flushing) and waits for it to be gone.
+    pub async fn kill_hard(mut self) -> anyhow::Result<()> {
+        self.child.start_kill()?;
+        tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .context("csms did not die after SIGKILL")??;
+        Ok(())
+    }
+
     /// Runs a `csms` CLI command against this server's database.
     pub async fn cli(&self, args: &[&str]) -> anyhow::Result<String> {
         let out = Command::new(bin("csms"))
