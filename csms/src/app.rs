@@ -173,6 +173,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let auth = AuthKeys::new(&secret, Duration::from_secs(args.access_token_ttl));
     let shutdown = CancellationToken::new();
     let (writers, writer_tasks) = writer::start(&pool);
+    let (group_commit, _group_commit_tasks) =
+        crate::store::group_commit::GroupCommit::start(&pool, crate::store::group_commit::WORKERS);
     let registry = Arc::new(Registry::default());
     let call_timeout = Duration::from_secs(args.call_timeout);
     let session_funds = marketplace::sessions::SessionFunds {
@@ -184,6 +186,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         pool: pool.clone(),
         registry: registry.clone(),
         writers,
+        group_commit,
         config: OcppConfig {
             unknown_stations: args.unknown_stations,
             heartbeat_interval: args.heartbeat_interval,

@@ -13,7 +13,7 @@ pub(super) mod sessions;
 use super::{authorization::id_token_info, wire, HandlerResult, StationSession};
 use crate::ocpp::OcppContext;
 use crate::sessions_port;
-use crate::store::transactions::{record_event, EventFacts};
+use crate::store::group_commit::EventRecord;
 use crate::store::writer::MeterSample;
 
 /// A session starting on a booked EVSE (matched by the event's reservationId, else by EVSE
@@ -78,12 +78,12 @@ pub async fn transaction_event(
     let token_type = req.id_token.as_ref().map(|t| wire(&t.kind));
     let charging_state = req.transaction_info.charging_state.as_ref().map(wire);
     let stopped_reason = req.transaction_info.stopped_reason.as_ref().map(wire);
-    let facts = EventFacts {
-        station_id: &session.station_id,
-        transaction_id: tx_id,
+    let record = EventRecord {
+        station_id: session.station_id.clone(),
+        transaction_id: tx_id.to_owned(),
         seq_no: req.seq_no,
-        event_type: &event_type,
-        trigger_reason: &trigger,
+        event_type: event_type.clone(),
+        trigger_reason: trigger,
         timestamp: req.timestamp,
         offline: req.offline.unwrap_or(false),
         evse_id: req.evse.as_ref().map(|e| e.id),
@@ -91,17 +91,18 @@ pub async fn transaction_event(
         id_token: req
             .id_token
             .as_ref()
-            .zip(token_type.as_deref())
-            .map(|(t, k)| (t.id_token.as_str(), k)),
-        charging_state: charging_state.as_deref(),
-        stopped_reason: stopped_reason.as_deref(),
+            .zip(token_type)
+            .map(|(t, k)| (t.id_token.clone(), k)),
+        charging_state,
+        stopped_reason,
         remote_start_id: req.transaction_info.remote_start_id,
         reservation_id: req.reservation_id,
         energy_first: energy.first().copied(),
         energy_last: energy.last().copied(),
-        payload: &raw,
+        payload: raw,
     };
-    let fresh = record_event(&ctx.pool, &facts).await?;
+    // answered only once committed (with other connections' events: group commit)
+    let fresh = ctx.group_commit.record(record).await?;
     let info = match &req.id_token {
         Some(token) => Some(id_token_info(&ctx.pool, token).await?),
         None => None,
