@@ -149,3 +149,86 @@ async fn store_batch(
     tx.commit().await?;
     Ok(fresh)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(station: &str, seq: i32) -> EventRecord {
+        EventRecord {
+            station_id: station.into(),
+            transaction_id: "TX-1".into(),
+            seq_no: seq,
+            event_type: if seq == 0 { "Started" } else { "Updated" }.into(),
+            trigger_reason: "MeterValuePeriodic".into(),
+            timestamp: Utc::now(),
+            offline: false,
+            evse_id: Some(1),
+            connector_id: Some(1),
+            id_token: None,
+            charging_state: None,
+            stopped_reason: None,
+            remote_start_id: None,
+            reservation_id: None,
+            energy_first: None,
+            energy_last: Some((Utc::now(), f64::from(seq) * 10.0)),
+            payload: json!({"seqNo": seq}),
+        }
+    }
+
+    async fn station(pool: &PgPool, id: &str) {
+        sqlx::query("INSERT INTO stations (id, security_profile) VALUES ($1, 3)")
+            .bind(id)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+
+    async fn rows(pool: &PgPool) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM transaction_events")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    }
+
+    /// Events queued together are stored together, each answered by its own result; a retry
+    /// of a stored seqNo answers `false`.
+    #[sqlx::test(migrations = "../migrations")]
+    async fn queued_events_are_committed_together_and_answered_each(pool: PgPool) {
+        for s in ["GC-1", "GC-2"] {
+            station(&pool, s).await;
+        }
+        let (gc, _tasks) = GroupCommit::start(&pool, 1);
+        let sends = (0..40).map(|i| gc.record(event(["GC-1", "GC-2"][i % 2], (i / 2) as i32)));
+        let answers = futures_util::future::join_all(sends).await;
+        assert!(answers.iter().all(|a| matches!(a, Ok(true))), "{answers:?}");
+        assert_eq!(rows(&pool).await, 40);
+        assert!(!gc.record(event("GC-1", 3)).await.unwrap(), "a retry");
+        let last: i32 =
+            sqlx::query_scalar("SELECT last_seq_no FROM transactions WHERE station_id = 'GC-2'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(last, 19);
+    }
+
+    /// One event the database refuses (its station is unknown) fails only itself: the batch
+    /// is retried event by event, and nothing is acknowledged that was not stored.
+    #[sqlx::test(migrations = "../migrations")]
+    async fn a_failing_event_fails_alone(pool: PgPool) {
+        station(&pool, "GC-1").await;
+        let (gc, _tasks) = GroupCommit::start(&pool, 1);
+        let sends = (0..10)
+            .map(|i| event("GC-1", i))
+            .chain([event("GC-UNKNOWN", 0)])
+            .map(|e| gc.record(e));
+        let answers = futures_util::future::join_all(sends).await;
+        assert!(
+            answers[..10].iter().all(|a| matches!(a, Ok(true))),
+            "{answers:?}"
+        );
+        assert!(answers[10].is_err(), "{answers:?}");
+        assert_eq!(rows(&pool).await, 10);
+    }
+}
