@@ -151,7 +151,9 @@ pub fn breakdown(
     let mut last_kind_charging = false;
     for pair in cuts.windows(2) {
         let (a, b) = (pair[0], pair[1]);
-        let energy_wh = at(&points, pauses, b) - at(&points, pauses, a);
+        // delivered energy never falls; two interpolations of huge readings can differ by a
+        // rounding step of the 28-digit decimal, which must not become a negative volume
+        let energy_wh = (at(&points, pauses, b) - at(&points, pauses, a)).max(Decimal::ZERO);
         let paused = pauses
             .iter()
             .any(|p| p.from <= a && p.to.unwrap_or(end) >= b);
