@@ -236,15 +236,15 @@ pub async fn credit(
     now: DateTime<Utc>,
 ) -> Result<Option<&'static str>, Error> {
     let mut conn = pool.acquire().await?;
-    let target: Option<(Uuid, Uuid)> = sqlx::query_as(
-        "SELECT l.id, p.id FROM listings l JOIN listing_ports p ON p.listing_id = l.id \
+    let target: Option<(Uuid, Uuid, String)> = sqlx::query_as(
+        "SELECT l.id, p.id, l.currency::text FROM listings l JOIN listing_ports p ON p.listing_id = l.id \
          WHERE l.device_kind = 'ocpp' AND l.device_id = $1 AND l.status = 'listed' \
          ORDER BY p.created_at LIMIT 1",
     )
     .bind(station_id)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((listing, port)) = target else {
+    let Some((listing, port, currency)) = target else {
         return Ok(None);
     };
     if !crate::ledger::store::debts(&mut conn, driver)
@@ -266,7 +266,11 @@ pub async fn credit(
     if booked {
         return Ok(None);
     }
-    let (currency, ask) = ask(&mut conn, funds, listing, port, driver, now).await?;
     let wallet = crate::ledger::store::wallet_balance(&mut conn, driver, &currency).await?;
+    // the minimum is never above `min_hold_minor`: only a shorter wallet needs the estimate
+    if wallet >= funds.min_hold_minor {
+        return Ok(None);
+    }
+    let (_, ask) = ask(&mut conn, funds, listing, port, driver, now).await?;
     Ok((ask.target > 0 && wallet < ask.minimum.max(1)).then_some(NO_CREDIT))
 }

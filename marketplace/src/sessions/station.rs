@@ -166,9 +166,15 @@ async fn find_or_create(
             Ok(_) => {}
             Err(Error::Conflict { code, detail }) => {
                 tracing::warn!(station = %ev.station_id, tx = %ev.transaction_id, %driver,
-                    code, detail, "no session for a station-started transaction: no money");
+                    code, detail, "no session for a station-started transaction");
                 sp.rollback().await?;
-                return Ok(Found::NoCredit);
+                // only a wallet short of the hold is the driver's NoCredit; anything else
+                // (a charger without prices) leaves the transaction unattributed, as before
+                return Ok(if code == crate::ledger::service::PAYMENT_REQUIRED {
+                    Found::NoCredit
+                } else {
+                    Found::Nothing
+                });
             }
             Err(e) => return Err(e),
         }

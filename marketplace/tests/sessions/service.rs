@@ -8,6 +8,17 @@ use sqlx::PgPool;
 
 use super::support::*;
 
+/// `service::start` with the default session funds.
+async fn start(
+    stations: &FakeStations,
+    pool: &PgPool,
+    driver: &marketplace::AuthUser,
+    input: StartInput,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<marketplace::sessions::view::SessionView, Error> {
+    service::start(pool, stations, &SessionFunds::default(), driver, input, now).await
+}
+
 fn on_port(c: &Charger, port: usize) -> StartInput {
     StartInput {
         booking_id: None,
@@ -22,16 +33,9 @@ async fn a_full_session_from_a_free_port(pool: PgPool) {
     let driver = funded_driver(&pool).await;
     let stations = FakeStations::new();
 
-    let s = service::start(
-        &pool,
-        stations.as_ref(),
-        &SessionFunds::default(),
-        &driver,
-        on_port(&c, 0),
-        t0(),
-    )
-    .await
-    .unwrap();
+    let s = start(&stations, &pool, &driver, on_port(&c, 0), t0())
+        .await
+        .unwrap();
     assert_eq!(s.status, SessionStatus::Start);
     assert_eq!(s.cost, None);
     let token = IdToken::central(format!("SESSION-{}", s.number));
@@ -153,15 +157,7 @@ async fn a_full_session_from_a_free_port(pool: PgPool) {
     assert!(bill.bill.posted_at.is_none());
 
     // the port is free again
-    let next = service::start(
-        &pool,
-        stations.as_ref(),
-        &SessionFunds::default(),
-        &driver,
-        on_port(&c, 0),
-        at(60),
-    )
-    .await;
+    let next = start(&stations, &pool, &driver, on_port(&c, 0), at(60)).await;
     assert!(next.is_ok(), "{next:?}");
 }
 
@@ -179,26 +175,18 @@ async fn tokens_a_card_or_the_booking_s(pool: PgPool) {
         .lock()
         .unwrap()
         .push((driver.id, card.clone()));
-    let s = service::start(
-        &pool,
-        stations.as_ref(),
-        &SessionFunds::default(),
-        &driver,
-        on_port(&c, 0),
-        t0(),
-    )
-    .await
-    .unwrap();
+    let s = start(&stations, &pool, &driver, on_port(&c, 0), t0())
+        .await
+        .unwrap();
     assert!(matches!(&stations.calls()[0], Call::Start { token, .. } if *token == card));
     assert_eq!(s.origin, "app");
 
     // without a card, a booking's session uses the token its EVSE was reserved with
     let other = funded_driver(&pool).await;
     let b = booking(&pool, &other, &c, 1, at(10)).await;
-    let early = service::start(
+    let early = start(
+        &stations,
         &pool,
-        stations.as_ref(),
-        &SessionFunds::default(),
         &other,
         StartInput {
             booking_id: Some(b.id),
@@ -210,10 +198,9 @@ async fn tokens_a_card_or_the_booking_s(pool: PgPool) {
     .await
     .unwrap_err();
     assert_eq!(code(early), "booking_not_startable");
-    let s = service::start(
+    let s = start(
+        &stations,
         &pool,
-        stations.as_ref(),
-        &SessionFunds::default(),
         &other,
         StartInput {
             booking_id: Some(b.id),
@@ -235,10 +222,9 @@ async fn tokens_a_card_or_the_booking_s(pool: PgPool) {
     );
     assert_eq!(evse, 2);
     // someone else's booking
-    let err = service::start(
+    let err = start(
+        &stations,
         &pool,
-        stations.as_ref(),
-        &SessionFunds::default(),
         &driver,
         StartInput {
             booking_id: Some(b.id),
@@ -264,16 +250,9 @@ async fn what_a_start_refuses(pool: PgPool) {
         charger_id: Some(c.id),
         port_id: None,
     };
-    let e = service::start(
-        &pool,
-        stations.as_ref(),
-        &SessionFunds::default(),
-        &driver,
-        bad,
-        t0(),
-    )
-    .await
-    .unwrap_err();
+    let e = start(&stations, &pool, &driver, bad, t0())
+        .await
+        .unwrap_err();
     assert!(
         matches!(e, Error::Validation(ref f) if f[0].field == "port_id"),
         "{e:?}"
@@ -281,16 +260,9 @@ async fn what_a_start_refuses(pool: PgPool) {
 
     // the station refuses: 409, the session is cancelled and the port stays free
     *stations.reject.lock().unwrap() = true;
-    let e = service::start(
-        &pool,
-        stations.as_ref(),
-        &SessionFunds::default(),
-        &driver,
-        on_port(&c, 0),
-        t0(),
-    )
-    .await
-    .unwrap_err();
+    let e = start(&stations, &pool, &driver, on_port(&c, 0), t0())
+        .await
+        .unwrap_err();
     assert_eq!(code(e), "station_rejected");
     assert_eq!(
         count(
@@ -303,53 +275,25 @@ async fn what_a_start_refuses(pool: PgPool) {
     // offline: 503, same
     *stations.reject.lock().unwrap() = false;
     *stations.offline.lock().unwrap() = true;
-    let e = service::start(
-        &pool,
-        stations.as_ref(),
-        &SessionFunds::default(),
-        &driver,
-        on_port(&c, 0),
-        t0(),
-    )
-    .await
-    .unwrap_err();
+    let e = start(&stations, &pool, &driver, on_port(&c, 0), t0())
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Unavailable(_)), "{e:?}");
     *stations.offline.lock().unwrap() = false;
 
-    service::start(
-        &pool,
-        stations.as_ref(),
-        &SessionFunds::default(),
-        &driver,
-        on_port(&c, 0),
-        t0(),
-    )
-    .await
-    .unwrap();
-    let e = service::start(
-        &pool,
-        stations.as_ref(),
-        &SessionFunds::default(),
-        &rival,
-        on_port(&c, 0),
-        t0(),
-    )
-    .await
-    .unwrap_err();
+    start(&stations, &pool, &driver, on_port(&c, 0), t0())
+        .await
+        .unwrap();
+    let e = start(&stations, &pool, &rival, on_port(&c, 0), t0())
+        .await
+        .unwrap_err();
     assert_eq!(code(e), "port_busy");
 
     // a port another driver booked for now
     booking(&pool, &rival, &c, 1, at(5)).await;
-    let e = service::start(
-        &pool,
-        stations.as_ref(),
-        &SessionFunds::default(),
-        &driver,
-        on_port(&c, 1),
-        t0(),
-    )
-    .await
-    .unwrap_err();
+    let e = start(&stations, &pool, &driver, on_port(&c, 1), t0())
+        .await
+        .unwrap_err();
     assert_eq!(code(e), "port_booked");
 }
 
@@ -359,16 +303,9 @@ async fn who_may_see_and_control(pool: PgPool) {
     let driver = funded_driver(&pool).await;
     let stranger = funded_driver(&pool).await;
     let stations = FakeStations::new();
-    let s = service::start(
-        &pool,
-        stations.as_ref(),
-        &SessionFunds::default(),
-        &driver,
-        on_port(&c, 0),
-        t0(),
-    )
-    .await
-    .unwrap();
+    let s = start(&stations, &pool, &driver, on_port(&c, 0), t0())
+        .await
+        .unwrap();
     let e = service::get(&pool, &stranger, s.id, t0())
         .await
         .unwrap_err();
@@ -394,16 +331,9 @@ async fn a_stop_before_the_transaction_cancels_and_a_late_start_is_stopped(pool:
     let c = charger(&pool, "CS-5", 1).await;
     let driver = funded_driver(&pool).await;
     let stations = FakeStations::new();
-    let s = service::start(
-        &pool,
-        stations.as_ref(),
-        &SessionFunds::default(),
-        &driver,
-        on_port(&c, 0),
-        t0(),
-    )
-    .await
-    .unwrap();
+    let s = start(&stations, &pool, &driver, on_port(&c, 0), t0())
+        .await
+        .unwrap();
     let v = service::stop(&pool, stations.as_ref(), &driver, s.id, at(1))
         .await
         .unwrap();
@@ -426,16 +356,9 @@ async fn starts_time_out(pool: PgPool) {
     let c = charger(&pool, "CS-6", 1).await;
     let driver = funded_driver(&pool).await;
     let stations = FakeStations::new();
-    let s = service::start(
-        &pool,
-        stations.as_ref(),
-        &SessionFunds::default(),
-        &driver,
-        on_port(&c, 0),
-        t0(),
-    )
-    .await
-    .unwrap();
+    let s = start(&stations, &pool, &driver, on_port(&c, 0), t0())
+        .await
+        .unwrap();
     let report = station::sweep(&pool, at(9), 10).await.unwrap();
     assert_eq!(report.cancelled, 0);
     let report = station::sweep(&pool, at(10), 10).await.unwrap();
@@ -451,16 +374,9 @@ async fn a_transaction_id_in_the_start_answer_links_at_once(pool: PgPool) {
     let driver = funded_driver(&pool).await;
     let stations = FakeStations::new();
     *stations.start_transaction.lock().unwrap() = Some("TX-PLUGGED".into());
-    let s = service::start(
-        &pool,
-        stations.as_ref(),
-        &SessionFunds::default(),
-        &driver,
-        on_port(&c, 0),
-        t0(),
-    )
-    .await
-    .unwrap();
+    let s = start(&stations, &pool, &driver, on_port(&c, 0), t0())
+        .await
+        .unwrap();
     assert_eq!(s.transaction_id.as_deref(), Some("TX-PLUGGED"));
     let o = send(
         &pool,
