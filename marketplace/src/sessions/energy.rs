@@ -241,16 +241,24 @@ fn at(points: &[(DateTime<Utc>, Decimal)], pauses: &[Pause], t: DateTime<Utc>) -
     c0 + spread
 }
 
-/// Milliseconds of `[a, b)` outside every pause.
+/// Milliseconds of `[a, b)` outside every pause; overlapping pauses (a station may send
+/// the same 0 A profile twice) count once, or the paused share could exceed the interval.
 fn active_ms(pauses: &[Pause], a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
-    let paused: i64 = pauses
+    let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = pauses
         .iter()
-        .map(|p| {
-            let from = p.from.max(a);
-            let to = p.to.unwrap_or(b).min(b);
-            (to - from).num_milliseconds().max(0)
-        })
-        .fold(0i64, i64::saturating_add);
+        .map(|p| (p.from.max(a), p.to.unwrap_or(b).min(b)))
+        .filter(|(from, to)| from < to)
+        .collect();
+    spans.sort();
+    let mut paused = 0i64;
+    let mut covered_to: Option<DateTime<Utc>> = None;
+    for (from, to) in spans {
+        let from = covered_to.map_or(from, |c| from.max(c));
+        if to > from {
+            paused = paused.saturating_add((to - from).num_milliseconds());
+            covered_to = Some(to);
+        }
+    }
     (b - a).num_milliseconds().saturating_sub(paused).max(0)
 }
 
@@ -277,6 +285,37 @@ mod tests {
             at: t(min),
             wh: Decimal::from(wh),
         }
+    }
+
+    #[test]
+    fn a_pause_sent_twice_counts_once() {
+        // 0 → 6000 Wh over an hour, paused for its last half (twice, overlapping)
+        let readings = [r(0, 0), r(60, 6000)];
+        let once = [Pause {
+            from: t(30),
+            to: None,
+        }];
+        let twice = [
+            Pause {
+                from: t(30),
+                to: None,
+            },
+            Pause {
+                from: t(20),
+                to: Some(t(40)),
+            },
+            Pause {
+                from: t(30),
+                to: None,
+            },
+        ];
+        let kwh = |pauses: &[Pause]| -> Vec<Decimal> {
+            let b = breakdown(t(0), t(60), &readings, pauses, Tail::Idle);
+            b.session.periods.iter().map(|p| p.energy_kwh).collect()
+        };
+        assert_eq!(kwh(&once), [Decimal::from(6), Decimal::ZERO]);
+        let sum: Decimal = kwh(&twice).into_iter().sum();
+        assert_eq!(sum, Decimal::from(6));
     }
 
     #[test]
