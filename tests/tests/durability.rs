@@ -1,6 +1,7 @@
-//! A CALLRESULT to a TransactionEvent is a promise: the station deletes its copy. Stations
-//! send events back to back, the CSMS is killed with SIGKILL right after the last answers,
-//! and every answered event is in the database when it comes back.
+//! A CALLRESULT to a TransactionEvent or MeterValues is a promise: the station deletes its
+//! copy. Stations send events and meter values back to back, the CSMS is killed with SIGKILL
+//! right after the last answers, and every answered event and sample is in the database
+//! when it comes back.
 
 use chrono::Utc;
 use e2e_tests::{OcppClient, Server, ServerOptions};
@@ -23,8 +24,14 @@ fn event(seq: i32, tx: &str) -> serde_json::Value {
                            "sampledValue": [{"value": f64::from(seq) * 100.0}]}]})
 }
 
+fn meter_values(seq: i32) -> serde_json::Value {
+    json!({"evseId": 1, "meterValue": [{"timestamp": Utc::now().to_rfc3339(), "sampledValue": [
+        {"value": f64::from(seq) * 100.0},
+        {"value": 7400, "measurand": "Power.Active.Import", "unitOfMeasure": {"unit": "W"}}]}]})
+}
+
 #[tokio::test]
-async fn answered_transaction_events_survive_a_kill_9() {
+async fn answered_events_and_meter_values_survive_a_kill_9() {
     let server = Server::start(ServerOptions::default()).await.unwrap();
     let (db_url, options, addr) = (
         server.database_url.clone(),
@@ -42,6 +49,11 @@ async fn answered_transaction_events_survive_a_kill_9() {
             for seq in 0..EVENTS {
                 station
                     .call("TransactionEvent", event(seq, &tx))
+                    .await
+                    .unwrap();
+                // between two events, a MeterValues of two samples
+                station
+                    .call("MeterValues", meter_values(seq))
                     .await
                     .unwrap();
                 answered += 1;
@@ -80,5 +92,12 @@ async fn answered_transaction_events_survive_a_kill_9() {
     .await
     .unwrap();
     assert_eq!(ended, STATIONS as i64);
+    // one sample per event, two per MeterValues
+    let samples: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM meter_samples WHERE station_id LIKE 'DUR-%'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(samples, i64::from(answered) * 3);
     drop(server);
 }

@@ -1,88 +1,39 @@
-//! Group commit for TransactionEvents. A CALLRESULT to a TransactionEvent is a promise (the
-//! station deletes its copy), so each event is answered only after its commit; committing
-//! each on its own makes the flush latency times the pool size the ceiling. Here a few
-//! workers each take every event waiting (up to [`MAX_BATCH`]), store them in one
-//! transaction and commit once, then answer each. Nothing waits on a timer: a lone event
-//! goes at once, a busy moment fills the batch while the previous one flushes.
+//! Group commit for the writes whose CALLRESULT is a promise: a station deletes its copy
+//! of a TransactionEvent or MeterValues once answered, and a BootNotification's answer tells
+//! it what it is. Each is answered only after its commit; committing each on its own makes
+//! the flush latency times the pool size the ceiling. Here a few workers each take every
+//! write waiting (up to [`MAX_BATCH`]), store them in one transaction with one multi-row
+//! statement per kind ([`batch_sql`](super::batch_sql)) and commit once, then answer each.
+//! Nothing waits on a timer: a lone write goes at once, a busy moment fills the batch while
+//! the previous one flushes.
 //!
 //! Order and deduplication stay as they were: a station's messages are handled one at a
-//! time, so two batches never hold events of the same station, and each event is the same
-//! statement as before ([`record_event`], `ON CONFLICT DO NOTHING` on (station, transaction,
-//! seqNo)). A batch that fails is not acknowledged: each of its events is retried on its
-//! own, and answered by its own result.
+//! time, so two batches never hold writes of the same station, and events are deduplicated
+//! on (station, transaction, seqNo). A batch that fails is not acknowledged: each of its
+//! writes is retried in a transaction of its own, and answered by its own result.
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use serde_json::Value;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio::task::JoinHandle;
 
-use super::transactions::{record_event, EventFacts};
+use super::batch_sql::MeterSample;
+pub use super::batch_sql::{Ack, BootRecord, EventRecord, Write};
 
 /// Workers: commits in flight at once (each holds a pooled connection while it stores).
 pub const WORKERS: usize = 4;
-/// Events stored per commit at most.
-pub const MAX_BATCH: usize = 256;
-/// Events waiting for a worker at most; more wait in their connections' tasks.
+/// Writes stored per commit at most.
+pub const MAX_BATCH: usize = 512;
+/// Writes waiting for a worker at most; more wait in their connections' tasks.
 const QUEUE: usize = 8192;
 
-/// A TransactionEvent as the transaction row needs it, owned (it crosses to a worker).
-#[derive(Debug, Clone)]
-pub struct EventRecord {
-    pub station_id: String,
-    pub transaction_id: String,
-    pub seq_no: i32,
-    pub event_type: String,
-    pub trigger_reason: String,
-    pub timestamp: DateTime<Utc>,
-    pub offline: bool,
-    pub evse_id: Option<i32>,
-    pub connector_id: Option<i32>,
-    pub id_token: Option<(String, String)>,
-    pub charging_state: Option<String>,
-    pub stopped_reason: Option<String>,
-    pub remote_start_id: Option<i32>,
-    pub reservation_id: Option<i32>,
-    pub energy_first: Option<(DateTime<Utc>, f64)>,
-    pub energy_last: Option<(DateTime<Utc>, f64)>,
-    pub payload: Value,
-}
-
-impl EventRecord {
-    fn facts(&self) -> EventFacts<'_> {
-        EventFacts {
-            station_id: &self.station_id,
-            transaction_id: &self.transaction_id,
-            seq_no: self.seq_no,
-            event_type: &self.event_type,
-            trigger_reason: &self.trigger_reason,
-            timestamp: self.timestamp,
-            offline: self.offline,
-            evse_id: self.evse_id,
-            connector_id: self.connector_id,
-            id_token: self
-                .id_token
-                .as_ref()
-                .map(|(t, k)| (t.as_str(), k.as_str())),
-            charging_state: self.charging_state.as_deref(),
-            stopped_reason: self.stopped_reason.as_deref(),
-            remote_start_id: self.remote_start_id,
-            reservation_id: self.reservation_id,
-            energy_first: self.energy_first,
-            energy_last: self.energy_last,
-            payload: &self.payload,
-        }
-    }
-}
-
-type Reply = oneshot::Sender<Result<bool, sqlx::Error>>;
+type Reply = oneshot::Sender<Result<Ack, sqlx::Error>>;
 
 /// The queue in front of the workers.
 #[derive(Clone)]
 pub struct GroupCommit {
-    queue: mpsc::Sender<(EventRecord, Reply)>,
+    queue: mpsc::Sender<(Write, Reply)>,
 }
 
 impl GroupCommit {
@@ -96,19 +47,53 @@ impl GroupCommit {
         (Self { queue }, tasks)
     }
 
-    /// Stores the event; answers once it is committed: `true` when it was new, `false` for
-    /// a retry of a stored (station, transaction, seqNo).
-    pub async fn record(&self, event: EventRecord) -> Result<bool, sqlx::Error> {
+    async fn write(&self, write: Write) -> Result<Ack, sqlx::Error> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send((event, reply))
+            .send((write, reply))
             .await
             .map_err(|_| sqlx::Error::PoolClosed)?;
         answer.await.unwrap_or(Err(sqlx::Error::PoolClosed))
     }
+
+    /// Stores the event (and its samples when it is new); answers once committed: `true`
+    /// when it was new, `false` for a retry of a stored (station, transaction, seqNo).
+    pub async fn record_event(
+        &self,
+        event: EventRecord,
+        samples: Vec<MeterSample>,
+    ) -> Result<bool, sqlx::Error> {
+        match self.write(Write::Event(event, samples)).await? {
+            Ack::Event(fresh) => Ok(fresh),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Stores the samples; answers once committed.
+    pub async fn record_samples(&self, samples: Vec<MeterSample>) -> Result<(), sqlx::Error> {
+        if samples.is_empty() {
+            return Ok(());
+        }
+        match self.write(Write::Samples(samples)).await? {
+            Ack::Samples => Ok(()),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Stores the boot; answers the station's registration status once committed.
+    pub async fn record_boot(&self, boot: BootRecord) -> Result<String, sqlx::Error> {
+        match self.write(Write::Boot(boot)).await? {
+            Ack::Boot(status) => Ok(status),
+            other => Err(unexpected(other)),
+        }
+    }
 }
 
-async fn work(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<(EventRecord, Reply)>>>) {
+fn unexpected(ack: Ack) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("group commit answered {ack:?}"))
+}
+
+async fn work(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<(Write, Reply)>>>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         {
@@ -117,42 +102,39 @@ async fn work(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<(EventRecord, Reply)>>>
                 return;
             }
         }
-        metrics::histogram!("csms_group_commit_batch_events").record(batch.len() as f64);
-        match store_batch(&pool, &batch).await {
-            Ok(fresh) => {
-                for ((_, reply), fresh) in batch.drain(..).zip(fresh) {
-                    let _ = reply.send(Ok(fresh));
+        metrics::histogram!("csms_group_commit_batch_writes").record(batch.len() as f64);
+        let writes: Vec<&Write> = batch.iter().map(|(w, _)| w).collect();
+        match store(&pool, &writes).await {
+            Ok(acks) => {
+                for ((_, reply), ack) in batch.drain(..).zip(acks) {
+                    let _ = reply.send(Ok(ack));
                 }
             }
             Err(e) => {
-                tracing::warn!(events = batch.len(), error = %e,
-                    "a group commit failed; storing its events one by one");
+                tracing::warn!(writes = batch.len(), error = %e,
+                    "a group commit failed; storing its writes one by one");
                 metrics::counter!("csms_group_commit_retries_total").increment(1);
-                for (event, reply) in batch.drain(..) {
-                    let _ = reply.send(record_event(&pool, &event.facts()).await);
+                for (write, reply) in batch.drain(..) {
+                    let ack = store(&pool, &[&write]).await.map(|mut a| a.remove(0));
+                    let _ = reply.send(ack);
                 }
             }
         }
     }
 }
 
-/// One transaction, one commit: each event's own statement, in arrival order.
-async fn store_batch(
-    pool: &PgPool,
-    batch: &[(EventRecord, Reply)],
-) -> Result<Vec<bool>, sqlx::Error> {
+/// One transaction, one commit.
+async fn store(pool: &PgPool, writes: &[&Write]) -> Result<Vec<Ack>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let mut fresh = Vec::with_capacity(batch.len());
-    for (event, _) in batch {
-        fresh.push(record_event(&mut *tx, &event.facts()).await?);
-    }
+    let acks = super::batch_sql::store(&mut tx, writes).await?;
     tx.commit().await?;
-    Ok(fresh)
+    Ok(acks)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Utc;
     use serde_json::json;
 
     fn event(station: &str, seq: i32) -> EventRecord {
@@ -200,11 +182,17 @@ mod tests {
             station(&pool, s).await;
         }
         let (gc, _tasks) = GroupCommit::start(&pool, 1);
-        let sends = (0..40).map(|i| gc.record(event(["GC-1", "GC-2"][i % 2], (i / 2) as i32)));
+        let sends = (0..40).map(|i| {
+            let e = event(["GC-1", "GC-2"][i % 2], (i / 2) as i32);
+            gc.record_event(e, vec![])
+        });
         let answers = futures_util::future::join_all(sends).await;
         assert!(answers.iter().all(|a| matches!(a, Ok(true))), "{answers:?}");
         assert_eq!(rows(&pool).await, 40);
-        assert!(!gc.record(event("GC-1", 3)).await.unwrap(), "a retry");
+        assert!(
+            !gc.record_event(event("GC-1", 3), vec![]).await.unwrap(),
+            "a retry"
+        );
         let last: i32 =
             sqlx::query_scalar("SELECT last_seq_no FROM transactions WHERE station_id = 'GC-2'")
                 .fetch_one(&pool)
@@ -222,7 +210,7 @@ mod tests {
         let sends = (0..10)
             .map(|i| event("GC-1", i))
             .chain([event("GC-UNKNOWN", 0)])
-            .map(|e| gc.record(e));
+            .map(|e| gc.record_event(e, vec![]));
         let answers = futures_util::future::join_all(sends).await;
         assert!(
             answers[..10].iter().all(|a| matches!(a, Ok(true))),
@@ -230,5 +218,87 @@ mod tests {
         );
         assert!(answers[10].is_err(), "{answers:?}");
         assert_eq!(rows(&pool).await, 10);
+    }
+
+    fn sample(station: &str, tx: Option<&str>, value: f64) -> MeterSample {
+        MeterSample {
+            station_id: station.into(),
+            evse_id: 1,
+            transaction_id: tx.map(str::to_owned),
+            sampled_at: Utc::now(),
+            measurand: "Energy.Active.Import.Register".into(),
+            phase: None,
+            location: None,
+            context: None,
+            value,
+            unit: Some("Wh".into()),
+        }
+    }
+
+    fn boot(station: &str) -> BootRecord {
+        BootRecord {
+            station_id: station.into(),
+            vendor_name: "V".into(),
+            model: "M".into(),
+            serial_number: None,
+            firmware_version: Some("1.0".into()),
+            iccid: None,
+            imsi: None,
+            reason: "PowerUp".into(),
+            unknown_status: "Pending",
+            unknown_profile: 3,
+        }
+    }
+
+    async fn sample_values(pool: &PgPool) -> Vec<f64> {
+        sqlx::query_scalar("SELECT value FROM meter_samples ORDER BY value")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    }
+
+    /// Boots, events and meter samples share one commit: a station unknown before the batch
+    /// is recorded with the unknown status, a known one keeps its own; an event's samples are
+    /// stored with it, and a retried event's samples are not stored twice.
+    #[sqlx::test(migrations = "../migrations")]
+    async fn boots_events_and_samples_share_a_commit(pool: PgPool) {
+        station(&pool, "GC-KNOWN").await;
+        sqlx::query("UPDATE stations SET registration_status = 'Accepted' WHERE id = 'GC-KNOWN'")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let (gc, _tasks) = GroupCommit::start(&pool, 1);
+        let (new, known, ev, mv) = tokio::join!(
+            gc.record_boot(boot("GC-NEW")),
+            gc.record_boot(boot("GC-KNOWN")),
+            gc.record_event(
+                event("GC-KNOWN", 0),
+                vec![sample("GC-KNOWN", Some("TX-1"), 1.0)]
+            ),
+            gc.record_samples(vec![
+                sample("GC-KNOWN", None, 2.0),
+                sample("GC-KNOWN", None, 3.0)
+            ]),
+        );
+        assert_eq!(new.unwrap(), "Pending");
+        assert_eq!(known.unwrap(), "Accepted");
+        assert!(ev.unwrap());
+        mv.unwrap();
+        assert_eq!(sample_values(&pool).await, [1.0, 2.0, 3.0]);
+        let retry = gc
+            .record_event(
+                event("GC-KNOWN", 0),
+                vec![sample("GC-KNOWN", Some("TX-1"), 1.0)],
+            )
+            .await;
+        assert!(!retry.unwrap(), "a retry");
+        assert_eq!(sample_values(&pool).await, [1.0, 2.0, 3.0]);
+        let (profile, firmware): (i16, Option<String>) = sqlx::query_as(
+            "SELECT security_profile, firmware_version FROM stations WHERE id = 'GC-NEW'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!((profile, firmware.as_deref()), (3, Some("1.0")));
     }
 }

@@ -1,5 +1,6 @@
 //! sqlx queries of the CSMS side, one file per table group.
 
+pub mod batch_sql;
 pub mod group_commit;
 pub mod id_tokens;
 pub mod reports;

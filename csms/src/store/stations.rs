@@ -19,52 +19,6 @@ pub async fn auth_record(pool: &PgPool, id: &str) -> Result<Option<StationAuth>,
     .await
 }
 
-pub struct BootInfo<'a> {
-    pub vendor_name: &'a str,
-    pub model: &'a str,
-    pub serial_number: Option<&'a str>,
-    pub firmware_version: Option<&'a str>,
-    pub iccid: Option<&'a str>,
-    pub imsi: Option<&'a str>,
-    pub reason: &'a str,
-}
-
-/// Stores what the station says about itself. A known station keeps the registration and
-/// profile the operator gave it; an unknown one is recorded with `unknown_status` at the
-/// profile it proved when it connected, so operators see it.
-pub async fn record_boot(
-    pool: &PgPool,
-    id: &str,
-    boot: &BootInfo<'_>,
-    unknown_status: &str,
-    unknown_profile: i16,
-) -> Result<String, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO stations (id, registration_status, vendor_name, model, serial_number,
-                               firmware_version, iccid, imsi, boot_reason, last_boot_at, last_seen_at,
-                               security_profile)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), now(), $10)
-         ON CONFLICT (id) DO UPDATE SET
-            vendor_name = EXCLUDED.vendor_name, model = EXCLUDED.model,
-            serial_number = EXCLUDED.serial_number, firmware_version = EXCLUDED.firmware_version,
-            iccid = EXCLUDED.iccid, imsi = EXCLUDED.imsi, boot_reason = EXCLUDED.boot_reason,
-            last_boot_at = now(), last_seen_at = now()
-         RETURNING registration_status",
-    )
-    .bind(id)
-    .bind(unknown_status)
-    .bind(boot.vendor_name)
-    .bind(boot.model)
-    .bind(boot.serial_number)
-    .bind(boot.firmware_version)
-    .bind(boot.iccid)
-    .bind(boot.imsi)
-    .bind(boot.reason)
-    .bind(unknown_profile)
-    .fetch_one(pool)
-    .await
-}
-
 #[derive(Debug, Clone, Serialize, FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct StationRow {

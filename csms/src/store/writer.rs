@@ -1,5 +1,4 @@
-//! Write-behind batching for high-volume, derivable data (heartbeats, status reports, meter
-//! samples): one multi-row statement per batch instead of one commit per message.
+//! Write-behind batching for high-volume, derivable data (heartbeats, status reports): one multi-row statement per batch instead of one commit per message.
 //!
 //! Memory is bounded: at most [`CHANNEL`] items wait (a full queue makes stations wait for
 //! their answer instead of growing the heap) plus one batch being written. A batch that fails
@@ -144,25 +143,10 @@ pub struct StatusReport {
     pub reported_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
-pub struct MeterSample {
-    pub station_id: String,
-    pub evse_id: i32,
-    pub transaction_id: Option<String>,
-    pub sampled_at: DateTime<Utc>,
-    pub measurand: String,
-    pub phase: Option<String>,
-    pub location: Option<String>,
-    pub context: Option<String>,
-    pub value: f64,
-    pub unit: Option<String>,
-}
-
 #[derive(Clone)]
 pub struct Writers {
     pub heartbeats: Batcher<Heartbeat>,
     pub statuses: Batcher<StatusReport>,
-    pub meter_samples: Batcher<MeterSample>,
 }
 
 pub struct WriterTasks {
@@ -190,19 +174,14 @@ pub fn start(pool: &PgPool) -> (Writers, WriterTasks) {
     let (statuses, t2) = spawn("statuses", stop.clone(), move |b| {
         write_statuses(p.clone(), b)
     });
-    let p = pool.clone();
-    let (meter_samples, t3) = spawn("meter_samples", stop.clone(), move |b| {
-        write_samples(p.clone(), b)
-    });
     (
         Writers {
             heartbeats,
             statuses,
-            meter_samples,
         },
         WriterTasks {
             stop,
-            tasks: vec![t1, t2, t3],
+            tasks: vec![t1, t2],
         },
     )
 }
@@ -292,53 +271,6 @@ async fn update_listing_ports(pool: &PgPool, batch: &[StatusReport]) {
     if let Err(e) = apply_device_status(pool, &statuses).await {
         tracing::warn!(error = %e, rows = batch.len(), "listing port status update failed");
     }
-}
-
-async fn write_samples(pool: PgPool, batch: Arc<[MeterSample]>) -> Result<(), sqlx::Error> {
-    let n = batch.len();
-    let (mut st, mut evse, mut txid, mut at) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut meas, mut phase, mut loc, mut ctxs, mut val, mut unit) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    for s in batch.iter() {
-        st.push(s.station_id.clone());
-        evse.push(s.evse_id);
-        txid.push(s.transaction_id.clone());
-        at.push(s.sampled_at);
-        meas.push(s.measurand.clone());
-        phase.push(s.phase.clone());
-        loc.push(s.location.clone());
-        ctxs.push(s.context.clone());
-        val.push(s.value);
-        unit.push(s.unit.clone());
-    }
-    sqlx::query(
-        "INSERT INTO meter_samples (station_id, evse_id, transaction_id, sampled_at, measurand, phase, location, context, value, unit)
-         SELECT * FROM UNNEST($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::float8[], $10::text[])",
-    )
-    .bind(st)
-    .bind(evse)
-    .bind(txid)
-    .bind(at)
-    .bind(meas)
-    .bind(phase)
-    .bind(loc)
-    .bind(ctxs)
-    .bind(val)
-    .bind(unit)
-    .execute(&pool)
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]

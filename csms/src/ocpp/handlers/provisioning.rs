@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 use super::{wire, HandlerResult, StationSession};
 use crate::ocpp::gateway::StationGateway;
 use crate::ocpp::{OcppContext, UnknownStations};
-use crate::store::{reports, stations, writer::Heartbeat};
+use crate::store::group_commit::BootRecord;
+use crate::store::{reports, writer::Heartbeat};
 
 /// How long a Pending or Rejected station waits before booting again.
 const RETRY_INTERVAL_SECS: u32 = 60;
@@ -19,29 +20,27 @@ pub async fn boot_notification(
 ) -> HandlerResult {
     let cs = &req.charging_station;
     let modem = cs.modem.as_ref();
-    let reason = wire(&req.reason);
-    let boot = stations::BootInfo {
-        vendor_name: &cs.vendor_name,
-        model: &cs.model,
-        serial_number: cs.serial_number.as_deref(),
-        firmware_version: cs.firmware_version.as_deref(),
-        iccid: modem.and_then(|m| m.iccid.as_deref()),
-        imsi: modem.and_then(|m| m.imsi.as_deref()),
-        reason: &reason,
-    };
     let unknown = match ctx.config.unknown_stations {
         UnknownStations::Accept => "Accepted",
         UnknownStations::Pending => "Pending",
         UnknownStations::Reject => "Rejected",
     };
-    let status = stations::record_boot(
-        &ctx.pool,
-        &session.station_id,
-        &boot,
-        unknown,
-        session.new_profile,
-    )
-    .await?;
+    // committed with other stations' boots: a reconnect storm shares its commits
+    let status = ctx
+        .group_commit
+        .record_boot(BootRecord {
+            station_id: session.station_id.clone(),
+            vendor_name: cs.vendor_name.clone(),
+            model: cs.model.clone(),
+            serial_number: cs.serial_number.clone(),
+            firmware_version: cs.firmware_version.clone(),
+            iccid: modem.and_then(|m| m.iccid.clone()),
+            imsi: modem.and_then(|m| m.imsi.clone()),
+            reason: wire(&req.reason),
+            unknown_status: unknown,
+            unknown_profile: session.new_profile,
+        })
+        .await?;
     tracing::info!(status, vendor = %cs.vendor_name, model = %cs.model, "boot");
     let interval = if status == "Accepted" {
         ctx.config.heartbeat_interval

@@ -13,8 +13,8 @@ pub(super) mod sessions;
 use super::{authorization::id_token_info, wire, HandlerResult, StationSession};
 use crate::ocpp::OcppContext;
 use crate::sessions_port;
+use crate::store::batch_sql::MeterSample;
 use crate::store::group_commit::EventRecord;
-use crate::store::writer::MeterSample;
 
 /// A session starting on a booked EVSE (matched by the event's reservationId, else by EVSE
 /// and time) puts the booking into `charging`; its end completes it. The station's message
@@ -102,13 +102,12 @@ pub async fn transaction_event(
         payload: raw,
     };
     // answered only once committed (with other connections' events: group commit)
-    let fresh = ctx.group_commit.record(record).await?;
+    let fresh = ctx.group_commit.record_event(record, samples).await?;
     let info = match &req.id_token {
         Some(token) => Some(id_token_info(&ctx.pool, token).await?),
         None => None,
     };
     if fresh {
-        ctx.writers.meter_samples.push_all(samples).await;
         booking_news(ctx, session, &req, &event_type).await;
     } else {
         tracing::debug!(
@@ -148,7 +147,8 @@ pub async fn meter_values(
 ) -> HandlerResult {
     bounds::check_meter_values_request(&req)?;
     let samples = samples(&session.station_id, req.evse_id, None, &req.meter_value);
-    ctx.writers.meter_samples.push_all(samples).await;
+    // answered only once committed: the station deletes its copy when answered
+    ctx.group_commit.record_samples(samples).await?;
     sessions::meter_values(ctx, &session.station_id, req.evse_id, &req.meter_value).await;
     Ok(json!({}))
 }
