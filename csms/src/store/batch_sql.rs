@@ -84,8 +84,9 @@ pub enum Ack {
     Samples,
 }
 
-/// Stores the writes on `conn` (inside the caller's transaction), boots first so that a
-/// station's first events may follow its first boot in the same batch.
+/// Stores the writes on `conn`, boots first so that a station's first events may follow
+/// its first boot in the same batch. Events and samples are one statement: without boots
+/// the caller needs no explicit transaction (see [`needs_transaction`]).
 pub async fn store(conn: &mut PgConnection, writes: &[&Write]) -> Result<Vec<Ack>, sqlx::Error> {
     let boots: Vec<&BootRecord> = writes
         .iter()
@@ -95,41 +96,47 @@ pub async fn store(conn: &mut PgConnection, writes: &[&Write]) -> Result<Vec<Ack
         })
         .collect();
     let statuses = store_boots(&mut *conn, &boots).await?;
-    let events: Vec<&EventRecord> = writes
-        .iter()
-        .filter_map(|w| match w {
-            Write::Event(e, _) => Some(e),
-            _ => None,
-        })
-        .collect();
-    let fresh = store_events(&mut *conn, &events).await?;
-    let mut acks = Vec::with_capacity(writes.len());
-    let mut samples: Vec<&MeterSample> = Vec::new();
-    let mut event_index = 0usize;
+    let mut events: Vec<&EventRecord> = Vec::new();
+    // each sample with the position (from 1) of the event it belongs to, if any: it is
+    // stored only when that event is new
+    let mut samples: Vec<(Option<i64>, &MeterSample)> = Vec::new();
     for w in writes {
-        acks.push(match w {
-            Write::Boot(b) => Ack::Boot(
-                statuses
-                    .get(b.station_id.as_str())
-                    .cloned()
-                    .ok_or(sqlx::Error::RowNotFound)?,
-            ),
-            Write::Event(_, s) => {
-                let new = fresh.contains(&event_index);
-                event_index += 1;
-                if new {
-                    samples.extend(s);
-                }
-                Ack::Event(new)
+        match w {
+            Write::Event(e, s) => {
+                events.push(e);
+                let ord = events.len() as i64;
+                samples.extend(s.iter().map(|s| (Some(ord), s)));
             }
-            Write::Samples(s) => {
-                samples.extend(s);
-                Ack::Samples
-            }
-        });
+            Write::Samples(s) => samples.extend(s.iter().map(|s| (None, s))),
+            Write::Boot(_) => {}
+        }
     }
-    insert_samples(conn, &samples).await?;
-    Ok(acks)
+    let fresh = store_events_and_samples(conn, &events, &samples).await?;
+    let mut event_index = 0usize;
+    writes
+        .iter()
+        .map(|w| {
+            Ok(match w {
+                Write::Boot(b) => Ack::Boot(
+                    statuses
+                        .get(b.station_id.as_str())
+                        .cloned()
+                        .ok_or(sqlx::Error::RowNotFound)?,
+                ),
+                Write::Event(..) => {
+                    event_index += 1;
+                    Ack::Event(fresh.contains(&event_index))
+                }
+                Write::Samples(_) => Ack::Samples,
+            })
+        })
+        .collect()
+}
+
+/// Whether [`store`] runs more than one statement for these writes (boots come first).
+pub fn needs_transaction(writes: &[&Write]) -> bool {
+    writes.iter().any(|w| matches!(w, Write::Boot(_)))
+        && writes.iter().any(|w| !matches!(w, Write::Boot(_)))
 }
 
 /// A known station keeps the registration and profile the operator gave it; an unknown one is
@@ -172,17 +179,19 @@ async fn store_boots(
     Ok(rows.into_iter().collect())
 }
 
-/// Stores the events raw and folds the new ones into their transactions; answers the
-/// positions (in `events`) of the new ones.
+/// Stores the events raw, folds the new ones into their transactions and stores the
+/// samples (an event's only when the event is new), in one statement; answers the positions
+/// (from 1, in `events`) of the new events.
 ///
 /// Events may arrive out of order (offline queues): every field is merged so that the result
 /// does not depend on arrival order. The raw insert skips a stored (station, transaction,
 /// seqNo); only the events it inserted reach the upsert, in the same statement.
-async fn store_events(
+async fn store_events_and_samples(
     conn: &mut PgConnection,
     events: &[&EventRecord],
+    samples: &[(Option<i64>, &MeterSample)],
 ) -> Result<HashSet<usize>, sqlx::Error> {
-    if events.is_empty() {
+    if events.is_empty() && samples.is_empty() {
         return Ok(HashSet::new());
     }
     let text =
@@ -245,6 +254,18 @@ async fn store_events(
             meter_last_at = GREATEST(t.meter_last_at, EXCLUDED.meter_last_at),
             last_seq_no = GREATEST(t.last_seq_no, EXCLUDED.last_seq_no),
             updated_at = now()
+         ), s AS (
+            SELECT * FROM UNNEST($23::int8[], $24::text[], $25::int[], $26::text[],
+                $27::timestamptz[], $28::text[], $29::text[], $30::text[], $31::text[],
+                $32::float8[], $33::text[])
+            AS s(ev, station_id, evse_id, transaction_id, sampled_at, measurand, phase,
+                 location, context, value, unit)
+         ), stored_samples AS (
+            INSERT INTO meter_samples (station_id, evse_id, transaction_id, sampled_at,
+                                       measurand, phase, location, context, value, unit)
+            SELECT station_id, evse_id, transaction_id, sampled_at, measurand, phase, location,
+                   context, value, unit
+            FROM s WHERE s.ev IS NULL OR s.ev IN (SELECT ord FROM fresh)
          )
          SELECT ord FROM fresh",
     )
@@ -269,40 +290,26 @@ async fn store_events(
     .bind(text(|e| Some(e.event_type.clone())))
     .bind(text(|e| Some(e.trigger_reason.clone())))
     .bind(events.iter().map(|e| e.offline).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.payload.clone()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| &e.payload).collect::<Vec<_>>())
+    .bind(samples.iter().map(|s| s.0).collect::<Vec<_>>())
+    .bind(sample_text(samples, |s| Some(s.station_id.clone())))
+    .bind(samples.iter().map(|s| s.1.evse_id).collect::<Vec<_>>())
+    .bind(sample_text(samples, |s| s.transaction_id.clone()))
+    .bind(samples.iter().map(|s| s.1.sampled_at).collect::<Vec<_>>())
+    .bind(sample_text(samples, |s| Some(s.measurand.clone())))
+    .bind(sample_text(samples, |s| s.phase.clone()))
+    .bind(sample_text(samples, |s| s.location.clone()))
+    .bind(sample_text(samples, |s| s.context.clone()))
+    .bind(samples.iter().map(|s| s.1.value).collect::<Vec<_>>())
+    .bind(sample_text(samples, |s| s.unit.clone()))
     .fetch_all(conn)
     .await?;
-    // ORDINALITY counts from 1
-    Ok(ords.into_iter().map(|o| (o - 1) as usize).collect())
+    Ok(ords.into_iter().map(|o| o as usize).collect())
 }
 
-/// One multi-row insert of every sample.
-pub async fn insert_samples(
-    conn: &mut PgConnection,
-    samples: &[&MeterSample],
-) -> Result<(), sqlx::Error> {
-    if samples.is_empty() {
-        return Ok(());
-    }
-    let text =
-        |f: fn(&MeterSample) -> Option<String>| samples.iter().map(|s| f(s)).collect::<Vec<_>>();
-    sqlx::query(
-        "INSERT INTO meter_samples (station_id, evse_id, transaction_id, sampled_at, measurand,
-                                    phase, location, context, value, unit)
-         SELECT * FROM UNNEST($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::text[],
-                              $6::text[], $7::text[], $8::text[], $9::float8[], $10::text[])",
-    )
-    .bind(text(|s| Some(s.station_id.clone())))
-    .bind(samples.iter().map(|s| s.evse_id).collect::<Vec<_>>())
-    .bind(text(|s| s.transaction_id.clone()))
-    .bind(samples.iter().map(|s| s.sampled_at).collect::<Vec<_>>())
-    .bind(text(|s| Some(s.measurand.clone())))
-    .bind(text(|s| s.phase.clone()))
-    .bind(text(|s| s.location.clone()))
-    .bind(text(|s| s.context.clone()))
-    .bind(samples.iter().map(|s| s.value).collect::<Vec<_>>())
-    .bind(text(|s| s.unit.clone()))
-    .execute(conn)
-    .await?;
-    Ok(())
+fn sample_text(
+    samples: &[(Option<i64>, &MeterSample)],
+    f: fn(&MeterSample) -> Option<String>,
+) -> Vec<Option<String>> {
+    samples.iter().map(|s| f(s.1)).collect()
 }

@@ -18,6 +18,7 @@ use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio::task::JoinHandle;
 
+use super::batch_sql;
 use super::batch_sql::MeterSample;
 pub use super::batch_sql::{Ack, BootRecord, EventRecord, Write};
 
@@ -123,12 +124,16 @@ async fn work(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<(Write, Reply)>>>) {
     }
 }
 
-/// One transaction, one commit.
+/// One commit: a single statement commits on its own, without BEGIN and COMMIT round trips.
 async fn store(pool: &PgPool, writes: &[&Write]) -> Result<Vec<Ack>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let acks = super::batch_sql::store(&mut tx, writes).await?;
-    tx.commit().await?;
-    Ok(acks)
+    if batch_sql::needs_transaction(writes) {
+        let mut tx = pool.begin().await?;
+        let acks = batch_sql::store(&mut tx, writes).await?;
+        tx.commit().await?;
+        Ok(acks)
+    } else {
+        batch_sql::store(&mut *pool.acquire().await?, writes).await
+    }
 }
 
 #[cfg(test)]

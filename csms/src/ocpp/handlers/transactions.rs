@@ -27,6 +27,10 @@ async fn booking_news(
 ) {
     use marketplace::bookings::reservations;
     let station = session.station_id.as_str();
+    // bookings are made on listed chargers only: most stations are none (cached answer)
+    if !crate::sessions_port::in_marketplace(&ctx.pool, station).await {
+        return;
+    }
     let tx_id = req.transaction_info.transaction_id.as_str();
     let result = match (event_type, req.evse.as_ref()) {
         ("Started", Some(evse)) => {
