@@ -15,6 +15,11 @@ use super::handlers::StationSession;
 use super::{connection, OcppContext, SUBPROTOCOL};
 use crate::server::PeerIdentity;
 
+/// Read buffer of an idle connection. Most OCPP messages fit (a boot, a heartbeat, a status,
+/// a TransactionEvent with a few samples); a larger frame reserves its whole length once its
+/// header is read, so this is a floor, not a cap. Every connected station holds one.
+const READ_BUFFER: usize = 1024;
+
 /// Large enough for NotifyReport pages and certificate chains, small enough to bound memory.
 const MAX_MESSAGE: usize = 512 * 1024;
 
@@ -68,7 +73,7 @@ pub async fn ocpp_socket(
     };
     let tls = peer.tls;
     ws.protocols([SUBPROTOCOL])
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
-use axum::{Extension, Router};
+use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
@@ -12,6 +12,7 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower::ServiceExt;
 
 use super::tls::common_name;
 use super::PeerIdentity;
@@ -103,11 +104,16 @@ async fn serve_conn<S>(
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    // ConnectInfo lets routes rate-limit by client address (`ConnectInfo<SocketAddr>`).
-    let app = app
-        .layer(Extension(peer))
-        .layer(Extension(ConnectInfo(remote)));
-    let service = TowerToHyperService::new(app);
+    // ConnectInfo lets routes rate-limit by client address (`ConnectInfo<SocketAddr>`). Put
+    // into each request rather than layered onto the router: `Router::layer` rebuilds every
+    // route, which per connection cost a reconnect storm ~40 KB and its CPU per station.
+    let service = TowerToHyperService::new(tower::service_fn(
+        move |mut request: axum::http::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(peer.clone());
+            request.extensions_mut().insert(ConnectInfo(remote));
+            app.clone().oneshot(request)
+        },
+    ));
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
