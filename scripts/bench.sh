@@ -6,8 +6,10 @@
 #   4. mixed OCPP load with persistence at 10,000 msg/s (latency targets) and at BENCH_RATE
 #      (throughput target): messages/s achieved, latency percentiles per action
 #   5. Heartbeat-only load at a fixed rate (latency percentiles)
+#   6. wsblast, a plain closed-loop client apart from evsim (each station one WebSocket sending
+#      CALLs back to back): TransactionEvents, MeterValues of 10 samples, and the mixed load
 # Tunables: BENCH_STATIONS (10000), BENCH_MIXED_STATIONS (2000), BENCH_RATE (16000 msg/s),
-# BENCH_HB_RATE (10000 msg/s), BENCH_SECONDS (30). Uses DATABASE_URL or a private cluster.
+# BENCH_HB_RATE (10000 msg/s), BENCH_SECONDS (30), BENCH_BLAST_STATIONS (200). Uses DATABASE_URL or a private cluster.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -22,6 +24,8 @@ ADDR=${BENCH_ADDR:-127.0.0.1:18480}
 cargo build --release -p csms -p simulators
 CSMS="${CARGO_TARGET_DIR:-target}/release/csms"
 EVSIM="${CARGO_TARGET_DIR:-target}/release/evsim"
+WSBLAST="${CARGO_TARGET_DIR:-target}/release/wsblast"
+BLAST_STATIONS=${BENCH_BLAST_STATIONS:-200}
 
 echo "== 1. schema validation cost"
 cargo run --release -q -p ocpp-schemas --example validate_bench
@@ -84,3 +88,9 @@ echo "== 4b. mixed load: $MIXED_STATIONS stations, $RATE msg/s, ${SECONDS_}s"
 echo "== 5. heartbeats only: $MIXED_STATIONS stations, $HB_RATE msg/s, ${SECONDS_}s"
 "$EVSIM" load --url "ws://$ADDR/ocpp" --stations "$MIXED_STATIONS" --rate "$HB_RATE" \
     --mix heartbeat=100 --duration "${SECONDS_}s" --ramp 1s --prefix HB- --threads 1
+
+for mix in tx meter mixed; do
+    echo "== 6. wsblast closed loop: $BLAST_STATIONS stations, mix $mix, ${SECONDS_}s"
+    "$WSBLAST" --url "ws://$ADDR/ocpp" --stations "$BLAST_STATIONS" --seconds "$SECONDS_" \
+        --mix "$mix" --samples 10 --prefix "BLAST-$mix-"
+done
