@@ -22,8 +22,11 @@ use super::batch_sql;
 use super::batch_sql::MeterSample;
 pub use super::batch_sql::{Ack, BootRecord, EventRecord, Write};
 
-/// Workers: commits in flight at once (each holds a pooled connection while it stores).
-pub const WORKERS: usize = 4;
+/// Workers: commits in flight at once (each holds a pooled connection while it stores). Two
+/// make larger batches than four or eight, and on 2 cores that is cheaper per write: 200
+/// stations sending back to back, 2 workers stored 7,830 events/s or 81,795 samples/s, 4
+/// workers 7,552 and 55,471, 8 workers 5,566 and 48,856 (BENCHMARKS.md).
+pub const WORKERS: usize = 2;
 /// Writes stored per commit at most.
 pub const MAX_BATCH: usize = 512;
 /// Writes waiting for a worker at most; more wait in their connections' tasks.
