@@ -39,7 +39,7 @@ export DATABASE_URL
 ulimit -n "$(ulimit -Hn)"
 
 "$CSMS" serve --dev --listen "$ADDR" --metrics-listen 127.0.0.1:0 --unknown-stations accept --heartbeat-interval 3600 \
-    --ws-ping-interval 300 --db-max-connections 16 >var/bench-csms.out 2>var/bench-csms.log &
+    --ws-ping-interval 300 >var/bench-csms.out 2>var/bench-csms.log &
 CSMS_PID=$!
 cleanup() {
     kill -TERM "$CSMS_PID" 2>/dev/null || true

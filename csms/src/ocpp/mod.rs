@@ -54,7 +54,8 @@ pub struct OcppContext {
     pub pool: PgPool,
     pub registry: Arc<registry::Registry>,
     pub writers: Writers,
-    /// TransactionEvents are stored through it: several per commit, each answered after it.
+    /// Boots, TransactionEvents and MeterValues are stored through it: several per commit,
+    /// each answered after it.
     pub group_commit: crate::store::group_commit::GroupCommit,
     pub config: OcppConfig,
     pub shutdown: CancellationToken,

@@ -12,8 +12,10 @@
 //! on (station, transaction, seqNo). A batch that fails is not acknowledged: each of its
 //! writes is retried in a transaction of its own, and answered by its own result.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
+use futures_util::FutureExt;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio::task::JoinHandle;
@@ -127,8 +129,20 @@ async fn work(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<(Write, Reply)>>>) {
     }
 }
 
-/// One commit: a single statement commits on its own, without BEGIN and COMMIT round trips.
+/// One commit. A panic is this batch's failure, not the worker's end: every station's
+/// promised writes pass through these few workers.
 async fn store(pool: &PgPool, writes: &[&Write]) -> Result<Vec<Ack>, sqlx::Error> {
+    match AssertUnwindSafe(commit(pool, writes)).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => Err(sqlx::Error::Protocol(format!(
+            "group commit panicked: {}",
+            crate::jobs::supervise::panic_text(panic.as_ref())
+        ))),
+    }
+}
+
+/// A single statement commits on its own, without BEGIN and COMMIT round trips.
+async fn commit(pool: &PgPool, writes: &[&Write]) -> Result<Vec<Ack>, sqlx::Error> {
     if batch_sql::needs_transaction(writes) {
         let mut tx = pool.begin().await?;
         let acks = batch_sql::store(&mut tx, writes).await?;

@@ -1,4 +1,7 @@
-//! Write-behind batching for high-volume, derivable data (heartbeats, status reports): one multi-row statement per batch instead of one commit per message.
+//! Write-behind batching for high-volume, derivable data (heartbeats, status reports): one
+//! multi-row statement per batch instead of one commit per message. Writes whose answer is a
+//! promise (boots, TransactionEvents, meter values) are committed before their answer instead
+//! (`group_commit`).
 //!
 //! Memory is bounded: at most [`CHANNEL`] items wait (a full queue makes stations wait for
 //! their answer instead of growing the heap) plus one batch being written. A batch that fails

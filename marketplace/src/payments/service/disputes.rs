@@ -7,9 +7,9 @@
 //! ([`seam::given_back`]).
 //!
 //! Each dispute is one row (`payment_disputes`), locked while an event applies; its
-//! withdrawal and its reinstatement are each posted once (a fee reported only by a later
-//! event is posted then, by difference), (the row keeps their postings, the
-//! keys are derived from the dispute), and a reinstatement reported first posts the
+//! withdrawal and its reinstatement are each posted once (the row keeps their postings, the
+//! keys are derived from the dispute; a fee reported only by a later event is posted then,
+//! by difference), and a reinstatement reported first posts the
 //! withdrawal before it. The status follows the newest event. So replays and any order of
 //! deliveries end in the same place.
 
