@@ -2,12 +2,14 @@
 //! batch in one multi-row statement each (UNNEST of column arrays), so a batch costs the same
 //! few round trips whether it holds one write or hundreds.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
+
+use super::id_tokens::StoredStatus;
 
 /// One sampled value of a MeterValues or TransactionEvent, in base units.
 #[derive(Debug, Clone)]
@@ -78,10 +80,19 @@ pub enum Write {
 pub enum Ack {
     /// The station's registration status.
     Boot(String),
+    Event(EventAck),
+    Samples,
+}
+
+/// What a TransactionEvent's commit answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventAck {
     /// `true` when the event was new, `false` for a retry of a stored (station, transaction,
     /// seqNo).
-    Event(bool),
-    Samples,
+    pub fresh: bool,
+    /// The stored row of the event's id token, read in the same statement (a round trip
+    /// fewer per authorized event); `None` inside when the token is not stored.
+    pub token: Option<Option<StoredStatus>>,
 }
 
 /// Stores the writes on `conn`, boots first so that a station's first events may follow
@@ -111,8 +122,9 @@ pub async fn store(conn: &mut PgConnection, writes: &[&Write]) -> Result<Vec<Ack
             Write::Boot(_) => {}
         }
     }
-    let fresh = store_events_and_samples(conn, &events, &samples).await?;
-    let mut event_index = 0usize;
+    let mut event_acks = store_events_and_samples(conn, &events, &samples)
+        .await?
+        .into_iter();
     writes
         .iter()
         .map(|w| {
@@ -123,10 +135,7 @@ pub async fn store(conn: &mut PgConnection, writes: &[&Write]) -> Result<Vec<Ack
                         .cloned()
                         .ok_or(sqlx::Error::RowNotFound)?,
                 ),
-                Write::Event(..) => {
-                    event_index += 1;
-                    Ack::Event(fresh.contains(&event_index))
-                }
+                Write::Event(..) => Ack::Event(event_acks.next().ok_or(sqlx::Error::RowNotFound)?),
                 Write::Samples(_) => Ack::Samples,
             })
         })
@@ -180,8 +189,8 @@ async fn store_boots(
 }
 
 /// Stores the events raw, folds the new ones into their transactions and stores the
-/// samples (an event's only when the event is new), in one statement; answers the positions
-/// (from 1, in `events`) of the new events.
+/// samples (an event's only when the event is new), in one statement; answers each event's
+/// acknowledgement, in order.
 ///
 /// Events may arrive out of order (offline queues): every field is merged so that the result
 /// does not depend on arrival order. The raw insert skips a stored (station, transaction,
@@ -190,9 +199,9 @@ async fn store_events_and_samples(
     conn: &mut PgConnection,
     events: &[&EventRecord],
     samples: &[(Option<i64>, &MeterSample)],
-) -> Result<HashSet<usize>, sqlx::Error> {
+) -> Result<Vec<EventAck>, sqlx::Error> {
     if events.is_empty() && samples.is_empty() {
-        return Ok(HashSet::new());
+        return Ok(Vec::new());
     }
     let text =
         |f: fn(&EventRecord) -> Option<String>| events.iter().map(|e| f(e)).collect::<Vec<_>>();
@@ -201,7 +210,15 @@ async fn store_events_and_samples(
         events.iter().map(|e| f(e)).collect::<Vec<_>>()
     };
     let wh = |f: fn(&EventRecord) -> Option<f64>| events.iter().map(|e| f(e)).collect::<Vec<_>>();
-    let ords: Vec<i64> = sqlx::query_scalar(
+    type Row = (
+        i64,
+        bool,
+        bool,
+        Option<String>,
+        Option<DateTime<Utc>>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
         "WITH v AS (
             SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[],
                 $6::text[], $7::text[], $8::text[], $9::int[], $10::int[], $11::timestamptz[],
@@ -267,7 +284,10 @@ async fn store_events_and_samples(
                    context, value, unit
             FROM s WHERE s.ev IS NULL OR s.ev IN (SELECT ord FROM fresh)
          )
-         SELECT ord FROM fresh",
+         SELECT v.ord, f.ord IS NOT NULL, t.id IS NOT NULL, t.status, t.expires_at, t.group_id
+         FROM v LEFT JOIN fresh f ON f.ord = v.ord
+              LEFT JOIN id_tokens t ON t.id_token = v.id_token AND t.token_type = v.id_token_type
+         ORDER BY v.ord",
     )
     .bind(events.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
     .bind(text(|e| Some(e.station_id.clone())))
@@ -304,7 +324,17 @@ async fn store_events_and_samples(
     .bind(sample_text(samples, |s| s.unit.clone()))
     .fetch_all(conn)
     .await?;
-    Ok(ords.into_iter().map(|o| o as usize).collect())
+    Ok(events
+        .iter()
+        .zip(rows)
+        .map(|(e, (_, fresh, stored, status, expires, group))| EventAck {
+            fresh,
+            token: e
+                .id_token
+                .as_ref()
+                .map(|_| status.filter(|_| stored).map(|s| (s, expires, group))),
+        })
+        .collect())
 }
 
 fn sample_text(

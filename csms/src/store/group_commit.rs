@@ -16,13 +16,13 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use futures_util::FutureExt;
-use sqlx::PgPool;
+use sqlx::{Connection as _, PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio::task::JoinHandle;
 
 use super::batch_sql;
 use super::batch_sql::MeterSample;
-pub use super::batch_sql::{Ack, BootRecord, EventRecord, Write};
+pub use super::batch_sql::{Ack, BootRecord, EventAck, EventRecord, Write};
 
 /// Workers: commits in flight at once (each holds a pooled connection while it stores). Two
 /// make larger batches than four or eight, and on 2 cores that is cheaper per write: 200
@@ -62,15 +62,15 @@ impl GroupCommit {
         answer.await.unwrap_or(Err(sqlx::Error::PoolClosed))
     }
 
-    /// Stores the event (and its samples when it is new); answers once committed: `true`
-    /// when it was new, `false` for a retry of a stored (station, transaction, seqNo).
+    /// Stores the event (and its samples when it is new); answers once committed whether
+    /// it was new and its id token's stored row.
     pub async fn record_event(
         &self,
         event: EventRecord,
         samples: Vec<MeterSample>,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> Result<EventAck, sqlx::Error> {
         match self.write(Write::Event(event, samples)).await? {
-            Ack::Event(fresh) => Ok(fresh),
+            Ack::Event(ack) => Ok(ack),
             other => Err(unexpected(other)),
         }
     }
@@ -101,6 +101,7 @@ fn unexpected(ack: Ack) -> sqlx::Error {
 
 async fn work(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<(Write, Reply)>>>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut conn = Connection::new(pool);
     loop {
         {
             let mut rx = rx.lock().await;
@@ -110,7 +111,7 @@ async fn work(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<(Write, Reply)>>>) {
         }
         metrics::histogram!("csms_group_commit_batch_writes").record(batch.len() as f64);
         let writes: Vec<&Write> = batch.iter().map(|(w, _)| w).collect();
-        match store(&pool, &writes).await {
+        match store(&mut conn, &writes).await {
             Ok(acks) => {
                 for ((_, reply), ack) in batch.drain(..).zip(acks) {
                     let _ = reply.send(Ok(ack));
@@ -121,7 +122,7 @@ async fn work(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<(Write, Reply)>>>) {
                     "a group commit failed; storing its writes one by one");
                 metrics::counter!("csms_group_commit_retries_total").increment(1);
                 for (write, reply) in batch.drain(..) {
-                    let ack = store(&pool, &[&write]).await.map(|mut a| a.remove(0));
+                    let ack = store(&mut conn, &[&write]).await.map(|mut a| a.remove(0));
                     let _ = reply.send(ack);
                 }
             }
@@ -129,27 +130,55 @@ async fn work(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<(Write, Reply)>>>) {
     }
 }
 
+/// A worker's own connection, taken from the pool once and kept: a pooled connection costs
+/// two extra round trips per use (sqlx pings it when it is returned), as much as the batch's
+/// statement for a small batch. After any failure it is dropped and a fresh one taken, so a
+/// broken connection fails one batch (which is then retried write by write), not the next.
+struct Connection {
+    pool: PgPool,
+    conn: Option<PgConnection>,
+}
+
+impl Connection {
+    fn new(pool: PgPool) -> Self {
+        Self { pool, conn: None }
+    }
+
+    async fn get(&mut self) -> Result<&mut PgConnection, sqlx::Error> {
+        if self.conn.is_none() {
+            self.conn = Some(self.pool.acquire().await?.detach());
+        }
+        Ok(self.conn.as_mut().expect("connection just set"))
+    }
+}
+
 /// One commit. A panic is this batch's failure, not the worker's end: every station's
 /// promised writes pass through these few workers.
-async fn store(pool: &PgPool, writes: &[&Write]) -> Result<Vec<Ack>, sqlx::Error> {
-    match AssertUnwindSafe(commit(pool, writes)).catch_unwind().await {
+async fn store(conn: &mut Connection, writes: &[&Write]) -> Result<Vec<Ack>, sqlx::Error> {
+    let result = match AssertUnwindSafe(commit(conn, writes)).catch_unwind().await {
         Ok(result) => result,
         Err(panic) => Err(sqlx::Error::Protocol(format!(
             "group commit panicked: {}",
             crate::jobs::supervise::panic_text(panic.as_ref())
         ))),
+    };
+    if result.is_err() {
+        // possibly mid-transaction or broken: not worth telling apart for a rare failure
+        conn.conn = None;
     }
+    result
 }
 
 /// A single statement commits on its own, without BEGIN and COMMIT round trips.
-async fn commit(pool: &PgPool, writes: &[&Write]) -> Result<Vec<Ack>, sqlx::Error> {
+async fn commit(conn: &mut Connection, writes: &[&Write]) -> Result<Vec<Ack>, sqlx::Error> {
+    let conn = conn.get().await?;
     if batch_sql::needs_transaction(writes) {
-        let mut tx = pool.begin().await?;
+        let mut tx = conn.begin().await?;
         let acks = batch_sql::store(&mut tx, writes).await?;
         tx.commit().await?;
         Ok(acks)
     } else {
-        batch_sql::store(&mut *pool.acquire().await?, writes).await
+        batch_sql::store(conn, writes).await
     }
 }
 
@@ -209,10 +238,22 @@ mod tests {
             gc.record_event(e, vec![])
         });
         let answers = futures_util::future::join_all(sends).await;
-        assert!(answers.iter().all(|a| matches!(a, Ok(true))), "{answers:?}");
+        assert!(
+            answers.iter().all(|a| matches!(
+                a,
+                Ok(EventAck {
+                    fresh: true,
+                    token: None
+                })
+            )),
+            "{answers:?}"
+        );
         assert_eq!(rows(&pool).await, 40);
         assert!(
-            !gc.record_event(event("GC-1", 3), vec![]).await.unwrap(),
+            !gc.record_event(event("GC-1", 3), vec![])
+                .await
+                .unwrap()
+                .fresh,
             "a retry"
         );
         let last: i32 =
@@ -235,7 +276,9 @@ mod tests {
             .map(|e| gc.record_event(e, vec![]));
         let answers = futures_util::future::join_all(sends).await;
         assert!(
-            answers[..10].iter().all(|a| matches!(a, Ok(true))),
+            answers[..10]
+                .iter()
+                .all(|a| matches!(a, Ok(EventAck { fresh: true, .. }))),
             "{answers:?}"
         );
         assert!(answers[10].is_err(), "{answers:?}");
@@ -304,7 +347,7 @@ mod tests {
         );
         assert_eq!(new.unwrap(), "Pending");
         assert_eq!(known.unwrap(), "Accepted");
-        assert!(ev.unwrap());
+        assert!(ev.unwrap().fresh);
         mv.unwrap();
         assert_eq!(sample_values(&pool).await, [1.0, 2.0, 3.0]);
         let retry = gc
@@ -313,7 +356,7 @@ mod tests {
                 vec![sample("GC-KNOWN", Some("TX-1"), 1.0)],
             )
             .await;
-        assert!(!retry.unwrap(), "a retry");
+        assert!(!retry.unwrap().fresh, "a retry");
         assert_eq!(sample_values(&pool).await, [1.0, 2.0, 3.0]);
         let (profile, firmware): (i16, Option<String>) = sqlx::query_as(
             "SELECT security_profile, firmware_version FROM stations WHERE id = 'GC-NEW'",
@@ -322,5 +365,60 @@ mod tests {
         .await
         .unwrap();
         assert_eq!((profile, firmware.as_deref()), (3, Some("1.0")));
+    }
+
+    /// The answer carries each event's id token as stored, read in the same statement: what
+    /// the station is told (Accepted, Blocked, Expired, Unknown) for a new event and a retry.
+    #[sqlx::test(migrations = "../migrations")]
+    async fn events_answer_their_tokens_as_stored(pool: PgPool) {
+        use crate::store::id_tokens::status_now;
+        station(&pool, "GC-T").await;
+        sqlx::query(
+            "INSERT INTO id_tokens (id, id_token, token_type, status, expires_at, group_id) VALUES
+             (gen_random_uuid(), 'OK', 'ISO14443', 'Accepted', NULL, 'FLEET'),
+             (gen_random_uuid(), 'BAD', 'ISO14443', 'Blocked', NULL, NULL),
+             (gen_random_uuid(), 'OLD', 'ISO14443', 'Accepted', now() - interval '1 day', NULL)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        let (gc, _tasks) = GroupCommit::start(&pool, 1);
+        let with_token = |tx: &str, token: Option<(&str, &str)>| {
+            let mut e = event("GC-T", 0);
+            e.transaction_id = tx.into();
+            e.id_token = token.map(|(t, k)| (t.into(), k.into()));
+            gc.record_event(e, vec![])
+        };
+        let answers = futures_util::future::join_all([
+            with_token("A", Some(("OK", "ISO14443"))),
+            with_token("B", Some(("BAD", "ISO14443"))),
+            with_token("C", Some(("OLD", "ISO14443"))),
+            with_token("D", Some(("NOPE", "ISO14443"))),
+            with_token("E", Some(("OK", "eMAID"))),
+            with_token("F", None),
+        ])
+        .await;
+        let told: Vec<Option<(String, Option<String>)>> = answers
+            .into_iter()
+            .map(|a| a.unwrap().token.map(|row| status_now(row, Utc::now())))
+            .collect();
+        let expect = |s: &str, g: Option<&str>| Some((s.to_owned(), g.map(str::to_owned)));
+        assert_eq!(
+            told,
+            [
+                expect("Accepted", Some("FLEET")),
+                expect("Blocked", None),
+                expect("Expired", None),
+                expect("Unknown", None),
+                expect("Unknown", None),
+                None,
+            ]
+        );
+        let retry = with_token("B", Some(("BAD", "ISO14443"))).await.unwrap();
+        assert!(!retry.fresh);
+        assert_eq!(
+            retry.token.map(|row| status_now(row, Utc::now())),
+            expect("Blocked", None)
+        );
     }
 }

@@ -20,26 +20,34 @@ pub struct IdTokenRow {
 
 const COLUMNS: &str = "id, id_token, token_type, status, expires_at, group_id, user_id, created_at";
 
+/// A token's stored status, expiry and group, as [`status_now`] reads them.
+pub type StoredStatus = (String, Option<DateTime<Utc>>, Option<String>);
+
 /// OCPP authorization status of a token as the station should see it now.
 pub async fn authorization_status<'e>(
     db: impl PgExecutor<'e>,
     id_token: &str,
     token_type: &str,
 ) -> Result<(String, Option<String>), sqlx::Error> {
-    let row: Option<(String, Option<DateTime<Utc>>, Option<String>)> = sqlx::query_as(
+    let row: Option<StoredStatus> = sqlx::query_as(
         "SELECT status, expires_at, group_id FROM id_tokens WHERE id_token = $1 AND token_type = $2",
     )
     .bind(id_token)
     .bind(token_type)
     .fetch_optional(db)
     .await?;
-    Ok(match row {
+    Ok(status_now(row, Utc::now()))
+}
+
+/// The status and group a station is told for a token's stored row (`None`: not stored).
+pub fn status_now(row: Option<StoredStatus>, now: DateTime<Utc>) -> (String, Option<String>) {
+    match row {
         None => ("Unknown".to_owned(), None),
-        Some((status, Some(exp), group)) if status == "Accepted" && exp <= Utc::now() => {
+        Some((status, Some(exp), group)) if status == "Accepted" && exp <= now => {
             ("Expired".to_owned(), group)
         }
         Some((status, _, group)) => (status, group),
-    })
+    }
 }
 
 pub struct NewIdToken<'a> {

@@ -43,9 +43,14 @@ pub(crate) async fn id_token_info<'e>(
 ) -> Result<Value, sqlx::Error> {
     let kind = wire(&token.kind);
     let (status, group) = id_tokens::authorization_status(db, &token.id_token, &kind).await?;
+    Ok(info_json(status, group))
+}
+
+/// The IdTokenInfoType for a token's status and group.
+pub(crate) fn info_json(status: String, group: Option<String>) -> Value {
     let mut info = json!({ "status": status });
     if let Some(group) = group {
         info["groupIdToken"] = json!({ "idToken": group, "type": "Central" });
     }
-    Ok(info)
+    info
 }

@@ -10,11 +10,12 @@ use serde_json::{json, Value};
 pub(super) mod bounds;
 pub(super) mod sessions;
 
-use super::{authorization::id_token_info, wire, HandlerResult, StationSession};
+use super::{authorization::info_json, wire, HandlerResult, StationSession};
 use crate::ocpp::OcppContext;
 use crate::sessions_port;
 use crate::store::batch_sql::MeterSample;
 use crate::store::group_commit::EventRecord;
+use crate::store::id_tokens;
 
 /// A session starting on a booked EVSE (matched by the event's reservationId, else by EVSE
 /// and time) puts the booking into `charging`; its end completes it. The station's message
@@ -106,12 +107,12 @@ pub async fn transaction_event(
         payload: raw,
     };
     // answered only once committed (with other connections' events: group commit)
-    let fresh = ctx.group_commit.record_event(record, samples).await?;
-    let info = match &req.id_token {
-        Some(token) => Some(id_token_info(&ctx.pool, token).await?),
-        None => None,
-    };
-    if fresh {
+    let ack = ctx.group_commit.record_event(record, samples).await?;
+    let info = ack.token.map(|row| {
+        let (status, group) = id_tokens::status_now(row, Utc::now());
+        info_json(status, group)
+    });
+    if ack.fresh {
         booking_news(ctx, session, &req, &event_type).await;
     } else {
         tracing::debug!(
