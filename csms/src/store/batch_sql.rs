@@ -210,6 +210,7 @@ async fn store_events_and_samples(
         events.iter().map(|e| f(e)).collect::<Vec<_>>()
     };
     let wh = |f: fn(&EventRecord) -> Option<f64>| events.iter().map(|e| f(e)).collect::<Vec<_>>();
+    let moments = Moment::group(samples);
     type Row = (
         i64,
         bool,
@@ -271,18 +272,15 @@ async fn store_events_and_samples(
             meter_last_at = GREATEST(t.meter_last_at, EXCLUDED.meter_last_at),
             last_seq_no = GREATEST(t.last_seq_no, EXCLUDED.last_seq_no),
             updated_at = now()
-         ), s AS (
+         ), mv AS (
             SELECT * FROM UNNEST($23::int8[], $24::text[], $25::int[], $26::text[],
-                $27::timestamptz[], $28::text[], $29::text[], $30::text[], $31::text[],
-                $32::float8[], $33::text[])
-            AS s(ev, station_id, evse_id, transaction_id, sampled_at, measurand, phase,
-                 location, context, value, unit)
+                $27::timestamptz[], $28::text[])
+            AS mv(ev, station_id, evse_id, transaction_id, sampled_at, sampled_values)
          ), stored_samples AS (
-            INSERT INTO meter_samples (station_id, evse_id, transaction_id, sampled_at,
-                                       measurand, phase, location, context, value, unit)
-            SELECT station_id, evse_id, transaction_id, sampled_at, measurand, phase, location,
-                   context, value, unit
-            FROM s WHERE s.ev IS NULL OR s.ev IN (SELECT ord FROM fresh)
+            INSERT INTO meter_values (station_id, evse_id, transaction_id, sampled_at,
+                                      sampled_values)
+            SELECT station_id, evse_id, transaction_id, sampled_at, sampled_values::jsonb
+            FROM mv WHERE mv.ev IS NULL OR mv.ev IN (SELECT ord FROM fresh)
          )
          SELECT v.ord, f.ord IS NOT NULL, t.id IS NOT NULL, t.status, t.expires_at, t.group_id
          FROM v LEFT JOIN fresh f ON f.ord = v.ord
@@ -311,17 +309,17 @@ async fn store_events_and_samples(
     .bind(text(|e| Some(e.trigger_reason.clone())))
     .bind(events.iter().map(|e| e.offline).collect::<Vec<_>>())
     .bind(events.iter().map(|e| &e.payload).collect::<Vec<_>>())
-    .bind(samples.iter().map(|s| s.0).collect::<Vec<_>>())
-    .bind(sample_text(samples, |s| Some(s.station_id.clone())))
-    .bind(samples.iter().map(|s| s.1.evse_id).collect::<Vec<_>>())
-    .bind(sample_text(samples, |s| s.transaction_id.clone()))
-    .bind(samples.iter().map(|s| s.1.sampled_at).collect::<Vec<_>>())
-    .bind(sample_text(samples, |s| Some(s.measurand.clone())))
-    .bind(sample_text(samples, |s| s.phase.clone()))
-    .bind(sample_text(samples, |s| s.location.clone()))
-    .bind(sample_text(samples, |s| s.context.clone()))
-    .bind(samples.iter().map(|s| s.1.value).collect::<Vec<_>>())
-    .bind(sample_text(samples, |s| s.unit.clone()))
+    .bind(moments.iter().map(|m| m.ev).collect::<Vec<_>>())
+    .bind(moments.iter().map(|m| m.first.station_id.as_str()).collect::<Vec<_>>())
+    .bind(moments.iter().map(|m| m.first.evse_id).collect::<Vec<_>>())
+    .bind(
+        moments
+            .iter()
+            .map(|m| m.first.transaction_id.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(moments.iter().map(|m| m.first.sampled_at).collect::<Vec<_>>())
+    .bind(moments.iter().map(|m| m.values_json()).collect::<Vec<_>>())
     .fetch_all(conn)
     .await?;
     Ok(events
@@ -337,9 +335,66 @@ async fn store_events_and_samples(
         .collect())
 }
 
-fn sample_text(
-    samples: &[(Option<i64>, &MeterSample)],
-    f: fn(&MeterSample) -> Option<String>,
-) -> Vec<Option<String>> {
-    samples.iter().map(|s| f(s.1)).collect()
+/// The samples of one write taken at one moment at one EVSE: one `meter_values` row.
+struct Moment<'a> {
+    /// The position (from 1) of the event the samples belong to, if any.
+    ev: Option<i64>,
+    first: &'a MeterSample,
+    samples: Vec<&'a MeterSample>,
+}
+
+impl<'a> Moment<'a> {
+    /// Consecutive samples of one write with the same station, EVSE, transaction and time
+    /// (the sampled values of one meterValue) are one moment.
+    fn group(samples: &'a [(Option<i64>, &'a MeterSample)]) -> Vec<Self> {
+        let mut out: Vec<Moment> = Vec::new();
+        for &(ev, s) in samples {
+            match out.last_mut() {
+                Some(m)
+                    if m.ev == ev
+                        && m.first.sampled_at == s.sampled_at
+                        && m.first.evse_id == s.evse_id
+                        && m.first.station_id == s.station_id
+                        && m.first.transaction_id == s.transaction_id =>
+                {
+                    m.samples.push(s)
+                }
+                _ => out.push(Moment {
+                    ev,
+                    first: s,
+                    samples: vec![s],
+                }),
+            }
+        }
+        out
+    }
+
+    fn values_json(&self) -> String {
+        #[derive(serde::Serialize)]
+        struct Value<'a> {
+            measurand: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            phase: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            location: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            context: Option<&'a str>,
+            value: f64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            unit: Option<&'a str>,
+        }
+        let values: Vec<Value> = self
+            .samples
+            .iter()
+            .map(|s| Value {
+                measurand: &s.measurand,
+                phase: s.phase.as_deref(),
+                location: s.location.as_deref(),
+                context: s.context.as_deref(),
+                value: s.value,
+                unit: s.unit.as_deref(),
+            })
+            .collect();
+        serde_json::to_string(&values).expect("plain strings and finite numbers serialize")
+    }
 }

@@ -421,4 +421,66 @@ mod tests {
             expect("Blocked", None)
         );
     }
+
+    /// The sampled values of one moment are one `meter_values` row; the `meter_samples`
+    /// view gives each value back with every field as it was stored.
+    #[sqlx::test(migrations = "../migrations")]
+    async fn a_moment_is_one_row_and_reads_back_per_value(pool: PgPool) {
+        station(&pool, "GC-M").await;
+        let (gc, _tasks) = GroupCommit::start(&pool, 1);
+        let at = Utc::now();
+        let mut values = vec![
+            sample("GC-M", None, 12_345.5),
+            sample("GC-M", None, 229.9),
+            sample("GC-M", None, 0.1),
+            sample("GC-M", None, 7.0),
+        ];
+        for (i, v) in values.iter_mut().enumerate() {
+            v.sampled_at = at + chrono::Duration::seconds(i64::from(i == 3));
+        }
+        values[1].measurand = "Voltage".into();
+        values[1].phase = Some("L1-N".into());
+        values[1].unit = Some("V".into());
+        values[2].context = Some("Sample.Clock".into());
+        values[2].location = Some("Outlet".into());
+        gc.record_samples(values).await.unwrap();
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM meter_values")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(rows, 2, "two moments");
+        type Back = (
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            f64,
+            Option<String>,
+        );
+        let back: Vec<Back> = sqlx::query_as(
+            "SELECT measurand, phase, location, context, value, unit FROM meter_samples
+             ORDER BY sampled_at, value",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let s = |x: &str| Some(x.to_owned());
+        let energy = "Energy.Active.Import.Register".to_owned();
+        assert_eq!(
+            back,
+            [
+                (
+                    energy.clone(),
+                    None,
+                    s("Outlet"),
+                    s("Sample.Clock"),
+                    0.1,
+                    s("Wh")
+                ),
+                ("Voltage".to_owned(), s("L1-N"), None, None, 229.9, s("V")),
+                (energy.clone(), None, None, None, 12_345.5, s("Wh")),
+                (energy, None, None, None, 7.0, s("Wh")),
+            ]
+        );
+    }
 }
