@@ -221,36 +221,38 @@ async fn write_statuses(pool: PgPool, batch: Arc<[StatusReport]>) -> Result<(), 
         status.push(r.status.clone());
         at.push(r.reported_at);
     }
-    let mut tx = pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO connector_status_history (station_id, evse_id, connector_id, status, reported_at)
-         SELECT * FROM UNNEST($1::text[], $2::int[], $3::int[], $4::text[], $5::timestamptz[])",
+    // One statement, atomic on its own: the history, the latest report per connector
+    // (whatever order the batch holds them in), and whether any station of the batch is bound
+    // to a listing, so that most batches need no listing transaction after it.
+    let bound: bool = sqlx::query_scalar(
+        "WITH v AS (
+            SELECT * FROM UNNEST($1::text[], $2::int[], $3::int[], $4::text[], $5::timestamptz[])
+            AS v(s, e, c, st, at)
+         ), history AS (
+            INSERT INTO connector_status_history (station_id, evse_id, connector_id, status,
+                                                  reported_at)
+            SELECT s, e, c, st, at FROM v
+         ), latest AS (
+            INSERT INTO connector_status (station_id, evse_id, connector_id, status, reported_at)
+            SELECT DISTINCT ON (s, e, c) s, e, c, st, at FROM v ORDER BY s, e, c, at DESC
+            ON CONFLICT (station_id, evse_id, connector_id) DO UPDATE
+            SET status = EXCLUDED.status, reported_at = EXCLUDED.reported_at
+            WHERE connector_status.reported_at <= EXCLUDED.reported_at
+         )
+         SELECT EXISTS (SELECT 1 FROM listings
+                        WHERE device_kind = $6 AND device_id IN (SELECT s FROM v))",
     )
     .bind(&st)
     .bind(&evse)
     .bind(&conn)
     .bind(&status)
     .bind(&at)
-    .execute(&mut *tx)
+    .bind(marketplace::listings::DeviceKind::Ocpp.as_str())
+    .fetch_one(&pool)
     .await?;
-    // The latest report per connector wins, whatever order the batch holds them in.
-    sqlx::query(
-        "INSERT INTO connector_status (station_id, evse_id, connector_id, status, reported_at)
-         SELECT DISTINCT ON (s, e, c) s, e, c, st, at
-         FROM UNNEST($1::text[], $2::int[], $3::int[], $4::text[], $5::timestamptz[]) AS v(s, e, c, st, at)
-         ORDER BY s, e, c, at DESC
-         ON CONFLICT (station_id, evse_id, connector_id) DO UPDATE
-         SET status = EXCLUDED.status, reported_at = EXCLUDED.reported_at
-         WHERE connector_status.reported_at <= EXCLUDED.reported_at",
-    )
-    .bind(&st)
-    .bind(&evse)
-    .bind(&conn)
-    .bind(&status)
-    .bind(&at)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    if !bound {
+        return Ok(());
+    }
     update_listing_ports(&pool, &batch).await;
     Ok(())
 }

@@ -98,8 +98,8 @@ pub async fn dispatch(
         "Authorize" => authorization::authorize(ctx, session, parse(payload)?).await,
         "TransactionEvent" => {
             transactions::bounds::check_raw(&payload)?;
-            let raw = payload.clone();
-            transactions::transaction_event(ctx, session, parse(payload)?, raw).await
+            let req = parse_ref(&payload)?;
+            transactions::transaction_event(ctx, session, req, payload).await
         }
         "MeterValues" => {
             transactions::bounds::check_raw(&payload)?;
@@ -130,13 +130,20 @@ pub async fn dispatch(
 /// The schema already passed, so a failure here means our typed model is narrower than the
 /// schema: that is our defect, not the station's.
 fn parse<T: DeserializeOwned>(payload: Value) -> Result<T, HandlerError> {
-    serde_json::from_value(payload).map_err(|e| {
-        tracing::error!(error = %e, "schema-valid payload rejected by the typed model");
-        HandlerError::new(
-            ErrorCode::InternalError,
-            format!("payload not understood: {e}"),
-        )
-    })
+    serde_json::from_value(payload).map_err(not_understood)
+}
+
+/// [`parse`], leaving the payload to be stored as received (no copy of it).
+fn parse_ref<T: DeserializeOwned>(payload: &Value) -> Result<T, HandlerError> {
+    T::deserialize(payload).map_err(not_understood)
+}
+
+fn not_understood(e: serde_json::Error) -> HandlerError {
+    tracing::error!(error = %e, "schema-valid payload rejected by the typed model");
+    HandlerError::new(
+        ErrorCode::InternalError,
+        format!("payload not understood: {e}"),
+    )
 }
 
 /// OCPP enums as their wire strings, for storage.
