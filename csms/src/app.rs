@@ -173,8 +173,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let auth = AuthKeys::new(&secret, Duration::from_secs(args.access_token_ttl));
     let shutdown = CancellationToken::new();
     let (writers, writer_tasks) = writer::start(&pool);
-    let (group_commit, _group_commit_tasks) =
-        crate::store::group_commit::GroupCommit::start(&pool, crate::store::group_commit::WORKERS);
+    let (group_commit, _group_commit_tasks) = crate::store::group_commit::GroupCommit::start(
+        &pool,
+        usize::from(args.group_commit_workers),
+    );
     let registry = Arc::new(Registry::default());
     let call_timeout = Duration::from_secs(args.call_timeout);
     let session_funds = marketplace::sessions::SessionFunds {

@@ -81,6 +81,12 @@ pub struct DemoArgs {
 pub struct ServeArgs {
     #[command(flatten)]
     pub db: DbArgs,
+    /// Group-commit workers: commits of answered OCPP writes in flight at once, each on a
+    /// database connection of its own. Fewer make larger batches (less CPU per write), more
+    /// overlap the commits' WAL flushes; 2 stored the most on a 2-core box (BENCHMARKS.md).
+    #[arg(long, env = "CSMS_GROUP_COMMIT_WORKERS", default_value_t = crate::store::group_commit::WORKERS,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub group_commit_workers: u16,
     /// Development mode: the local test payment provider and `local_test` top-ups, stations
     /// without authentication (security profile 0), unknown stations admitted at profile 0.
     /// Without it the server runs in production mode, which allows none of these.

@@ -24,11 +24,12 @@ use super::batch_sql;
 use super::batch_sql::MeterSample;
 pub use super::batch_sql::{Ack, BootRecord, EventAck, EventRecord, Write};
 
-/// Workers: commits in flight at once (each holds a pooled connection while it stores). Two
-/// make larger batches than four or eight, and on 2 cores that is cheaper per write: 200
-/// stations sending back to back, 2 workers stored 7,830 events/s or 81,795 samples/s, 4
-/// workers 7,552 and 55,471, 8 workers 5,566 and 48,856 (BENCHMARKS.md).
-pub const WORKERS: usize = 2;
+/// Workers by default (`--group-commit-workers`): commits in flight at once. Two make larger
+/// batches than four or eight, and on 2 cores that is cheaper per write: 200 stations sending
+/// back to back, 2 workers stored 7,830 events/s or 81,795 samples/s, 4 workers 7,552 and
+/// 55,471, 8 workers 5,566 and 48,856. One worker leaves the cores idle while its commit's WAL
+/// flush is waited for (BENCHMARKS.md).
+pub const WORKERS: u16 = 2;
 /// Writes stored per commit at most.
 pub const MAX_BATCH: usize = 512;
 /// Writes waiting for a worker at most; more wait in their connections' tasks.
