@@ -484,4 +484,40 @@ mod tests {
             ]
         );
     }
+
+    /// A worker's own connection that the server closes (a restart, an administrator) fails
+    /// the batch on it, which is then stored on a fresh connection: the event is answered as
+    /// stored, once, and the worker goes on.
+    #[sqlx::test(migrations = "../migrations")]
+    async fn a_lost_connection_is_replaced(pool: PgPool) {
+        station(&pool, "GC-L").await;
+        let (gc, _tasks) = GroupCommit::start(&pool, 1);
+        assert!(
+            gc.record_event(event("GC-L", 0), vec![])
+                .await
+                .unwrap()
+                .fresh
+        );
+        let killed: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()) k",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert!(killed >= 1, "the worker's connection was open");
+        assert!(
+            gc.record_event(event("GC-L", 1), vec![])
+                .await
+                .unwrap()
+                .fresh
+        );
+        assert!(
+            gc.record_event(event("GC-L", 2), vec![])
+                .await
+                .unwrap()
+                .fresh
+        );
+        assert_eq!(rows(&pool).await, 3);
+    }
 }
