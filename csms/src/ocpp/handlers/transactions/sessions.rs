@@ -216,8 +216,12 @@ pub async fn meter_values(
     evse_id: i32,
     values: &[MeterValueType],
 ) {
+    // most stations are no listed charger (cached answer): their values need no decoding here
+    if !in_marketplace(&ctx.pool, station_id).await {
+        return;
+    }
     let samples = samples(values);
-    if samples.is_empty() || !in_marketplace(&ctx.pool, station_id).await {
+    if samples.is_empty() {
         return;
     }
     if let Err(e) = station::meter_values(&ctx.pool, station_id, evse_id, &samples).await {
