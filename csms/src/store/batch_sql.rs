@@ -211,9 +211,9 @@ async fn store_events_and_samples(
     };
     let wh = |f: fn(&EventRecord) -> Option<f64>| events.iter().map(|e| f(e)).collect::<Vec<_>>();
     let moments = Moment::group(samples);
+    // the event's position (ordering only), whether it was new, its token's stored row
     type Row = (
         i64,
-        bool,
         bool,
         Option<String>,
         Option<DateTime<Utc>>,
@@ -282,7 +282,7 @@ async fn store_events_and_samples(
             SELECT station_id, evse_id, transaction_id, sampled_at, sampled_values::jsonb
             FROM mv WHERE mv.ev IS NULL OR mv.ev IN (SELECT ord FROM fresh)
          )
-         SELECT v.ord, f.ord IS NOT NULL, t.id IS NOT NULL, t.status, t.expires_at, t.group_id
+         SELECT v.ord, f.ord IS NOT NULL, t.status, t.expires_at, t.group_id
          FROM v LEFT JOIN fresh f ON f.ord = v.ord
               LEFT JOIN id_tokens t ON t.id_token = v.id_token AND t.token_type = v.id_token_type
          ORDER BY v.ord",
@@ -310,27 +310,28 @@ async fn store_events_and_samples(
     .bind(events.iter().map(|e| e.offline).collect::<Vec<_>>())
     .bind(events.iter().map(|e| &e.payload).collect::<Vec<_>>())
     .bind(moments.iter().map(|m| m.ev).collect::<Vec<_>>())
-    .bind(moments.iter().map(|m| m.first.station_id.as_str()).collect::<Vec<_>>())
-    .bind(moments.iter().map(|m| m.first.evse_id).collect::<Vec<_>>())
+    .bind(moments.iter().map(|m| m.first().station_id.as_str()).collect::<Vec<_>>())
+    .bind(moments.iter().map(|m| m.first().evse_id).collect::<Vec<_>>())
     .bind(
         moments
             .iter()
-            .map(|m| m.first.transaction_id.as_deref())
+            .map(|m| m.first().transaction_id.as_deref())
             .collect::<Vec<_>>(),
     )
-    .bind(moments.iter().map(|m| m.first.sampled_at).collect::<Vec<_>>())
+    .bind(moments.iter().map(|m| m.first().sampled_at).collect::<Vec<_>>())
     .bind(moments.iter().map(|m| m.values_json()).collect::<Vec<_>>())
     .fetch_all(conn)
     .await?;
     Ok(events
         .iter()
         .zip(rows)
-        .map(|(e, (_, fresh, stored, status, expires, group))| EventAck {
+        .map(|(e, (_, fresh, status, expires, group))| EventAck {
             fresh,
+            // status is NOT NULL: none means no stored row
             token: e
                 .id_token
                 .as_ref()
-                .map(|_| status.filter(|_| stored).map(|s| (s, expires, group))),
+                .map(|_| status.map(|s| (s, expires, group))),
         })
         .collect())
 }
@@ -339,7 +340,7 @@ async fn store_events_and_samples(
 struct Moment<'a> {
     /// The position (from 1) of the event the samples belong to, if any.
     ev: Option<i64>,
-    first: &'a MeterSample,
+    /// Never empty.
     samples: Vec<&'a MeterSample>,
 }
 
@@ -352,21 +353,24 @@ impl<'a> Moment<'a> {
             match out.last_mut() {
                 Some(m)
                     if m.ev == ev
-                        && m.first.sampled_at == s.sampled_at
-                        && m.first.evse_id == s.evse_id
-                        && m.first.station_id == s.station_id
-                        && m.first.transaction_id == s.transaction_id =>
+                        && m.first().sampled_at == s.sampled_at
+                        && m.first().evse_id == s.evse_id
+                        && m.first().station_id == s.station_id
+                        && m.first().transaction_id == s.transaction_id =>
                 {
                     m.samples.push(s)
                 }
                 _ => out.push(Moment {
                     ev,
-                    first: s,
                     samples: vec![s],
                 }),
             }
         }
         out
+    }
+
+    fn first(&self) -> &'a MeterSample {
+        self.samples[0]
     }
 
     fn values_json(&self) -> String {
