@@ -99,9 +99,17 @@ where
     false
 }
 
+/// Heartbeats only move `last_heartbeat_at` forward: written at most this often, a batch
+/// holds each busy station once instead of once per message.
+const HEARTBEAT_EVERY: Duration = Duration::from_millis(250);
+
+/// A writer that takes what has queued, writes it, and waits until `every` has passed since
+/// that batch began before taking the next (zero: at once). A waiting writer takes all that
+/// queued meanwhile, or the queue would outgrow what it writes.
 fn spawn<T, F, Fut>(
     name: &'static str,
     stop: CancellationToken,
+    every: Duration,
     flush: F,
 ) -> (Batcher<T>, JoinHandle<()>)
 where
@@ -111,21 +119,29 @@ where
 {
     let (tx, mut rx) = mpsc::channel::<T>(CHANNEL);
     let task = tokio::spawn(async move {
+        let limit = if every.is_zero() { MAX_BATCH } else { CHANNEL };
         let mut buf = Vec::with_capacity(MAX_BATCH);
         loop {
             let n = tokio::select! {
-                n = rx.recv_many(&mut buf, MAX_BATCH) => n,
+                n = rx.recv_many(&mut buf, limit) => n,
                 _ = stop.cancelled() => {
                     // Everything that produces items has stopped: drain what is left.
                     rx.close();
-                    rx.recv_many(&mut buf, MAX_BATCH).await
+                    rx.recv_many(&mut buf, limit).await
                 }
             };
             if n == 0 {
                 break;
             }
+            let began = tokio::time::Instant::now();
             let batch = std::mem::replace(&mut buf, Vec::with_capacity(MAX_BATCH));
             write_with_retries(name, batch, &flush, FIRST_BACKOFF).await;
+            if !every.is_zero() {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(began + every) => {}
+                    _ = stop.cancelled() => {}
+                }
+            }
         }
     });
     (Batcher { tx }, task)
@@ -170,11 +186,11 @@ impl WriterTasks {
 pub fn start(pool: &PgPool) -> (Writers, WriterTasks) {
     let stop = CancellationToken::new();
     let p = pool.clone();
-    let (heartbeats, t1) = spawn("heartbeats", stop.clone(), move |b| {
+    let (heartbeats, t1) = spawn("heartbeats", stop.clone(), HEARTBEAT_EVERY, move |b| {
         write_heartbeats(p.clone(), b)
     });
     let p = pool.clone();
-    let (statuses, t2) = spawn("statuses", stop.clone(), move |b| {
+    let (statuses, t2) = spawn("statuses", stop.clone(), Duration::ZERO, move |b| {
         write_statuses(p.clone(), b)
     });
     (
@@ -383,5 +399,45 @@ mod tests {
         };
         assert!(!write_with_retries("test", vec![1], &broken, Duration::ZERO).await);
         assert_eq!(panics.load(Ordering::SeqCst), ATTEMPTS);
+    }
+
+    /// A writer that waits between batches takes everything that queued meanwhile in its next
+    /// batch (more than a plain batch holds), so producers never wait on it; a stop writes
+    /// what is left at once instead of waiting out the interval.
+    #[tokio::test(start_paused = true)]
+    async fn a_waiting_writer_takes_all_that_queued_and_stops_at_once() {
+        let batches = Arc::new(std::sync::Mutex::new(Vec::<usize>::new()));
+        let seen = batches.clone();
+        let stop = CancellationToken::new();
+        let every = Duration::from_secs(60);
+        let (batcher, task) = spawn("test", stop.clone(), every, move |b: Arc<[u32]>| {
+            seen.lock().unwrap().push(b.len());
+            async { Ok(()) }
+        });
+        batcher.push(0).await;
+        while batches.lock().unwrap().is_empty() {
+            tokio::task::yield_now().await;
+        }
+        // the writer now waits out its interval; three batches' worth queue meanwhile
+        let queued = 3 * MAX_BATCH as u32;
+        let began = tokio::time::Instant::now();
+        batcher.push_all(1..=queued).await;
+        assert_eq!(began.elapsed(), Duration::ZERO, "no producer waited");
+        tokio::time::sleep(every).await;
+        while batches.lock().unwrap().len() < 2 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(*batches.lock().unwrap(), vec![1, queued as usize]);
+
+        batcher.push(99).await;
+        let began = tokio::time::Instant::now();
+        stop.cancel();
+        drop(batcher);
+        task.await.unwrap();
+        assert!(
+            began.elapsed() < every,
+            "the stop did not wait out the interval"
+        );
+        assert_eq!(*batches.lock().unwrap(), vec![1, queued as usize, 1]);
     }
 }
