@@ -88,54 +88,33 @@ pub async fn dispatch(
             "the station is not accepted: send BootNotification first",
         ));
     }
-    // Each handler's future is boxed on its own: inline, every message would allocate and copy
-    // a future as large as the largest handler's (6 KB), a Heartbeat's included.
     match action {
-        "BootNotification" => {
-            Box::pin(provisioning::boot_notification(
-                ctx,
-                session,
-                parse(payload)?,
-            ))
-            .await
-        }
+        "BootNotification" => provisioning::boot_notification(ctx, session, parse(payload)?).await,
         "Heartbeat" => provisioning::heartbeat(ctx, session).await,
-        "NotifyReport" => Box::pin(provisioning::notify_report(ctx, session, payload)).await,
+        "NotifyReport" => provisioning::notify_report(ctx, session, payload).await,
         "StatusNotification" => {
-            Box::pin(availability::status_notification(
-                ctx,
-                session,
-                parse(payload)?,
-            ))
-            .await
+            availability::status_notification(ctx, session, parse(payload)?).await
         }
-        "Authorize" => Box::pin(authorization::authorize(ctx, session, parse(payload)?)).await,
+        "Authorize" => authorization::authorize(ctx, session, parse(payload)?).await,
         "TransactionEvent" => {
             transactions::bounds::check_raw(&payload)?;
             let req = parse_ref(&payload)?;
-            Box::pin(transactions::transaction_event(ctx, session, req, payload)).await
+            transactions::transaction_event(ctx, session, req, payload).await
         }
         "MeterValues" => {
             transactions::bounds::check_raw(&payload)?;
-            Box::pin(transactions::meter_values(ctx, session, parse(payload)?)).await
+            transactions::meter_values(ctx, session, parse(payload)?).await
         }
-        "SecurityEventNotification" => {
-            Box::pin(security::security_event(ctx, session, payload)).await
-        }
-        "NotifyEvent" => Box::pin(diagnostics::notify_event(ctx, session, payload)).await,
-        "LogStatusNotification" => Box::pin(diagnostics::log_status(ctx, session, payload)).await,
-        "FirmwareStatusNotification" => {
-            Box::pin(firmware::firmware_status(ctx, session, payload)).await
-        }
-        "DataTransfer" => Box::pin(data_transfer::data_transfer(ctx, session, payload)).await,
+        "SecurityEventNotification" => security::security_event(ctx, session, payload).await,
+        "NotifyEvent" => diagnostics::notify_event(ctx, session, payload).await,
+        "LogStatusNotification" => diagnostics::log_status(ctx, session, payload).await,
+        "FirmwareStatusNotification" => firmware::firmware_status(ctx, session, payload).await,
+        "DataTransfer" => data_transfer::data_transfer(ctx, session, payload).await,
         "ReservationStatusUpdate" => {
-            Box::pin(reservation::reservation_status_update(
-                ctx, session, payload,
-            ))
-            .await
+            reservation::reservation_status_update(ctx, session, payload).await
         }
         "NotifyEVChargingSchedule" => {
-            Box::pin(smart_charging::notify_ev_charging_schedule(parse(payload)?)).await
+            smart_charging::notify_ev_charging_schedule(parse(payload)?).await
         }
         other if ocpp_schemas::is_known_action(other) => Err(HandlerError::new(
             ErrorCode::NotSupported,
