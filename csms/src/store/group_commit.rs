@@ -134,8 +134,9 @@ async fn work(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<(Write, Reply)>>>) {
 /// A worker's own connection, taken from the pool once and kept (detached: the pool may open
 /// another in its place, so the server sees up to pool size + workers connections): a pooled
 /// connection costs an extra round trip per use (sqlx pings it when it is returned), much of
-/// what the batch's statement costs for a small batch. After any failure it is dropped and a fresh one taken, so a
-/// broken connection fails one batch (which is then retried write by write), not the next.
+/// what the batch's statement costs for a small batch. After any failure it is dropped and a
+/// fresh one taken, so a broken connection fails one batch (which is then retried write by
+/// write), not the next.
 struct Connection {
     pool: PgPool,
     conn: Option<PgConnection>,

@@ -24,6 +24,7 @@ use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use serde::de::{IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -314,7 +315,7 @@ async fn call(ws: &mut Socket, n: u64, action: &str, payload: &str) -> anyhow::R
         let Head(kind, their_id) = serde_json::from_str(text.as_str())?;
         match kind {
             2 => {
-                let answer = format!(r#"[3,{},{{"status":"Rejected"}}]"#, json_string(their_id));
+                let answer = format!(r#"[3,{},{{"status":"Rejected"}}]"#, Value::from(their_id));
                 ws.send(Message::text(answer)).await?;
             }
             3 if their_id == id => return Ok(true),
@@ -322,10 +323,6 @@ async fn call(ws: &mut Socket, n: u64, action: &str, payload: &str) -> anyhow::R
             _ => {}
         }
     }
-}
-
-fn json_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
 }
 
 /// An OCPP-J frame's message type and id; the rest is checked to be JSON and skipped.
