@@ -25,7 +25,7 @@ use crate::ocpp::registry::Registry;
 use crate::ocpp::{upgrade, OcppConfig, OcppContext};
 use crate::sessions_port::GatewayStationControl;
 use crate::store::writer;
-use crate::{api, openapi, secrets, server};
+use crate::{openapi, secrets, server};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -64,13 +64,13 @@ impl FromRef<AppState> for Arc<OcppContext> {
 }
 
 pub fn router(state: AppState) -> Router {
+    let (api, document) = openapi::api().split_for_parts();
     Router::new()
         .route("/ocpp/{station_id}", get(upgrade::ocpp_socket))
         .route("/healthz", get(healthz))
         .route("/metrics", get(operator_metrics))
-        .merge(marketplace::http::router())
-        .merge(api::router())
-        .merge(openapi::router())
+        .merge(api)
+        .merge(openapi::router(openapi::finish(document)))
         .with_state(state)
         .layer(axum::middleware::from_fn(
             marketplace::http::storable::refuse_nul_in_uri,

@@ -44,13 +44,16 @@ mod wallet;
 
 use std::collections::BTreeMap;
 
+use crate::app::AppState;
 use axum::Router;
-use utoipa::openapi::path::PathItem;
+use marketplace::http::doc::BEARER;
+use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{
     ComponentsBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Tag,
 };
 use utoipa::{PartialSchema, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use route::Route;
@@ -81,25 +84,46 @@ pub fn routes() -> Vec<Route> {
     .collect()
 }
 
+/// The whole API with its description: the marketplace's routes, each documented where it is
+/// handled, and the operator routes of the CSMS.
+pub fn api() -> OpenApiRouter<AppState> {
+    marketplace::http::router().merge(crate::api::router().into())
+}
+
+/// The document as served: the routes' own paths and schemas, with this server's title,
+/// security scheme and tags, and operation ids made from method and path (stable for
+/// generated clients whatever the handlers are called).
 pub fn document() -> OpenApi {
+    let (_, generated) = api().split_for_parts();
+    finish(generated)
+}
+
+pub fn finish(generated: OpenApi) -> OpenApi {
     let mut paths = PathsBuilder::new();
     let mut schemas = BTreeMap::new();
-    schemas.insert(
-        common::Problem::name().into_owned(),
-        <common::Problem as PartialSchema>::schema(),
-    );
     let mut nested = Vec::new();
-    <common::Problem as ToSchema>::schemas(&mut nested);
+    let documented: std::collections::HashSet<String> =
+        generated.paths.paths.keys().cloned().collect();
     for route in routes() {
+        if documented.contains(route.path) {
+            continue;
+        }
         nested.extend(route.schemas.iter().cloned());
         let (method, path, operation) = route.build();
         paths = paths.path(path, PathItem::new(method, operation));
     }
     schemas.extend(nested);
-    let components = ComponentsBuilder::new()
+    let mut paths = paths.build();
+    paths.paths.extend(generated.paths.paths);
+    for (path, item) in paths.paths.iter_mut() {
+        for (method, op) in operations(item) {
+            op.operation_id = Some(operation_id(method, path));
+        }
+    }
+    let mut components = ComponentsBuilder::new()
         .schemas_from_iter(schemas)
         .security_scheme(
-            "bearer",
+            BEARER,
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
@@ -109,6 +133,17 @@ pub fn document() -> OpenApi {
             ),
         )
         .build();
+    if let Some(theirs) = generated.components {
+        components.schemas.extend(theirs.schemas);
+        components.responses.extend(theirs.responses);
+    }
+    let mut problem = Vec::new();
+    <marketplace::http::doc::Problem as ToSchema>::schemas(&mut problem);
+    problem.push((
+        "Problem".to_owned(),
+        <marketplace::http::doc::Problem as PartialSchema>::schema(),
+    ));
+    components.schemas.extend(problem);
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
@@ -127,9 +162,35 @@ pub fn document() -> OpenApi {
         .build()
 }
 
+fn operations(item: &mut PathItem) -> Vec<(&'static str, &mut Operation)> {
+    [
+        ("get", item.get.as_mut()),
+        ("put", item.put.as_mut()),
+        ("post", item.post.as_mut()),
+        ("delete", item.delete.as_mut()),
+        ("patch", item.patch.as_mut()),
+        ("head", item.head.as_mut()),
+        ("options", item.options.as_mut()),
+        ("trace", item.trace.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(m, op)| op.map(|op| (m, op)))
+    .collect()
+}
+
+/// `get_api_bookings_id` for `GET /api/bookings/{id}`.
+fn operation_id(method: &str, path: &str) -> String {
+    format!(
+        "{method}{}",
+        path.replace(['/', '-', '{', '}', '|'], "_")
+            .replace("__", "_")
+            .trim_end_matches('_')
+    )
+}
+
 /// `/api/openapi.json` and the UI under `/api/docs`.
-pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    SwaggerUi::new(UI_PATH).url(DOC_PATH, document()).into()
+pub fn router<S: Clone + Send + Sync + 'static>(document: OpenApi) -> Router<S> {
+    SwaggerUi::new(UI_PATH).url(DOC_PATH, document).into()
 }
 
 const INTRO: &str = "REST API of the OCPP 2.0.1 central system and the charger marketplace. \

@@ -11,17 +11,20 @@ use sqlx::error::DatabaseError;
 use uuid::Uuid;
 
 /// A booked slot that a request collided with: the port and the `[start, end)` it is held for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SlotConflict {
     pub port_id: Uuid,
     pub start_time: DateTime<Utc>,
     pub end_time: DateTime<Utc>,
 }
 
-/// One field that failed validation; `field` is a dotted JSON path (`items[0].name`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One field that failed validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
+    /// Dotted JSON path of the field (`ports[0].power_kw`), or the query parameter's name.
+    #[schema(example = "email")]
     pub field: String,
+    #[schema(example = "must be a valid e-mail address")]
     pub message: String,
 }
 
@@ -244,20 +247,30 @@ impl Error {
     }
 }
 
-/// The RFC 9457 body, plus our `code` and per-field `errors` extensions.
-#[derive(Serialize)]
-struct Problem<'a> {
+/// RFC 9457 problem details, the body of every error answer (`application/problem+json`),
+/// with our `code` and per-field `errors` extensions.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `about:blank` for plain HTTP semantics, otherwise `urn:problem-type:{code}`.
     #[serde(rename = "type")]
-    kind: String,
-    title: &'a str,
-    status: u16,
-    detail: String,
-    code: &'a str,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    errors: &'a [FieldError],
+    #[schema(example = "about:blank")]
+    pub kind: String,
+    #[schema(example = "Your request is not valid")]
+    pub title: &'static str,
+    #[schema(minimum = 400, maximum = 599, example = 422)]
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine code clients switch on; each route's answers name the ones it uses.
+    #[schema(example = "validation_failed")]
+    pub code: &'static str,
+    /// For `validation_failed`: every field that broke a rule.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub errors: Vec<FieldError>,
     /// For `slot_taken`: the slot that is already booked.
     #[serde(skip_serializing_if = "Option::is_none")]
-    conflicting_slot: Option<&'a SlotConflict>,
+    #[schema(required = false)]
+    pub conflicting_slot: Option<SlotConflict>,
 }
 
 impl IntoResponse for Error {
@@ -277,11 +290,11 @@ impl IntoResponse for Error {
             ),
         };
         let errors = match &self {
-            Self::Validation(errors) => errors.as_slice(),
-            _ => &[],
+            Self::Validation(errors) => errors.clone(),
+            _ => Vec::new(),
         };
         let conflicting_slot = match &self {
-            Self::SlotTaken(slot) => Some(slot),
+            Self::SlotTaken(slot) => Some(slot.clone()),
             _ => None,
         };
         let body = Problem {

@@ -1,6 +1,7 @@
 //! Shared HTTP plumbing: the state every handler reads, the JSON body extractor, and the one
 //! place where every module's routes are merged.
 
+pub mod doc;
 mod json;
 pub mod paging;
 pub mod storable;
@@ -8,7 +9,7 @@ pub mod storable;
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::accounts;
 use crate::bookings;
@@ -120,25 +121,26 @@ impl ApiContext {
     }
 }
 
-/// Every marketplace route (all absolute, under `/api/`).
+/// Every marketplace route (all absolute, under `/api/`) with its OpenAPI description:
+/// `router().split_for_parts()` gives the axum router and the paths and schemas to serve.
 ///
 /// Generic over the state so that it merges straight into a router whose state converts into
-/// [`ApiContext`]; `router().with_state(ctx)` still works and infers `S = ApiContext`.
-pub fn router<S>() -> Router<S>
+/// [`ApiContext`]; `Router::from(router()).with_state(ctx)` infers `S = ApiContext`.
+pub fn router<S>() -> OpenApiRouter<S>
 where
     ApiContext: FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
-    Router::new()
-        .merge(accounts::http::router())
-        .merge(search::http::router())
-        .merge(crate::listings::http::router())
-        .merge(bookings::http::router())
-        .merge(crate::tariffs::http::router())
-        .merge(sessions::http::router())
-        .merge(crate::ledger::http::router())
-        .merge(payments::http::router())
-        .merge(crate::subscriptions::http::router())
+    OpenApiRouter::default()
+        .merge(accounts::http::router().into())
+        .merge(search::http::router().into())
+        .merge(crate::listings::http::router().into())
+        .merge(bookings::http::router().into())
+        .merge(crate::tariffs::http::router().into())
+        .merge(sessions::http::router().into())
+        .merge(crate::ledger::http::router().into())
+        .merge(payments::http::router().into())
+        .merge(crate::subscriptions::http::router().into())
         .merge(crate::invoices::http::router())
 }
 
@@ -146,12 +148,13 @@ where
 mod tests {
     use super::*;
     use crate::accounts::{AuthKeys, DEFAULT_ACCESS_TTL};
+    use axum::Router;
 
     #[tokio::test]
     async fn router_takes_a_plain_context_too() {
         // `connect_lazy` opens nothing; this only proves the state type is inferred.
         let pool = sqlx::PgPool::connect_lazy("postgres://localhost/unused").unwrap();
         let ctx = ApiContext::new(pool, AuthKeys::new(&[1; 32], DEFAULT_ACCESS_TTL));
-        let _app: Router = router().with_state(ctx);
+        let _app: Router = Router::from(router()).with_state(ctx);
     }
 }

@@ -5,8 +5,10 @@ macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident {
         $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)?
     }) => {
+        // The type's own attributes come after the derive, so that `#[schema(as = …)]` (a
+        // unique name in the API document) follows the derive that introduces it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
         }

@@ -5,9 +5,9 @@
 use axum::extract::{FromRef, Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::model::{Invoice, Source};
@@ -15,23 +15,24 @@ use super::pdf;
 use super::store::{self, Filter, Party};
 use crate::accounts::{AuthUser, Role};
 use crate::error::{Error, FieldError};
+use crate::http::doc::{BadQuery, Problem, SignedIn};
 use crate::http::{paging, ApiContext, ApiJson};
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
 
-pub fn router<S>() -> Router<S>
+pub fn router<S>() -> OpenApiRouter<S>
 where
     ApiContext: FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
-    Router::new()
-        .route("/api/invoices", get(list))
-        .route("/api/invoices/{id}", get(one))
-        .route("/api/invoices/{id}/pdf", get(one_pdf))
+    OpenApiRouter::default()
+        .routes(routes!(list))
+        .routes(routes!(one))
+        .routes(routes!(one_pdf))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InvoicePage {
     pub items: Vec<Invoice>,
     pub total: i64,
@@ -90,6 +91,37 @@ fn parse(caller: &AuthUser, params: &[(String, String)]) -> Result<(Party, Filte
     Ok((party, filter))
 }
 
+/// My invoices
+///
+/// **Roles:** any signed-in user.
+///
+/// Invoices made out to the caller, newest first, without their lines. `as=issuer`: those
+/// issued in the caller's name (a host's charging and booking fees). Admins see every invoice,
+/// or one customer's with `user_id`. Invoices are issued when the money moves: a session's bill
+/// when it is posted, a fee a cancelled or no-show booking keeps, a subscription charge.
+#[utoipa::path(
+    get,
+    path = "/api/invoices",
+    tag = "invoices",
+    security(("bearer" = [])),
+    params(
+        ("as" = Option<String>, Query, pattern = "^(customer|issuer)$",
+            description = "Whose side: `customer` (the default) or `issuer`"),
+        ("user_id" = Option<Uuid>, Query, description = "Admins: this customer's"),
+        ("source" = Option<Source>, Query, description = "Only this kind of source"),
+        ("from" = Option<chrono::DateTime<chrono::Utc>>, Query,
+            description = "Issued from this instant (inclusive)"),
+        ("to" = Option<chrono::DateTime<chrono::Utc>>, Query,
+            description = "Issued before this instant"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Page size (20)"),
+        ("offset" = Option<i64>, Query, minimum = 0, description = "Rows to skip"),
+    ),
+    responses(
+        (status = 200, description = "A page of invoices", body = InvoicePage),
+        SignedIn,
+        BadQuery,
+    )
+)]
 async fn list(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
@@ -120,6 +152,23 @@ async fn readable(ctx: &ApiContext, caller: &AuthUser, id: &str) -> Result<Invoi
     }
 }
 
+/// An invoice
+///
+/// **Roles:** any signed-in user. Readable by its customer, the host it is issued for, and
+/// admins; anyone else gets the same 404 as for a missing invoice.
+#[utoipa::path(
+    get,
+    path = "/api/invoices/{id}",
+    tag = "invoices",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The invoice")),
+    responses(
+        (status = 200, description = "The invoice with its lines and tax lines", body = Invoice),
+        SignedIn,
+        (status = 404, description = "No such invoice, or not the caller's (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn one(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
@@ -128,6 +177,24 @@ async fn one(
     Ok(ApiJson(readable(&ctx, &caller, &id).await?))
 }
 
+/// An invoice as PDF
+///
+/// **Roles:** any signed-in user. Readable by its customer, the host it is issued for, and
+/// admins; anyone else gets the same 404 as for a missing invoice.
+#[utoipa::path(
+    get,
+    path = "/api/invoices/{id}/pdf",
+    tag = "invoices",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The invoice")),
+    responses(
+        (status = 200, description = "The invoice as an A4 PDF document",
+            content_type = "application/pdf", body = Vec<u8>),
+        SignedIn,
+        (status = 404, description = "No such invoice, or not the caller's (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn one_pdf(
     State(ctx): State<ApiContext>,
     caller: AuthUser,

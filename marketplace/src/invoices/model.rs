@@ -18,6 +18,7 @@ text_enum!(
 
 text_enum!(
     /// What is invoiced.
+    #[schema(as = InvoiceSource)]
     Source {
         SessionBill = "session_bill",
         BookingFee = "booking_fee",
@@ -27,6 +28,7 @@ text_enum!(
 
 text_enum!(
     /// `vat_included`: the lines hold the tax; `sales_tax`: the tax is on top of them.
+    #[schema(as = InvoiceTaxKind)]
     TaxKind {
         VatIncluded = "vat_included",
         SalesTax = "sales_tax",
@@ -79,19 +81,31 @@ pub fn number(prefix: &str, sequence: i64) -> String {
     format!("{prefix}-{sequence:06}")
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A line of an invoice (negated on a credit note).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = InvoiceLine)]
 pub struct Line {
+    #[schema(example = "Energy")]
     pub description: String,
+    #[schema(example = "12.5")]
     pub quantity: Option<Decimal>,
+    #[schema(example = "kWh")]
     pub unit: Option<String>,
+    /// In major units.
+    #[schema(example = "0.30")]
     pub unit_price: Option<Decimal>,
+    #[schema(example = 375)]
     pub amount_cents: Minor,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The tax an invoice states.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = InvoiceTaxLine)]
 pub struct TaxLine {
     /// `VAT 21%`, `Sales tax 8.875%`.
+    #[schema(example = "VAT 21%")]
     pub name: String,
+    #[schema(example = "21")]
     pub percent: Decimal,
     /// What the rate applies to: the lines without the VAT they hold, or the lines under
     /// sales tax.
@@ -163,29 +177,40 @@ impl Draft {
     }
 }
 
-/// An issued invoice.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// An issued invoice or credit note.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Invoice {
     pub id: Uuid,
     pub kind: InvoiceKind,
+    /// The issuer's prefix and a gap-free sequence: `P-000042` (the platform), `H…-000007`
+    /// (a host's series).
+    #[schema(example = "P-000042")]
     pub number: String,
+    /// The host in whose name it is issued; null for the platform.
     pub issuer_id: Option<Uuid>,
     pub issuer_name: String,
     pub customer_id: Uuid,
     pub customer_name: String,
     pub customer_email: String,
+    /// What it is for: the session, booking or subscription period.
     pub subject: String,
+    #[schema(example = "EUR")]
     pub currency: String,
+    #[schema(example = 2)]
     pub minor_digits: i16,
     pub tax_kind: TaxKind,
     pub lines_cents: Minor,
     pub tax_cents: Minor,
+    /// `lines_cents`, plus `tax_cents` under sales tax.
     pub total_cents: Minor,
     pub source: Source,
     pub source_id: Uuid,
+    /// On a credit note: the invoice it cancels.
     pub corrects: Option<Uuid>,
     pub issued_at: DateTime<Utc>,
+    /// Empty in lists.
     pub lines: Vec<Line>,
+    /// Empty in lists.
     pub tax_lines: Vec<TaxLine>,
 }
 
