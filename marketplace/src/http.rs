@@ -144,6 +144,11 @@ where
         .merge(crate::invoices::http::router())
 }
 
+/// The marketplace alone, served with its context (tests, or a server without the CSMS).
+pub fn app(ctx: ApiContext) -> axum::Router {
+    axum::Router::from(router()).with_state(ctx)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,4 +23,4 @@ mod tx;
 
 pub use accounts::{AuthKeys, AuthUser, RequireAdmin, RequireOperator, Role};
 pub use error::{Error, FieldError, ResultExt};
-pub use http::{router, ApiContext, ApiJson};
+pub use http::{app, router, ApiContext, ApiJson};

@@ -32,7 +32,7 @@ fn app(pool: PgPool) -> Router {
         _other: 0,
     };
     Router::new()
-        .merge(marketplace::router())
+        .merge(axum::Router::from(marketplace::router()))
         .route(
             "/api/test/operator",
             get(|RequireOperator(u): RequireOperator| async move { u.role.to_string() }),

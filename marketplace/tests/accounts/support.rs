@@ -28,7 +28,7 @@ pub fn secrets() -> SecretBox {
 }
 
 pub fn app(pool: PgPool) -> Router {
-    marketplace::router().with_state(ApiContext::new(pool, keys()).with_totp_key(TOTP_KEY))
+    marketplace::app(ApiContext::new(pool, keys()).with_totp_key(TOTP_KEY))
 }
 
 pub struct Reply {

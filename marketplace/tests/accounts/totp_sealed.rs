@@ -111,7 +111,7 @@ async fn a_plaintext_secret_is_sealed_on_first_use(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn without_a_key_set_up_is_unavailable(pool: PgPool) {
-    let app = marketplace::router().with_state(ApiContext::new(pool, keys()));
+    let app = marketplace::app(ApiContext::new(pool, keys()));
     let ada = register(&app, "ada@example.com").await;
     post(&app, "/api/me/2fa/setup", Some(&ada), json!({}))
         .await

@@ -22,7 +22,7 @@ pub(super) fn app(pool: PgPool) -> Router {
     let ctx = ApiContext::new(pool, AuthKeys::new(&SECRET, DEFAULT_ACCESS_TTL))
         .development()
         .with_clock(Arc::new(FixedClock::new(now())));
-    marketplace::router().with_state(ctx)
+    marketplace::app(ctx)
 }
 
 pub(super) fn token(u: &AuthUser) -> String {

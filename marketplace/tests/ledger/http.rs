@@ -24,7 +24,7 @@ fn app(pool: PgPool) -> Router {
     let ctx = ApiContext::new(pool, AuthKeys::new(&SECRET, DEFAULT_ACCESS_TTL))
         .development()
         .with_clock(Arc::new(FixedClock::new(now())));
-    marketplace::router().with_state(ctx)
+    marketplace::app(ctx)
 }
 
 async fn send(

@@ -16,7 +16,7 @@ const SECRET: [u8; 32] = [42; 32];
 
 fn app(pool: PgPool) -> Router {
     let ctx = ApiContext::new(pool, AuthKeys::new(&SECRET, DEFAULT_ACCESS_TTL));
-    marketplace::router().with_state(ctx)
+    marketplace::app(ctx)
 }
 
 async fn token(pool: &PgPool, email: &str, role: Role) -> String {

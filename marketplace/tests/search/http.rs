@@ -14,7 +14,7 @@ use super::support::{host, listing, port, Spec};
 
 pub fn app(pool: PgPool) -> Router {
     let ctx = ApiContext::new(pool, AuthKeys::new(&[7; 32], DEFAULT_ACCESS_TTL));
-    marketplace::router().with_state(ctx)
+    marketplace::app(ctx)
 }
 
 pub async fn call(

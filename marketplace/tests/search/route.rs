@@ -115,7 +115,7 @@ async fn osrm_through_the_route_and_fallback(pool: PgPool) {
             .await;
     let ctx = ApiContext::new(pool.clone(), AuthKeys::new(&[7; 32], DEFAULT_ACCESS_TTL))
         .with_route_planner(Arc::new(OsrmPlanner::new(&base).unwrap()));
-    let app: Router = marketplace::router().with_state(ctx);
+    let app: Router = marketplace::app(ctx);
     let (status, out) = call(&app, Method::POST, "/api/search/route", Some(body.clone())).await;
     assert_eq!(status, StatusCode::OK, "{out}");
     assert_eq!(out["method"], "osrm");
@@ -127,7 +127,7 @@ async fn osrm_through_the_route_and_fallback(pool: PgPool) {
     let (base, _) = osrm_double(json!({"code": "NoRoute", "message": "Impossible route"})).await;
     let ctx = ApiContext::new(pool, AuthKeys::new(&[7; 32], DEFAULT_ACCESS_TTL))
         .with_route_planner(Arc::new(OsrmPlanner::new(&base).unwrap()));
-    let app: Router = marketplace::router().with_state(ctx);
+    let app: Router = marketplace::app(ctx);
     let (status, out) = call(&app, Method::POST, "/api/search/route", Some(body)).await;
     assert_eq!(status, StatusCode::OK, "{out}");
     assert_eq!(out["method"], "great_circle_estimate");

@@ -31,7 +31,7 @@ async fn start(
         .development()
         .with_clock(Arc::new(FixedClock::new(t0())))
         .with_station_control(stations);
-    let app = marketplace::router().with_state(ctx);
+    let app = marketplace::app(ctx);
     let token = AuthKeys::new(&SECRET, DEFAULT_ACCESS_TTL)
         .issue_access(who.id, who.role)
         .unwrap();

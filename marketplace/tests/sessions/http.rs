@@ -25,7 +25,7 @@ fn app(pool: PgPool, stations: Arc<FakeStations>, clock: Arc<FixedClock>) -> Rou
         .development()
         .with_clock(clock)
         .with_station_control(stations);
-    marketplace::router().with_state(ctx)
+    marketplace::app(ctx)
 }
 
 fn token(u: &AuthUser) -> String {

@@ -36,7 +36,7 @@ pub fn app(pool: &PgPool, at: DateTime<Utc>) -> App {
         .development()
         .with_clock(clock.clone());
     App {
-        router: marketplace::router().with_state(ctx),
+        router: marketplace::app(ctx),
         clock,
         pool: pool.clone(),
     }

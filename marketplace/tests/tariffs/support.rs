@@ -16,7 +16,7 @@ pub const SECRET: [u8; 32] = [7; 32];
 
 pub fn app(pool: PgPool) -> Router {
     let ctx = ApiContext::new(pool, AuthKeys::new(&SECRET, DEFAULT_ACCESS_TTL));
-    marketplace::router().with_state(ctx)
+    marketplace::app(ctx)
 }
 
 pub async fn token(pool: &PgPool, email: &str, role: Role) -> String {
