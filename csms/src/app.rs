@@ -4,12 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, FromRef, State};
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use marketplace::accounts::{AuthKeys, RequireOperator, SECRET_BYTES};
+use marketplace::accounts::{AuthKeys, SECRET_BYTES};
 use marketplace::http::ApiContext;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio_util::sync::CancellationToken;
@@ -36,7 +35,9 @@ pub struct AppState {
 }
 
 /// Production unless `--dev`: what a server allows depends on it (see [`crate::config::ServeArgs::dev`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = ServerMode, description = "`production` unless the server was started with `--dev`")]
 pub enum Mode {
     Production,
     Development,
@@ -67,8 +68,6 @@ pub fn router(state: AppState) -> Router {
     let (api, document) = openapi::api().split_for_parts();
     Router::new()
         .route("/ocpp/{station_id}", get(upgrade::ocpp_socket))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(operator_metrics))
         .merge(api)
         .merge(openapi::router(openapi::finish(document)))
         .with_state(state)
@@ -77,20 +76,6 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(server::BODY_LIMIT))
         .layer(CatchPanicLayer::custom(server::panic_answer))
-}
-
-async fn healthz(State(app): State<AppState>) -> impl IntoResponse {
-    let mode = app.mode().as_str();
-    match sqlx::query("SELECT 1").execute(&app.api.pool).await {
-        Ok(_) => (
-            StatusCode::OK,
-            axum::Json(serde_json::json!({ "status": "ok", "mode": mode })),
-        ),
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({ "status": "database unavailable", "mode": mode })),
-        ),
-    }
 }
 
 impl AppState {
@@ -103,13 +88,10 @@ impl AppState {
     }
 }
 
-/// On the public listener the metrics (station ids, traffic) are for operators only; the
-/// `--metrics-listen` address serves them to Prometheus without a token.
-async fn operator_metrics(_: RequireOperator, State(app): State<AppState>) -> impl IntoResponse {
-    render_metrics(&app.metrics)
-}
-
-fn render_metrics(handle: &PrometheusHandle) -> impl IntoResponse {
+/// The metrics in Prometheus' text format. On the public listener they are for operators
+/// only (`GET /metrics`, in `crate::api`); the `--metrics-listen` address serves them to
+/// Prometheus without a token.
+pub(crate) fn render_metrics(handle: &PrometheusHandle) -> impl IntoResponse {
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -1,11 +1,13 @@
 use axum::extract::{Path, State};
-use axum::routing::post;
-use axum::Router;
 use marketplace::accounts::RequireOperator;
 use marketplace::error::Error;
+use marketplace::http::doc::{JsonBody, Problem, RoleOnly};
 use marketplace::http::ApiJson;
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::doc::{OcppPayload, OutgoingAction, StationCall};
 use crate::app::AppState;
 use crate::ocpp::gateway::CallFailure;
 
@@ -27,10 +29,40 @@ pub const OUTGOING_ACTIONS: &[&str] = &[
     "CancelReservation",
 ];
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/stations/{id}/calls/{action}", post(call))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(call))
 }
 
+/// Send a raw OCPP call
+///
+/// **Roles:** operator, admin.
+///
+/// The body is the OCPP payload, checked against the action's official schema before it is
+/// sent; the answer is the station's response payload, checked against its schema too.
+#[utoipa::path(
+    post,
+    path = "/api/stations/{id}/calls/{action}",
+    tag = "stations",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "OCPP stationId"),
+        ("action" = inline(OutgoingAction), Path,
+            description = "CSMS-initiated OCPP action (`csms::api::OUTGOING_ACTIONS`)"),
+    ),
+    request_body = OcppPayload,
+    responses(
+        (status = 200, description = "The station's response payload", body = OcppPayload),
+        RoleOnly,
+        JsonBody,
+        (status = 404, description = "The station is not connected, or the action is not one \
+            of these (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The payload breaks the action's OCPP schema; `errors` \
+            names the field by its dotted path in the payload (`payload`: the whole of it, e.g. \
+            not an object) and the OCPP error code (`validation_failed`)",
+            body = Problem, content_type = "application/problem+json"),
+        StationCall,
+    )
+)]
 async fn call(
     _: RequireOperator,
     State(app): State<AppState>,

@@ -11,16 +11,18 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::{Duration, Utc};
 use marketplace::accounts::limits::{Limit, RateLimited};
 use marketplace::accounts::{AuthUser, RequireOperator, Role};
 use marketplace::error::Error;
+use marketplace::http::doc::{JsonBody, Problem, RoleOnly};
 use marketplace::http::ApiJson;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::doc::ClaimStatus;
 use super::{ApiQuery, Page};
 use crate::app::AppState;
 use crate::ocpp::auth::verify_password;
@@ -30,23 +32,69 @@ use crate::store::station_claims::{self as store, ClaimRow, NewClaim};
 pub const PASSWORD_TRIES: i64 = 5;
 pub const TRY_WINDOW: Duration = Duration::hours(1);
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/stations/claims", get(list).post(claim))
-        .route("/api/stations/claims/{id}/approve", post(approve))
-        .route("/api/stations/claims/{id}/reject", post(reject))
+/// The values a claim's `status` takes.
+pub const CLAIM_STATUSES: &[&str] = &["pending", "approved", "rejected"];
+/// The values a claim's `proof` takes (the column's CHECK constraint).
+pub const CLAIM_PROOFS: &[&str] = &["password", "operator"];
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, claim))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
 }
 
-#[derive(Deserialize)]
+/// A host's claim to own a station.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = StationClaimBody)]
 struct ClaimBody {
+    /// The OCPP stationId.
+    #[schema(example = "CS-0042")]
     station_id: String,
-    /// The station's Basic auth password: proves the claim at once.
+    /// The station's Basic auth password (profiles 1 and 2): proves the claim at once.
+    /// Without it the claim waits for an operator.
     password: Option<String>,
+    /// Up to 500 characters for the operator (where the station is, an invoice number).
     #[serde(default)]
+    #[schema(max_length = 500)]
     note: String,
 }
 
+/// Claim a station
+///
+/// **Roles:** host, admin.
+///
+/// A host must own a station before binding a listing to it. With the station's password the
+/// claim is approved at once (5 wrong tries an hour, then 429); without, an operator decides.
+/// A station someone else owns is never taken over. A wrong password is kept as a rejected
+/// claim.
+#[utoipa::path(
+    post,
+    path = "/api/stations/claims",
+    tag = "stations",
+    security(("bearer" = [])),
+    request_body = ClaimBody,
+    responses(
+        (status = 201, description = "Proved with the password: the host owns the station",
+            body = ClaimRow),
+        (status = 202, description = "Waiting for an operator", body = ClaimRow),
+        RoleOnly,
+        JsonBody,
+        (status = 404, description = "No such station (`not_found`)", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "The caller owns the station already (`already_owned`), \
+            another account does (`station_owned`), or the caller's claim of it waits for an \
+            operator (`claim_pending`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`password` is not the station's (or the station has no \
+            Basic auth password), `note` is longer than 500 characters, or a body field is \
+            missing, unknown or of the wrong type (`validation_failed`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords: 5 an hour (`rate_limited`)",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until another try is allowed"))),
+    )
+)]
 async fn claim(
     caller: AuthUser,
     State(app): State<AppState>,
@@ -150,7 +198,30 @@ struct ListQuery {
     page: Page,
 }
 
-/// A host sees their own claims; operators see everyone's (`status=pending`: the queue).
+/// Station claims
+///
+/// **Roles:** host, operator, admin.
+///
+/// Hosts see their own; operators everyone's (`status=pending`: the queue). Newest first.
+#[utoipa::path(
+    get,
+    path = "/api/stations/claims",
+    tag = "stations",
+    security(("bearer" = [])),
+    params(
+        ("status" = Option<ClaimStatus>, Query, description = "Only claims in this state"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Page size (50)"),
+        ("offset" = Option<i64>, Query, minimum = 0, description = "Rows to skip (0)"),
+    ),
+    responses(
+        (status = 200, description = "Claims, newest first", body = Vec<ClaimRow>),
+        RoleOnly,
+        (status = 422, description = "`status` is not one of these, `limit` (1 to 500) or \
+            `offset` (0 or more) is out of range, or a parameter has the wrong type or is \
+            repeated (`query`); each is named in `errors` (`validation_failed`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn list(
     caller: AuthUser,
     State(app): State<AppState>,
@@ -160,7 +231,7 @@ async fn list(
     let page = q.page.checked()?;
     if q.status
         .as_deref()
-        .is_some_and(|s| !["pending", "approved", "rejected"].contains(&s))
+        .is_some_and(|s| !CLAIM_STATUSES.contains(&s))
     {
         return Err(Error::invalid(
             "status",
@@ -180,6 +251,26 @@ async fn list(
     Ok(ApiJson(rows))
 }
 
+/// Approve a claim
+///
+/// **Roles:** operator, admin.
+///
+/// The host becomes the station's owner.
+#[utoipa::path(
+    post,
+    path = "/api/stations/claims/{id}/approve",
+    tag = "stations",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The claim")),
+    responses(
+        (status = 200, description = "Approved: the host owns the station", body = ClaimRow),
+        RoleOnly,
+        (status = 404, description = "No such claim, or it is decided already (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another account owns the station (`station_owned`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn approve(
     RequireOperator(op): RequireOperator,
     State(app): State<AppState>,
@@ -188,6 +279,22 @@ async fn approve(
     decide(&app, &id, "approved", op.id).await
 }
 
+/// Reject a claim
+///
+/// **Roles:** operator, admin.
+#[utoipa::path(
+    post,
+    path = "/api/stations/claims/{id}/reject",
+    tag = "stations",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The claim")),
+    responses(
+        (status = 200, description = "Rejected", body = ClaimRow),
+        RoleOnly,
+        (status = 404, description = "No such claim, or it is decided already (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn reject(
     RequireOperator(op): RequireOperator,
     State(app): State<AppState>,

@@ -3,17 +3,27 @@ use serde::Serialize;
 use sqlx::{FromRow, PgExecutor};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+/// A stored id token.
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = IdToken)]
 pub struct IdTokenRow {
+    /// The row's id (not the token value).
     pub id: Uuid,
+    #[schema(example = "04A2B3C4D5E6F7")]
     pub id_token: String,
     /// Named as in OCPP's IdTokenType and in the request body.
     #[serde(rename = "type")]
+    #[schema(value_type = crate::api::doc::IdTokenType)]
     pub token_type: String,
+    #[schema(value_type = crate::api::doc::IdTokenStatus)]
     pub status: String,
+    #[schema(required)]
     pub expires_at: Option<DateTime<Utc>>,
+    #[schema(required)]
     pub group_id: Option<String>,
+    /// The marketplace user the token belongs to.
+    #[schema(required)]
     pub user_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
 }

@@ -5,16 +5,26 @@ use serde::Serialize;
 use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+/// A host's claim to own a station, and its decision.
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = StationClaim)]
 pub struct ClaimRow {
     pub id: Uuid,
+    #[schema(example = "CS-0042")]
     pub station_id: String,
     pub host_id: Uuid,
+    #[schema(value_type = crate::api::doc::ClaimStatus)]
     pub status: String,
+    #[schema(value_type = crate::api::doc::ClaimProof)]
     pub proof: String,
+    /// The host's note for the operator (up to 500 characters).
     pub note: String,
+    /// The operator who decided; null for a password claim or one still pending.
+    #[schema(required)]
     pub decided_by: Option<Uuid>,
+    /// null while pending.
+    #[schema(required)]
     pub decided_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }

@@ -19,21 +19,36 @@ pub async fn auth_record(pool: &PgPool, id: &str) -> Result<Option<StationAuth>,
     .await
 }
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+/// A station as stored: how it must connect and what it said about itself.
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StationRow {
+    /// The OCPP stationId.
+    #[schema(example = "CS-0042")]
     pub id: String,
+    /// 0 none, 1 Basic auth, 2 TLS + Basic auth, 3 TLS client certificate.
+    #[schema(minimum = 0, maximum = 3)]
     pub security_profile: i16,
+    #[schema(value_type = crate::api::doc::RegistrationStatus)]
     pub registration_status: String,
+    /// From the station's last BootNotification.
+    #[schema(required)]
     pub vendor_name: Option<String>,
+    #[schema(required)]
     pub model: Option<String>,
+    #[schema(required)]
     pub serial_number: Option<String>,
+    #[schema(required)]
     pub firmware_version: Option<String>,
+    #[schema(required)]
     pub last_boot_at: Option<DateTime<Utc>>,
+    #[schema(required)]
     pub last_heartbeat_at: Option<DateTime<Utc>>,
+    #[schema(required)]
     pub last_seen_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
-    /// The account the station belongs to (after an approved claim).
+    /// The account the station belongs to (after an approved claim); null: nobody's yet.
+    #[schema(required)]
     pub owner_id: Option<uuid::Uuid>,
 }
 

@@ -3,20 +3,35 @@ use serde::Serialize;
 use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, FromRow)]
+/// An OCPP transaction as folded from the station's TransactionEvents.
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = OcppTransaction)]
 pub struct TransactionRow {
     pub id: Uuid,
     pub station_id: String,
+    /// The station's transactionId.
     pub transaction_id: String,
+    #[schema(required)]
     pub evse_id: Option<i32>,
+    #[schema(required)]
     pub connector_id: Option<i32>,
+    #[schema(required)]
     pub id_token: Option<String>,
+    /// OCPP ChargingStateEnumType, e.g. `Charging`, `SuspendedEV`.
+    #[schema(required)]
     pub charging_state: Option<String>,
+    #[schema(required)]
     pub remote_start_id: Option<i32>,
+    #[schema(required)]
     pub started_at: Option<DateTime<Utc>>,
+    /// `null` while the transaction is active.
+    #[schema(required)]
     pub ended_at: Option<DateTime<Utc>>,
+    #[schema(required)]
     pub stopped_reason: Option<String>,
+    /// The last meter reading less the first, in Wh.
+    #[schema(required)]
     pub energy_wh: Option<f64>,
     pub last_seq_no: i32,
 }
