@@ -87,7 +87,7 @@ pub fn routes() -> Vec<Route> {
 /// The whole API with its description: the marketplace's routes, each documented where it is
 /// handled, and the operator routes of the CSMS.
 pub fn api() -> OpenApiRouter<AppState> {
-    marketplace::http::router().merge(crate::api::router().into())
+    marketplace::http::router().merge(crate::api::router())
 }
 
 /// The document as served: the routes' own paths and schemas, with this server's title,
