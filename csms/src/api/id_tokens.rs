@@ -48,7 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct IdTokenBody {
-    /// The token's value: 1 to 36 bytes (OCPP identifierString).
+    /// The token's value: 1 to 36 characters (OCPP identifierString).
     #[schema(min_length = 1, max_length = 36, example = "04A2B3C4D5E6F7")]
     id_token: String,
     /// Defaults to `ISO14443`.
@@ -61,7 +61,7 @@ struct IdTokenBody {
     status: String,
     /// From this instant on, stations are told `Expired` for an `Accepted` token.
     expires_at: Option<DateTime<Utc>>,
-    /// OCPP groupIdToken: 1 to 36 bytes.
+    /// OCPP groupIdToken: 1 to 36 characters.
     #[schema(min_length = 1, max_length = 36)]
     group_id: Option<String>,
     /// The marketplace user the token belongs to (must exist: a 422 on `userId` otherwise).
@@ -86,7 +86,7 @@ fn accepted() -> String {
 impl IdTokenBody {
     fn validated(&self) -> Result<NewIdToken<'_>, Error> {
         let mut errors = Vec::new();
-        if self.id_token.is_empty() || self.id_token.len() > 36 {
+        if self.id_token.is_empty() || self.id_token.chars().count() > 36 {
             errors.push(FieldError::new(
                 "idToken",
                 "must be 1 to 36 characters (OCPP identifierString)",
@@ -107,7 +107,7 @@ impl IdTokenBody {
         if self
             .group_id
             .as_ref()
-            .is_some_and(|g| g.is_empty() || g.len() > 36)
+            .is_some_and(|g| g.is_empty() || g.chars().count() > 36)
         {
             errors.push(FieldError::new("groupId", "must be 1 to 36 characters"));
         }

@@ -20,17 +20,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub struct Page {
-    #[serde(default = "default_limit")]
+    #[serde(default = "Page::default_limit")]
     pub limit: i64,
     #[serde(default)]
     pub offset: i64,
 }
 
-fn default_limit() -> i64 {
-    50
-}
-
 impl Page {
+    pub fn default_limit() -> i64 {
+        50
+    }
+
     pub const MAX_LIMIT: i64 = 500;
 
     pub fn checked(self) -> Result<Self, Error> {

@@ -93,6 +93,9 @@ struct ClaimBody {
         (status = 429, description = "Too many wrong passwords: 5 an hour (`rate_limited`)",
             body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds until another try is allowed"))),
+        (status = 503, description = "Every slot for checking passwords stayed taken; try again \
+            shortly (`busy`)",
+            body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn claim(
@@ -194,8 +197,12 @@ async fn claim(
 #[derive(Deserialize)]
 struct ListQuery {
     status: Option<String>,
-    #[serde(flatten)]
-    page: Page,
+    // not a flattened `Page`: serde's flatten buffers the values as strings, which then no
+    // longer parse as numbers (`?limit=5` was a 422)
+    #[serde(default = "Page::default_limit")]
+    limit: i64,
+    #[serde(default)]
+    offset: i64,
 }
 
 /// Station claims
@@ -228,7 +235,11 @@ async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<ApiJson<Vec<ClaimRow>>, Error> {
     caller.require(&[Role::Host, Role::Operator])?;
-    let page = q.page.checked()?;
+    let page = Page {
+        limit: q.limit,
+        offset: q.offset,
+    }
+    .checked()?;
     if q.status
         .as_deref()
         .is_some_and(|s| !CLAIM_STATUSES.contains(&s))
