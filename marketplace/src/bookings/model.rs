@@ -14,6 +14,9 @@ use uuid::Uuid;
 
 text_enum!(
     /// Where a booking is in its life; see [`transition`].
+    #[schema(description = "pending → confirmed → checked_in → charging → completed, or \
+        cancelled, expired (not confirmed within its hold), preempted (by an emergency booking) \
+        or no_show (not checked in within the arrival window).")]
     BookingStatus {
         Pending = "pending",
         Confirmed = "confirmed",
@@ -168,6 +171,10 @@ text_enum!(
     /// `accepted`/`rejected`: the station's answer; `cancel_due`: send CancelReservation;
     /// `cancel_sent`: sent, no answer yet; `cancelled`: gone from the station; `expired`:
     /// the station dropped it (ReservationStatusUpdate); `used`: the driver started on it.
+    #[schema(description = "The OCPP reservation on the charging station, for ports bound to \
+        one: `none` (no station reservation), `due` (ReserveNow to be sent before the start), \
+        `sent`, `accepted`, `rejected`, `cancel_due`, `cancel_sent`, `cancelled`, `expired` \
+        (the station dropped it), `used` (charging started on it).")]
     ReservationState {
         None = "none",
         Due = "due",

@@ -20,10 +20,16 @@ pub const MAX_TIERS: usize = 10;
 pub const MAX_NOTICE_MINUTES: u32 = 43_200;
 
 /// Cancelled with more than `min_notice_minutes` before the start: `refund_percent` back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(
+    description = "A driver's cancellation MORE than `min_notice_minutes` before the \
+    start refunds `refund_percent` (the tier with the longest notice that applies)."
+)]
 pub struct RefundTier {
+    #[schema(minimum = 0, maximum = 43200, example = 120)]
     pub min_notice_minutes: u32,
+    #[schema(minimum = 0, maximum = 100, example = 100)]
     pub refund_percent: u8,
 }
 

@@ -48,14 +48,29 @@ impl Default for BookingRules {
 
 /// `PUT /api/chargers/{id}/booking-rules`: every field optional, missing ones take the
 /// default (so `{}` resets a listing to the defaults).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = BookingRulesBody)]
 pub struct RulesInput {
+    /// Default 15.
+    #[schema(minimum = 5, maximum = 10080, example = 30)]
     pub min_duration_minutes: Option<u32>,
+    /// Default 720; at least `min_duration_minutes`.
+    #[schema(minimum = 5, maximum = 10080, example = 240)]
     pub max_duration_minutes: Option<u32>,
+    /// How long before its start a booking must be made; default 0.
+    #[schema(minimum = 0, maximum = 10080, example = 60)]
     pub lead_time_minutes: Option<u32>,
+    /// How far ahead a booking may start; default 90.
+    #[schema(minimum = 1, maximum = 365, example = 30)]
     pub max_advance_days: Option<u32>,
+    /// Check-in from this long before the start until this long after it; later is a
+    /// no-show. Default 15.
+    #[schema(minimum = 5, maximum = 120, example = 15)]
     pub arrival_grace_minutes: Option<u32>,
+    /// At most 10, distinct notices, a longer notice never refunding less; default
+    /// `[{120, 100}, {60, 50}]`; `[]` never refunds.
+    #[schema(max_items = 10)]
     pub refund_tiers: Option<Vec<RefundTier>>,
 }
 

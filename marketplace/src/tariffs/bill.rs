@@ -33,8 +33,12 @@ use super::simple::Labels;
 use super::zones::TaxRule;
 
 /// A driver's subscription plan (issue 7 stores them; until then the caller says which).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(
+    as = PricingPlan,
+    description = "A driver's plan: `premium` takes 10 % off charging, `pro` 20 %."
+)]
 pub enum Plan {
     #[default]
     Basic,
@@ -72,11 +76,14 @@ pub fn package_price(kwh: Decimal, price_per_kwh: Decimal, currency: &str) -> De
 }
 
 /// A monthly subscription to one charger: unlimited charging up to a fair-use cap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ChargerSubscriptionBody)]
 pub struct ChargerSubscription {
+    #[schema(schema_with = super::doc::fair_use_kwh)]
     pub fair_use_kwh: Decimal,
     /// kWh already used this month.
+    #[schema(schema_with = super::doc::used_kwh)]
     pub used_kwh: Decimal,
 }
 
@@ -106,21 +113,33 @@ impl Default for Extras {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One line of a bill; in VAT countries charging lines are VAT-inclusive.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = PricingLine)]
 pub struct LineItem {
     pub kind: LineKind,
+    #[schema(example = "Energy: peak hours 18:00–21:00 ×1.5")]
     pub description: String,
+    #[schema(required = true, example = "12.5")]
     pub quantity: Option<Decimal>,
     /// `kWh`, `h` or `session`.
+    #[schema(value_type = Option<String>, required = true, example = "kWh")]
     pub unit: Option<&'static str>,
+    #[schema(required = true, example = "0.35")]
     pub unit_price: Option<Decimal>,
+    /// Rounded once to the currency's minor unit; negative for discounts.
+    #[schema(example = "4.38")]
     pub amount: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The tax a bill states.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = PricingTax)]
 pub struct TaxSummary {
-    /// `vat_included` or `sales_tax`.
+    /// `vat_included` (already inside the lines) or `sales_tax` (a line of its own).
+    #[schema(value_type = String, example = "vat_included")]
     pub kind: &'static str,
+    #[schema(example = "21")]
     pub percent: Decimal,
     /// What the tax is computed on (gross for VAT, net for sales tax).
     pub taxable_amount: Decimal,

@@ -41,8 +41,9 @@ use super::pieces::{moment_at, pieces, Piece};
 use super::restrict::{self, Moment};
 
 /// The OCPI CDR totals, each figure rounded once to the minor unit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct OcpiTotals {
+    #[schema(example = "EUR")]
     pub currency: String,
     pub total_cost: Price,
     pub total_fixed_cost: Price,
@@ -52,11 +53,15 @@ pub struct OcpiTotals {
     pub total_reservation_cost: Price,
     /// kWh delivered (not billed volume).
     #[serde(with = "ocpi::num")]
+    #[schema(value_type = f64, example = 20)]
     pub total_energy: Decimal,
     /// Hours from start to end of the session, charging or not.
     #[serde(with = "ocpi::num")]
+    #[schema(value_type = f64, example = 1.5)]
     pub total_time: Decimal,
+    /// Hours connected but not charging.
     #[serde(with = "ocpi::num")]
+    #[schema(value_type = f64, example = 0)]
     pub total_parking_time: Decimal,
 }
 

@@ -3,8 +3,8 @@
 
 use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::quote::EstimateInput;
@@ -12,25 +12,44 @@ use super::rules::PricingInput;
 use super::service::{self, EstimateView, PricingView, VersionView};
 use crate::accounts::AuthUser;
 use crate::error::Error;
+use crate::http::doc::{JsonBody, OptionalToken, Problem, SignedIn};
 use crate::http::{ApiContext, ApiJson};
 
-pub fn router<S>() -> Router<S>
+pub fn router<S>() -> OpenApiRouter<S>
 where
     ApiContext: FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
-    Router::new()
-        .route(
-            "/api/chargers/{id}/pricing",
-            get(show).post(create).put(replace),
-        )
-        .route("/api/pricing/estimate", post(estimate))
+    OpenApiRouter::default()
+        .routes(routes!(show, create, replace))
+        .routes(routes!(estimate))
 }
 
 fn listing_id(text: &str) -> Result<Uuid, Error> {
     text.parse().map_err(|_| Error::NotFound("listing"))
 }
 
+/// A charger's pricing and its history
+///
+/// **Roles:** none needed; a bearer token is optional: without one (or for another host's
+/// charger) only listed chargers' pricing is visible.
+///
+/// The version in force now and every version, newest first. Money and rates are decimal
+/// strings; inside the OCPI tariff they are JSON numbers, as OCPI says.
+#[utoipa::path(
+    get,
+    path = "/api/chargers/{id}/pricing",
+    tag = "pricing",
+    security((), ("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The listing")),
+    responses(
+        (status = 200, description = "The version in force and every version, newest first",
+            body = PricingView),
+        OptionalToken,
+        (status = 404, description = "No such listing, or one the caller may not see \
+            (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn show(
     State(ctx): State<ApiContext>,
     caller: Option<AuthUser>,
@@ -40,7 +59,30 @@ async fn show(
     Ok(ApiJson(view))
 }
 
-/// POST: a new version (201).
+/// Set pricing (new version)
+///
+/// **Roles:** any signed-in user. Only the listing's host or an admin.
+///
+/// Host settings (`simple`) or a full OCPI 2.2.1 tariff (`ocpi`). Each call appends a version
+/// in force from now (history is never rewritten); the listing's price summary follows. Every
+/// amount may be sent as a number or a decimal string.
+#[utoipa::path(
+    post,
+    path = "/api/chargers/{id}/pricing",
+    tag = "pricing",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The listing")),
+    request_body = PricingInput,
+    responses(
+        (status = 201, description = "The new version", body = VersionView),
+        SignedIn,
+        JsonBody,
+        (status = 403, description = "A listed charger of another host (`forbidden`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing, or another host's that is not listed \
+            (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn create(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
@@ -51,7 +93,29 @@ async fn create(
     Ok((StatusCode::CREATED, ApiJson(version)))
 }
 
-/// PUT: the same as POST (history is never rewritten), answered 200.
+/// Set pricing (new version), as POST
+///
+/// **Roles:** any signed-in user. Only the listing's host or an admin.
+///
+/// The same as `POST` (history is never rewritten: a new version in force from now), answered
+/// 200.
+#[utoipa::path(
+    put,
+    path = "/api/chargers/{id}/pricing",
+    tag = "pricing",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The listing")),
+    request_body = PricingInput,
+    responses(
+        (status = 200, description = "The new version", body = VersionView),
+        SignedIn,
+        JsonBody,
+        (status = 403, description = "A listed charger of another host (`forbidden`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing, or another host's that is not listed \
+            (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn replace(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
@@ -62,6 +126,32 @@ async fn replace(
     Ok(ApiJson(version))
 }
 
+/// Itemized price estimate
+///
+/// **Roles:** none needed; a bearer token is optional: without one only listed chargers can be
+/// estimated; hosts may estimate their own, and a signed-in driver's plan and subscriptions
+/// apply.
+///
+/// The tariff in force at `start_time`, evaluated in the charger's time zone (peak/night
+/// windows split the session), then the plan discount, prepaid package, charger subscription,
+/// the $0.50 insurance fee and tax. A charger without a tariff version is priced from its
+/// summary prices.
+#[utoipa::path(
+    post,
+    path = "/api/pricing/estimate",
+    tag = "pricing",
+    security((), ("bearer" = [])),
+    request_body = EstimateInput,
+    responses(
+        (status = 200, description = "Lines and their total", body = EstimateView),
+        OptionalToken,
+        JsonBody,
+        (status = 404, description = "No such charger, or one the caller may not see \
+            (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`no_pricing`: the charger has no prices yet",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn estimate(
     State(ctx): State<ApiContext>,
     caller: Option<AuthUser>,

@@ -15,6 +15,7 @@
 pub mod bill;
 pub mod bounds;
 mod charge;
+mod doc;
 pub mod engine;
 pub mod http;
 mod lines;

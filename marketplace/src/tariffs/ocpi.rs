@@ -16,17 +16,34 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A price in the tariff's currency; `incl_vat` is optional in OCPI 2.2.1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = OcpiPrice)]
 pub struct Price {
     #[serde(with = "num")]
+    #[schema(value_type = f64, minimum = 0, example = 1.0)]
     pub excl_vat: Decimal,
     #[serde(default, with = "opt_num", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, minimum = 0, example = 1.21)]
     pub incl_vat: Option<Decimal>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// What a price component is charged for.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[schema(as = OcpiDimension)]
 pub enum TariffDimensionType {
     Energy,
     Flat,
@@ -34,8 +51,9 @@ pub enum TariffDimensionType {
     Time,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[schema(as = OcpiTariffType)]
 pub enum TariffType {
     AdHocPayment,
     ProfileCheap,
@@ -44,8 +62,9 @@ pub enum TariffType {
     Regular,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[schema(as = OcpiDayOfWeek)]
 pub enum DayOfWeek {
     Monday,
     Tuesday,
@@ -71,8 +90,9 @@ impl DayOfWeek {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[schema(as = OcpiReservation)]
 pub enum ReservationRestrictionType {
     Reservation,
     ReservationExpires,
@@ -80,48 +100,79 @@ pub enum ReservationRestrictionType {
 
 /// `price` is per unit and excludes VAT; `vat` is a percentage (absent: no VAT applies);
 /// `step_size` is in Wh (ENERGY) or seconds (TIME, PARKING_TIME), unused for FLAT.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = OcpiPriceComponent)]
 pub struct PriceComponent {
     #[serde(rename = "type")]
     pub kind: TariffDimensionType,
+    /// Per kWh (ENERGY), per hour (TIME, PARKING_TIME) or per session (FLAT), excl. VAT;
+    /// 0 to 1000000.
     #[serde(with = "num")]
+    #[schema(value_type = f64, minimum = 0, maximum = 1_000_000, example = 0.25)]
     pub price: Decimal,
+    /// VAT percentage, 0 to 100; absent: no VAT applies.
     #[serde(default, with = "opt_num", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, minimum = 0, maximum = 100, example = 21)]
     pub vat: Option<Decimal>,
+    /// Wh (ENERGY) or seconds (TIME, PARKING_TIME), at most 1000000; at least 1 except for
+    /// FLAT, which does not use it.
+    #[schema(minimum = 0, maximum = 1_000_000, example = 1)]
     pub step_size: u32,
 }
 
 /// When an element is active. Times and dates are local to the charger's time zone.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(
+    as = OcpiRestrictions,
+    description = "OCPI 2.2.1 `TariffRestrictions`, local to the charger's time zone; `min_*` \
+        inclusive, `max_*` exclusive, a minimum never above its maximum (nor `start_date` on or \
+        after `end_date`); durations in seconds since the session started."
+)]
 pub struct TariffRestrictions {
     #[serde(default, with = "opt_hhmm", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^([0-1][0-9]|2[0-3]):[0-5][0-9]$", example = "18:00")]
     pub start_time: Option<NaiveTime>,
     #[serde(default, with = "opt_hhmm", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^([0-1][0-9]|2[0-3]):[0-5][0-9]$", example = "21:00")]
     pub end_time: Option<NaiveTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_date: Option<NaiveDate>,
     /// Exclusive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_date: Option<NaiveDate>,
+    /// kWh, 0 to 100000.
     #[serde(default, with = "opt_num", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, minimum = 0, maximum = 100_000)]
     pub min_kwh: Option<Decimal>,
+    /// kWh, 0 to 100000.
     #[serde(default, with = "opt_num", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, minimum = 0, maximum = 100_000)]
     pub max_kwh: Option<Decimal>,
+    /// A over all phases, 0 to 10000.
     #[serde(default, with = "opt_num", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, minimum = 0, maximum = 10_000)]
     pub min_current: Option<Decimal>,
+    /// A over all phases, 0 to 10000.
     #[serde(default, with = "opt_num", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, minimum = 0, maximum = 10_000)]
     pub max_current: Option<Decimal>,
+    /// kW, 0 to 10000.
     #[serde(default, with = "opt_num", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, minimum = 0, maximum = 10_000)]
     pub min_power: Option<Decimal>,
+    /// kW, 0 to 10000.
     #[serde(default, with = "opt_num", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>, minimum = 0, maximum = 10_000)]
     pub max_power: Option<Decimal>,
-    /// Seconds since the session started, inclusive.
+    /// Seconds since the session started, inclusive; at most a year (31622400).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 31_622_400)]
     pub min_duration: Option<u64>,
-    /// Seconds since the session started, exclusive.
+    /// Seconds since the session started, exclusive; at most a year (31622400).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 31_622_400)]
     pub max_duration: Option<u64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub day_of_week: Vec<DayOfWeek>,
@@ -129,31 +180,44 @@ pub struct TariffRestrictions {
     pub reservation: Option<ReservationRestrictionType>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// OCPI 2.2.1 `TariffElement`: the first element whose restrictions apply prices a moment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = OcpiTariffElement)]
 pub struct TariffElement {
+    #[schema(min_items = 1)]
     pub price_components: Vec<PriceComponent>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restrictions: Option<TariffRestrictions>,
 }
 
 /// OCPI `DisplayText`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = OcpiDisplayText)]
 pub struct DisplayText {
+    #[schema(example = "en")]
     pub language: String,
+    #[schema(example = "0.35 EUR per kWh")]
     pub text: String,
 }
 
 /// OCPI 2.2.1 `Tariff`. `country_code` and `party_id` are required by the specification but
 /// missing from several of its own examples, so they are optional here.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = OcpiTariff)]
 pub struct Tariff {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "DE")]
     pub country_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "EVP")]
     pub party_id: Option<String>,
+    /// 1 to 36 characters.
+    #[schema(min_length = 1, max_length = 36, example = "13")]
     pub id: String,
+    /// ISO 4217; a host's tariff must be in the charger's currency.
+    #[schema(example = "EUR")]
     pub currency: String,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<TariffType>,
@@ -161,27 +225,35 @@ pub struct Tariff {
     pub tariff_alt_text: Vec<DisplayText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tariff_alt_url: Option<String>,
+    /// The least a session costs; each figure 0 to 100000000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_price: Option<Price>,
+    /// The most a session costs; each figure 0 to 100000000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_price: Option<Price>,
+    /// At least one.
+    #[schema(min_items = 1)]
     pub elements: Vec<TariffElement>,
     #[serde(
         default,
         with = "opt_datetime",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(value_type = Option<DateTime<Utc>>)]
     pub start_date_time: Option<DateTime<Utc>>,
     #[serde(
         default,
         with = "opt_datetime",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(value_type = Option<DateTime<Utc>>)]
     pub end_date_time: Option<DateTime<Utc>>,
     /// OCPI `EnergyMix`, carried as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub energy_mix: Option<Value>,
+    /// A host's tariff gets the time its version is stored.
     #[serde(with = "datetime")]
+    #[schema(value_type = DateTime<Utc>, example = "2026-01-01T00:00:00Z")]
     pub last_updated: DateTime<Utc>,
     /// Fields this version does not model, kept for the round trip.
     #[serde(flatten)]

@@ -17,26 +17,38 @@ use super::zones::TaxRule;
 use crate::error::FieldError;
 
 /// `POST /api/pricing/estimate`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(
+    as = EstimateBody,
+    description = "A planned session: charging evenly for `duration_minutes` from `start_time`, \
+        then idle for `idle_minutes`."
+)]
 pub struct EstimateInput {
+    /// The listing.
     pub charger_id: Uuid,
+    #[schema(example = "2031-01-01T18:30:00Z")]
     pub start_time: DateTime<Utc>,
     /// Charging time, 1 to 10080 (a week).
+    #[schema(minimum = 1, maximum = 10080, example = 90)]
     pub duration_minutes: i64,
     /// kWh expected over that time, 0 to 1000.
+    #[schema(schema_with = super::doc::estimated_kwh)]
     pub estimated_kwh: Decimal,
-    /// An instant booking: ENERGY and TIME × the host's emergency multiplier.
+    /// An instant booking (× the host's emergency multiplier); default `false`.
     #[serde(default)]
     pub emergency: bool,
-    /// Minutes connected after charging (idle fee), 0 to 1440.
+    /// Minutes connected after charging (idle fee), 0 to 1440; default 0.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1440, example = 0)]
     pub idle_minutes: i64,
-    /// The plan to price with (a what-if). Absent: the signed-in driver's plan in force at
-    /// `start_time`, basic for anyone else.
+    /// Price with this plan (Premium 10 % off, Pro 20 %) instead of the caller's. Default:
+    /// the signed-in driver's plan at `start_time` (and no insurance fee under insurance
+    /// coverage); `basic` for anonymous callers.
     #[serde(default)]
     pub plan: Option<Plan>,
     /// kWh left on the driver's prepaid package, if any.
+    #[schema(schema_with = super::doc::prepaid_kwh)]
     pub prepaid_kwh: Option<Decimal>,
     /// The driver's subscription to this charger, if any.
     pub charger_subscription: Option<ChargerSubscription>,
@@ -151,8 +163,9 @@ pub fn quote(
 }
 
 /// Which stored version priced an estimate.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TariffRef {
     pub id: Uuid,
+    #[schema(example = 3)]
     pub version: i32,
 }

@@ -14,14 +14,23 @@ use super::zones::{self, TaxRule};
 use crate::error::FieldError;
 
 /// `POST|PUT /api/chargers/{id}/pricing`: exactly one of `simple` and `ocpi`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(
+    as = PricingBody,
+    description = "Exactly one of `simple` and `ocpi`. Each call makes a new version in force \
+        from now; the listing's `price_per_kwh`/`price_per_hour` (search) follow it."
+)]
 pub struct PricingInput {
+    /// The host's simple settings.
     pub simple: Option<SimpleSettings>,
+    #[schema(schema_with = super::doc::host_tariff)]
     pub ocpi: Option<Box<Tariff>>,
     /// Instant (emergency) bookings pay ENERGY and TIME × this; 1 to 3, default 2.
+    #[schema(schema_with = super::doc::emergency_multiplier)]
     pub emergency_multiplier: Option<Decimal>,
     /// Sales-tax countries only (e.g. the United States): the combined local rate, 0 to 25.
+    #[schema(schema_with = super::doc::sales_tax_percent)]
     pub sales_tax_percent: Option<Decimal>,
 }
 

@@ -46,15 +46,24 @@ fn zone(l: &ListingFacts) -> Result<Tz, Error> {
 }
 
 /// One tariff version as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = TariffVersion)]
 pub struct VersionView {
     pub id: Uuid,
+    /// 1, 2, ... per charger.
+    #[schema(example = 1)]
     pub version: i32,
+    /// Sessions that start at or after this (and before the next version) are priced with it.
     pub valid_from: DateTime<Utc>,
     pub source: Source,
+    /// The host's settings when `source` is `simple`.
+    #[schema(required = true)]
     pub settings: Option<SimpleSettings>,
+    /// What the engine prices with (OCPI 2.2.1).
     pub tariff: Tariff,
+    #[schema(example = "2")]
     pub emergency_multiplier: Decimal,
+    #[schema(required = true, example = "8.875")]
     pub sales_tax_percent: Option<Decimal>,
     /// The tax the charger's sessions pay (its country's, or the host's sales tax rate).
     pub tax: TaxRule,
@@ -77,12 +86,18 @@ fn view(v: TariffVersion, tz: Tz) -> VersionView {
 }
 
 /// A listing's pricing: the version in force and every version, newest first.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = ChargerPricing)]
 pub struct PricingView {
     pub charger_id: Uuid,
+    #[schema(example = "EUR")]
     pub currency: String,
+    #[schema(example = "Europe/Amsterdam")]
     pub time_zone: String,
+    /// The version in force now; `null` before the host sets pricing.
+    #[schema(required = true)]
     pub current: Option<VersionView>,
+    /// Every version, newest first.
     pub history: Vec<VersionView>,
 }
 
@@ -257,20 +272,29 @@ pub async fn pricing_context(
 }
 
 /// An itemized estimate.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = PricingEstimate)]
 pub struct EstimateView {
     pub charger_id: Uuid,
+    #[schema(example = "EUR")]
     pub currency: String,
+    #[schema(example = "Europe/Amsterdam")]
     pub time_zone: String,
     pub start_time: DateTime<Utc>,
+    /// When the planned session ends: after charging and idling.
     pub end_time: DateTime<Utc>,
     pub emergency: bool,
+    /// The plan it was priced with.
     pub plan: Plan,
     /// The version that priced it; `null` when the charger has only summary prices.
+    #[schema(required = true)]
     pub tariff: Option<TariffRef>,
     pub lines: Vec<LineItem>,
+    /// The sum of the lines.
+    #[schema(example = "7.88")]
     pub total: Decimal,
     pub tax: TaxSummary,
+    /// OCPI CDR totals of the planned session, before the driver's extras.
     pub ocpi_totals: OcpiTotals,
 }
 

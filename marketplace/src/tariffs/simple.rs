@@ -46,25 +46,37 @@ fn default_night() -> Decimal {
 }
 
 /// What a host types in. Amounts are in the listing's currency, before tax.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(
+    as = SimplePricing,
+    description = "What a host types in, before tax, in the charger's currency. Peak is \
+        18:00–21:00 and night 22:00–06:00 in the charger's time zone; a multiplier of 1 turns \
+        its window off. Each amount is a number or a decimal string (answers write strings)."
+)]
 pub struct SimpleSettings {
     /// 0.05 to 1.00, at most 4 decimals.
+    #[schema(schema_with = super::doc::price_per_kwh)]
     pub price_per_kwh: Decimal,
     /// Per hour of charging, 0 to 100, at most 2 decimals.
     #[serde(default)]
+    #[schema(schema_with = super::doc::price_per_hour)]
     pub price_per_hour: Decimal,
     /// The least a session costs (before tax), 0 to 100.
     #[serde(default)]
+    #[schema(schema_with = super::doc::minimum_charge)]
     pub minimum_charge: Decimal,
     /// 18:00–21:00 local; 1 to 3 (1 turns it off).
     #[serde(default = "default_peak")]
+    #[schema(schema_with = super::doc::peak_multiplier)]
     pub peak_multiplier: Decimal,
     /// 22:00–06:00 local; 0.5 to 1 (1 turns it off).
     #[serde(default = "default_night")]
+    #[schema(schema_with = super::doc::night_multiplier)]
     pub night_multiplier: Decimal,
     /// Per hour connected but not charging, 0 to 100.
     #[serde(default)]
+    #[schema(schema_with = super::doc::idle_fee_per_hour)]
     pub idle_fee_per_hour: Decimal,
 }
 

@@ -56,8 +56,10 @@ pub async fn set_listing_summary(
     Ok(())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+/// Where a tariff version came from: the host's simple settings, or a full OCPI tariff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = PricingSource)]
 pub enum Source {
     Simple,
     Ocpi,

@@ -12,8 +12,9 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 /// How a jurisdiction taxes a charging session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[schema(as = PricingTaxRule)]
 pub enum TaxRule {
     /// Prices are shown with VAT included; the bill says how much VAT they contain.
     VatInclusive { percent: Decimal },
