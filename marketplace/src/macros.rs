@@ -3,7 +3,7 @@
 /// A closed set of names stored as text: serde, `as_str` and `FromStr` agree by construction.
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident {
-        $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)?
+        $($(#[$vmeta:meta])* $variant:ident = $text:tt),+ $(,)?
     }) => {
         // The type's own attributes come after the derive, so that `#[schema(as = …)]` (a
         // unique name in the API document) follows the derive that introduces it.
