@@ -106,14 +106,21 @@ impl Default for Extras {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One line; in VAT countries charging lines are VAT-inclusive.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = PricingLine)]
 pub struct LineItem {
     pub kind: LineKind,
+    #[schema(example = "Energy: peak hours 18:00–21:00 ×1.5")]
     pub description: String,
+    #[schema(required)]
     pub quantity: Option<Decimal>,
     /// `kWh`, `h` or `session`.
+    #[schema(required)]
     pub unit: Option<&'static str>,
+    #[schema(required)]
     pub unit_price: Option<Decimal>,
+    /// Rounded once to the currency's minor unit; negative for discounts.
     pub amount: Decimal,
 }
 

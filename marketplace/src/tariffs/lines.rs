@@ -7,7 +7,7 @@ use super::engine::{Charge, ChargeKind};
 use super::simple::{Labels, Window};
 
 /// What a bill line is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LineKind {
     Energy,

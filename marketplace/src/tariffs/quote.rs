@@ -151,7 +151,7 @@ pub fn quote(
 }
 
 /// Which stored version priced an estimate.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TariffRef {
     pub id: Uuid,
     pub version: i32,
