@@ -1,6 +1,10 @@
 //! Small macros shared by the capability modules.
 
 /// A closed set of names stored as text: serde, `as_str` and `FromStr` agree by construction.
+///
+/// Each text is taken as a plain token (`tt`), not a `literal` fragment: utoipa reads
+/// `#[serde(rename = …)]` only from a bare literal, and a `literal` fragment reaches the
+/// derive wrapped in an invisible group (the document then named the Rust variants).
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident {
         $($(#[$vmeta:meta])* $variant:ident = $text:tt),+ $(,)?

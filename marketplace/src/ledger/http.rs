@@ -1,41 +1,100 @@
 //! Wallet routes (any signed-in user: the wallet is the caller's own) and the admins' ledger
 //! accounts. Thin: parse, call the service with the context's clock, shape the answer.
-//! `POST /api/wallet/topup` is routed by payments (a card top-up is a payment).
+//! `POST /api/wallet/topup` is routed by payments (a card top-up is a payment); its
+//! description is kept here for now, with the wallet's (see [`topup`]).
 
 mod query;
 
 use axum::extract::{FromRef, Path, Query, State};
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::model::Minor;
+use super::model::{AccountKind, Minor};
 use super::service;
 use super::view::{AccountDetail, AccountPage, SettingsView, TransactionPage, WalletView};
 use crate::accounts::{AuthUser, RequireAdmin};
 use crate::error::Error;
+use crate::http::doc::{BadQuery, JsonBody, Problem, RoleOnly, SignedIn};
 use crate::http::{ApiContext, ApiJson};
 
-pub fn router<S>() -> Router<S>
+pub fn router<S>() -> OpenApiRouter<S>
 where
     ApiContext: FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
-    Router::new()
-        .route("/api/wallet", get(wallet))
-        .route("/api/wallet/transactions", get(transactions))
-        .route("/api/wallet/settings", get(settings).put(set_settings))
-        .route("/api/admin/ledger/accounts", get(accounts))
-        .route("/api/admin/ledger/accounts/{id}", get(account))
+    OpenApiRouter::default()
+        .routes(routes!(wallet))
+        .routes(routes!(transactions))
+        .routes(routes!(settings, set_settings))
+        .routes(routes!(accounts))
+        .routes(routes!(account))
+        // the description only: payments routes the top-up
+        .merge(OpenApiRouter::with_openapi(TopupDoc::openapi()))
 }
+
+/// `POST /api/wallet/topup`, described without its route (see [`topup`]).
+#[derive(OpenApi)]
+#[openapi(paths(topup))]
+struct TopupDoc;
 
 type Reply<T> = Result<ApiJson<T>, Error>;
 
+/// My wallet
+///
+/// **Roles:** any signed-in user.
+///
+/// The caller's balance, what is held (for bookings and charging sessions) and what is owed,
+/// per currency, with the open holds. Confirming a booking holds its amount when the balance
+/// covers it (else a card authorization of the booking must secure it); cancelling gives the
+/// hold back by the listing's refund policy; a session's bill is taken from the hold first,
+/// then the balance, and what neither covers is owed (the next top-up pays it off first).
+#[utoipa::path(
+    get,
+    path = "/api/wallet",
+    tag = "wallet",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The wallet", body = WalletView),
+        SignedIn,
+    )
+)]
 async fn wallet(State(ctx): State<ApiContext>, caller: AuthUser) -> Reply<WalletView> {
     Ok(ApiJson(service::wallet(&ctx.pool, &caller).await?))
 }
 
+/// My wallet's history
+///
+/// **Roles:** any signed-in user.
+///
+/// Every movement of the caller's money, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/wallet/transactions",
+    tag = "wallet",
+    security(("bearer" = [])),
+    params(
+        ("kind" = Option<String>, Query,
+            pattern = r"^\s*(?:topup|hold|release|capture|refund|settlement|adjustment|reversal|subscription|share_release)\s*(?:,\s*(?:topup|hold|release|capture|refund|settlement|adjustment|reversal|subscription|share_release)\s*)*$",
+            example = "topup,refund",
+            description = "Only these kinds (comma-separated, or the parameter repeated)"),
+        ("currency" = Option<String>, Query, pattern = "^[A-Z]{3}$", example = "EUR",
+            description = "Only this currency (ISO 4217, capitals)"),
+        ("from" = Option<chrono::DateTime<chrono::Utc>>, Query,
+            description = "Only from this instant (inclusive)"),
+        ("to" = Option<chrono::DateTime<chrono::Utc>>, Query,
+            description = "Only before this instant; after `from`"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Page size (20)"),
+        ("offset" = Option<i64>, Query, minimum = 0, description = "Rows to skip"),
+    ),
+    responses(
+        (status = 200, description = "A page of transactions", body = TransactionPage),
+        SignedIn,
+        BadQuery,
+    )
+)]
 async fn transactions(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
@@ -47,6 +106,19 @@ async fn transactions(
     ))
 }
 
+/// My wallet settings
+///
+/// **Roles:** any signed-in user.
+#[utoipa::path(
+    get,
+    path = "/api/wallet/settings",
+    tag = "wallet",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The settings", body = SettingsView),
+        SignedIn,
+    )
+)]
 async fn settings(State(ctx): State<ApiContext>, caller: AuthUser) -> Reply<SettingsView> {
     let view = service::wallet(&ctx.pool, &caller).await?;
     Ok(ApiJson(SettingsView {
@@ -54,14 +126,35 @@ async fn settings(State(ctx): State<ApiContext>, caller: AuthUser) -> Reply<Sett
     }))
 }
 
-#[derive(Deserialize)]
+/// `PUT /api/wallet/settings`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = WalletSettingsUpdate)]
 struct SettingsBody {
-    /// `null` (or left out) clears it.
+    /// Minor units, 0 to 1000000; `null` (or left out) turns the alert off.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000000, example = 1000)]
     low_balance_threshold_cents: Option<Minor>,
 }
 
+/// Set my wallet settings
+///
+/// **Roles:** any signed-in user.
+///
+/// Below the low-balance threshold the wallet shows `low_balance` (and the notifications
+/// send an alert).
+#[utoipa::path(
+    put,
+    path = "/api/wallet/settings",
+    tag = "wallet",
+    security(("bearer" = [])),
+    request_body = SettingsBody,
+    responses(
+        (status = 200, description = "The settings now", body = SettingsView),
+        SignedIn,
+        JsonBody,
+    )
+)]
 async fn set_settings(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
@@ -77,6 +170,31 @@ async fn set_settings(
     Ok(ApiJson(view))
 }
 
+/// Ledger accounts
+///
+/// **Roles:** admin.
+///
+/// Every account of the ledger, by kind, currency and creation, with its balance.
+#[utoipa::path(
+    get,
+    path = "/api/admin/ledger/accounts",
+    tag = "wallet",
+    security(("bearer" = [])),
+    params(
+        ("kind" = Option<AccountKind>, Query, description = "Only this kind"),
+        ("owner_id" = Option<Uuid>, Query, description = "Only this user's"),
+        ("currency" = Option<String>, Query, pattern = "^[A-Z]{3}$", example = "EUR",
+            description = "Only this currency (ISO 4217, capitals)"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Page size (20)"),
+        ("offset" = Option<i64>, Query, minimum = 0, description = "Rows to skip"),
+    ),
+    responses(
+        (status = 200, description = "A page of accounts with their balances",
+            body = AccountPage),
+        RoleOnly,
+        BadQuery,
+    )
+)]
 async fn accounts(
     State(ctx): State<ApiContext>,
     RequireAdmin(_): RequireAdmin,
@@ -86,6 +204,30 @@ async fn accounts(
     Ok(ApiJson(service::accounts(&ctx.pool, filter).await?))
 }
 
+/// A ledger account
+///
+/// **Roles:** admin.
+///
+/// The account, its balance and a page of its entries, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/admin/ledger/accounts/{id}",
+    tag = "wallet",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The account"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100,
+            description = "Entries per page (20)"),
+        ("offset" = Option<i64>, Query, minimum = 0, description = "Entries to skip"),
+    ),
+    responses(
+        (status = 200, description = "The account", body = AccountDetail),
+        RoleOnly,
+        (status = 404, description = "No such account (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+        BadQuery,
+    )
+)]
 async fn account(
     State(ctx): State<ApiContext>,
     RequireAdmin(_): RequireAdmin,
@@ -99,3 +241,72 @@ async fn account(
         service::account(&ctx.pool, id, limit, offset).await?,
     ))
 }
+
+/// Top up
+///
+/// **Roles:** any signed-in user.
+///
+/// Adds money to the caller's wallet through a payment method; anything owed is paid off
+/// first. A card (`card` for the default one, or a saved card's id) is charged through the
+/// payment provider as a top-up payment: the money is in the wallet once the provider has it
+/// (at once, after 3-D Secure with `POST /api/payments/{id}/confirm`, or by webhook), and a
+/// declined card is a `failed` payment in a 201. `local_test` (the development provider,
+/// development mode only) credits at once. Send an `Idempotency-Key` header to retry safely:
+/// a retry with the same key and body moves nothing and answers the same transaction or
+/// payment (with `Idempotent-Replayed: true`; the wallet as it is now); the same key with
+/// another body is a 422.
+//
+// The description only: `payments::http::wallet_topup` handles the route (a card top-up is
+// a payment, and the ledger does not depend on payments). This annotation (its type paths
+// are absolute) belongs on that handler, registered there with `routes!`; until it moves, this
+// stand-in carries it and is never routed.
+#[utoipa::path(
+    post,
+    path = "/api/wallet/topup",
+    tag = "wallet",
+    security(("bearer" = [])),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1,
+            max_length = 255,
+            pattern = "^[!-~]+$", example = "topup-2026-05-04-1",
+            description = "Makes a retry safe: 1 to 255 visible ASCII characters"),
+    ),
+    request_body = crate::ledger::service::TopupInput,
+    responses(
+        (status = 201, description = "Topped up, or the card payment made for it (or the \
+            replayed first answer)", body = crate::payments::service::WalletTopupView,
+            headers(("Idempotent-Replayed" = String,
+                description = "`true` when the answer replays an earlier request's"))),
+        SignedIn,
+        (status = 400, description = "The body is not JSON, or not the JSON value the route \
+            takes (`malformed_json`, `invalid_body`, `unreadable_body`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The payment provider refused the request \
+            (`provider_refused`); a request with this `Idempotency-Key` is still being \
+            processed (`idempotency_key_in_use`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the server accepts \
+            (`payload_too_large`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json` \
+            (`unsupported_media_type`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing, has the wrong type or breaks a \
+            rule, each named in `errors` (`validation_failed`): among them `local_test` \
+            outside development mode; `payment_method_id` for a card that is not one of the \
+            caller's, no default card, a card saved with another provider, or a card the \
+            provider refuses; `Idempotency-Key` that is not 1 to 255 visible ASCII \
+            characters, or was used before with another request",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The payment provider refused the platform's \
+            credentials, or answered what could not be read (`provider_error`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "This server has no payment provider, and the top-up is \
+            not `local_test` in development mode: nothing was charged or credited \
+            (`payments_not_configured`); or the payment provider did not answer: send the \
+            same request with the same `Idempotency-Key` again (`service_unavailable`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[allow(dead_code)]
+async fn topup() {}

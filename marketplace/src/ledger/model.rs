@@ -15,6 +15,7 @@ pub use crate::money::Minor;
 
 text_enum!(
     /// What an account is for; one account per (kind, owner, currency).
+    #[schema(as = LedgerAccountKind)]
     AccountKind {
         /// What a driver may spend (positive).
         DriverWallet = "driver_wallet",
@@ -103,6 +104,7 @@ impl AccountRef {
 
 text_enum!(
     /// What a posting does; the ledger's history is filtered by it.
+    #[schema(as = LedgerPostingKind)]
     PostingKind {
         /// Money in from a payment provider: provider clearing → wallet.
         Topup = "topup",

@@ -5,18 +5,26 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::model::Minor;
+use super::model::{AccountKind, Minor, PostingKind};
 use super::store::history::{AccountRow, EntryRow, TransactionRow};
 use super::store::holds::Hold;
 
-#[derive(Debug, Clone, Serialize)]
+/// Money set aside for a booking (taken from the balance when the booking was confirmed) or
+/// for a charging session no booking pays for (when it started; topped up while it charges).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = WalletHold)]
 pub struct HoldView {
     pub id: Uuid,
+    /// The booking it secures.
+    #[schema(required)]
     pub booking_id: Option<Uuid>,
     /// The charging session it secures (a session no booking pays for).
+    #[schema(required)]
     pub session_id: Option<Uuid>,
+    #[schema(example = 500)]
     pub amount_cents: Minor,
     /// What is still held (a capture or a partial release lowers it).
+    #[schema(example = 500)]
     pub remaining_cents: Minor,
     pub created_at: DateTime<Utc>,
 }
@@ -35,50 +43,71 @@ impl From<Hold> for HoldView {
 }
 
 /// A driver's money in one currency.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CurrencyWallet {
+    #[schema(example = "EUR")]
     pub currency: String,
     /// What the driver may spend now.
+    #[schema(minimum = 0, example = 1500)]
     pub balance_cents: Minor,
     /// Set aside for bookings and charging sessions (not part of the balance).
+    #[schema(minimum = 0, example = 500)]
     pub held_cents: Minor,
     /// What the driver owes (a bill that exceeded hold and balance); the next top-up pays
     /// it off first.
+    #[schema(minimum = 0, example = 0)]
     pub outstanding_cents: Minor,
     /// The balance is below the driver's low-balance threshold.
     pub low_balance: bool,
     pub holds: Vec<HoldView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A driver's money, per currency, and their low-balance setting.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Wallet)]
 pub struct WalletView {
     /// One per currency the driver has used; empty before the first top-up.
     pub wallets: Vec<CurrencyWallet>,
+    /// Below it a wallet shows `low_balance`; `null`: no alert.
+    #[schema(required, minimum = 0, maximum = 1000000, example = 1000)]
     pub low_balance_threshold_cents: Option<Minor>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A driver's wallet settings.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = WalletSettings)]
 pub struct SettingsView {
+    /// Minor units; below it a wallet shows `low_balance`. `null`: no alert.
+    #[schema(required, minimum = 0, maximum = 1000000, example = 1000)]
     pub low_balance_threshold_cents: Option<Minor>,
 }
 
-/// A posting as its driver sees it.
-#[derive(Debug, Clone, Serialize)]
+/// A posting as its driver sees it: a money movement.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = WalletTransaction)]
 pub struct TransactionView {
     pub id: Uuid,
-    /// `topup`, `hold`, `release`, `capture`, `refund`, `settlement`, `adjustment`,
-    /// `reversal`.
+    /// `topup`, `hold` (balance → held, for a booking or a session), `release`, `capture` (a
+    /// bill or fee paid: held, then balance, then owed), `refund` (a cancelled booking's hold
+    /// back by the refund policy), `settlement` (a debt paid off), `adjustment` (a corrected
+    /// bill), `reversal`, `subscription` (a subscription fee, or a prorated credit back).
+    #[schema(value_type = PostingKind, example = "topup")]
     pub kind: String,
+    #[schema(example = "EUR")]
     pub currency: String,
     /// The change to the wallet's balance (negative: money left it).
+    #[schema(example = 2000)]
     pub amount_cents: Minor,
     /// The change to what is held.
     pub held_cents: Minor,
     /// The change to what the driver owes (positive: they came to owe more).
     pub outstanding_cents: Minor,
     pub description: String,
+    #[schema(required)]
     pub booking_id: Option<Uuid>,
+    #[schema(required)]
     pub session_id: Option<Uuid>,
+    #[schema(required)]
     pub hold_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
 }
@@ -101,7 +130,9 @@ impl From<TransactionRow> for TransactionView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A page of the caller's wallet transactions, newest first.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = WalletTransactionPage)]
 pub struct TransactionPage {
     pub items: Vec<TransactionView>,
     pub total: i64,
@@ -116,17 +147,28 @@ pub struct TopupView {
     pub wallet: CurrencyWallet,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One entry of a ledger account: its part of a posting.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = LedgerEntry)]
 pub struct EntryView {
     pub posting_id: Uuid,
+    /// The posting's kind.
+    #[schema(value_type = PostingKind, example = "capture")]
     pub kind: String,
     /// Into the account (credit) when positive, out of it (debit) when negative.
     pub amount_cents: Minor,
     pub description: String,
+    /// Who asked for it; `null` for the system.
+    #[schema(required)]
     pub user_id: Option<Uuid>,
+    #[schema(required)]
     pub booking_id: Option<Uuid>,
+    #[schema(required)]
     pub session_id: Option<Uuid>,
+    #[schema(required)]
     pub hold_id: Option<Uuid>,
+    /// `<provider>:<id>` of the payment a top-up came from.
+    #[schema(required)]
     pub provider_event_id: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -148,16 +190,24 @@ impl From<EntryRow> for EntryView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A ledger account. Sign convention: an entry is what flows INTO the account (credit
+/// positive, debit negative); each posting sums to zero, so all accounts of a currency do.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = LedgerAccount)]
 pub struct AccountView {
     pub id: Uuid,
+    #[schema(value_type = AccountKind, example = "driver_wallet")]
     pub kind: String,
+    /// The user whose account it is; `null` for the platform's.
+    #[schema(required)]
     pub owner_id: Option<Uuid>,
+    #[schema(example = "EUR")]
     pub currency: String,
     /// The sum of its entries (see the sign convention in the ledger's documentation).
     pub balance_cents: Minor,
     /// Drivers' wallets and holds: the cached balance (equal to `balance_cents` unless the
-    /// ledger is broken; `csms ledger reconcile` checks it).
+    /// ledger is broken; `csms ledger reconcile` checks it); `null` for other accounts.
+    #[schema(required)]
     pub cached_balance_cents: Option<Minor>,
     pub entry_count: i64,
     /// Drivers' accounts: disputes (chargebacks) of the driver's payments in this currency
@@ -182,8 +232,9 @@ impl From<AccountRow> for AccountView {
     }
 }
 
-/// An account with a page of its entries, newest first.
-#[derive(Debug, Clone, Serialize)]
+/// An account (its fields at the top level) with a page of its entries, newest first.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = LedgerAccountDetail)]
 pub struct AccountDetail {
     #[serde(flatten)]
     pub account: AccountView,
@@ -192,7 +243,9 @@ pub struct AccountDetail {
     pub offset: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A page of ledger accounts.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = LedgerAccountPage)]
 pub struct AccountPage {
     pub items: Vec<AccountView>,
     pub total: i64,

@@ -41,7 +41,8 @@ impl From<MethodRow> for MethodView {
 
 /// What the customer must do next: complete 3-D Secure in the app (the provider's SDK takes
 /// the `client_secret`), then `POST /api/payments/{id}/confirm`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = NextAction)]
 pub struct NextActionView {
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -52,7 +53,8 @@ pub struct NextActionView {
     pub redirect_url: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = PaymentFailure)]
 pub struct FailureView {
     /// `card_declined`, `expired_card`, ... (the provider's code).
     pub code: String,
@@ -61,7 +63,8 @@ pub struct FailureView {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Payment)]
 pub struct PaymentView {
     pub id: Uuid,
     pub purpose: String,

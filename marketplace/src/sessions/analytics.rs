@@ -26,10 +26,16 @@ pub const STEP_PERCENT: u32 = 10;
 pub const DEFAULT_DAYS: i64 = 30;
 pub const MAX_DAYS: i64 = 366;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Utilisation ≥ 60 %: +10 %; < 15 %: −10 %; otherwise keep; within 0.05–1.00 per kWh.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = PriceRule)]
 pub struct Suggestion {
+    /// The charger's price per kWh; `null` when it has none (then no figure is suggested).
+    #[schema(required, example = "0.30")]
     pub current_price_per_kwh: Option<Decimal>,
+    #[schema(required, example = "0.33")]
     pub suggested_price_per_kwh: Option<Decimal>,
+    #[schema(minimum = -10, maximum = 10, example = 10)]
     pub change_percent: i32,
     pub reason: &'static str,
 }
@@ -68,10 +74,13 @@ pub fn suggest(utilisation: f64, current: Option<Decimal>) -> Suggestion {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Billed sessions that started in one local hour of the day, in one currency.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct HourRevenue {
     /// Local hour of day (the charger's time zone) the sessions started in, 0–23.
+    #[schema(minimum = 0, maximum = 23)]
     pub hour: i32,
+    #[schema(example = "EUR")]
     pub currency: String,
     pub sessions: i64,
     pub energy_kwh: Decimal,
@@ -81,39 +90,60 @@ pub struct HourRevenue {
     pub host_share: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// How much one port was used over the window.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PortUse {
     pub charger_id: Uuid,
     pub port_id: Uuid,
     pub label: String,
+    /// Sessions that charged on it inside the window.
     pub sessions: i64,
+    /// Time it had a session inside the window.
+    #[schema(minimum = 0)]
     pub busy_hours: f64,
     /// Busy time over the window, 0–1.
+    #[schema(minimum = 0, maximum = 1)]
     pub utilisation: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A (weekday, local hour) sessions often start in.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = PopularSlot)]
 pub struct Slot {
+    /// `monday` to `sunday`, in the charger's time zone.
+    #[schema(example = "tuesday")]
     pub weekday: &'static str,
+    #[schema(minimum = 0, maximum = 23)]
     pub hour: i32,
     pub sessions: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A price suggestion for one charger (the rule's fields at the top level).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = PriceSuggestion)]
 pub struct ChargerSuggestion {
     pub charger_id: Uuid,
+    /// Busy time of its ports over ports × the window, 0–1.
+    #[schema(minimum = 0, maximum = 1)]
     pub utilisation: f64,
     #[serde(flatten)]
     pub suggestion: Suggestion,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A host's figures over the window `[from, to)`.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct HostAnalytics {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
+    /// Billed sessions (bills in force) that started in the window, by local hour and
+    /// currency.
     pub revenue_by_hour: Vec<HourRevenue>,
+    /// Every port of the chargers in scope.
     pub ports: Vec<PortUse>,
+    /// The five most frequent (weekday, local hour) session starts.
+    #[schema(max_items = 5)]
     pub popular_slots: Vec<Slot>,
+    /// One per charger in scope.
     pub price_suggestions: Vec<ChargerSuggestion>,
 }
 

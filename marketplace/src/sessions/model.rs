@@ -27,7 +27,9 @@ pub const START_TIMEOUT: Duration = Duration::minutes(10);
 /// any order) is billed with what is known after this long; later data is a correction.
 pub const BILL_GRACE: Duration = Duration::minutes(5);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// start → active ↔ paused → completed; cancelled: the station never reported a transaction
+/// (it refused, the driver stopped first, or 10 minutes passed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {
     Start,

@@ -6,6 +6,8 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sqlx::PgPool;
+use utoipa::openapi::schema::{KnownFormat, Schema, SchemaFormat};
+use utoipa::openapi::RefOr;
 use uuid::Uuid;
 
 use super::funds::{self, SessionFunds};
@@ -26,6 +28,56 @@ pub struct StartInput {
     pub booking_id: Option<Uuid>,
     pub charger_id: Option<Uuid>,
     pub port_id: Option<Uuid>,
+}
+
+/// The body's rule in the API document: either `booking_id`, or `charger_id` and `port_id`;
+/// the others left out or `null` (what [`StartInput::validate`] enforces).
+impl utoipa::PartialSchema for StartInput {
+    fn schema() -> RefOr<Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, OneOfBuilder, Type};
+        use utoipa::openapi::ObjectBuilder;
+        let id = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+                .description(Some(description))
+        };
+        let absent = || ObjectBuilder::new().schema_type(Type::Null);
+        let booking = "The caller's confirmed or checked-in booking, from its arrival window \
+                       until its end";
+        let charger = "A charger the caller may start on: listed, or their own (hosts), or \
+                       any (admins)";
+        let port = "One of the charger's ports, which no other driver's booking holds now";
+        let from_booking = ObjectBuilder::new()
+            .title(Some("From a booking"))
+            .property("booking_id", id(booking))
+            .required("booking_id")
+            .property("charger_id", absent())
+            .property("port_id", absent())
+            .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)));
+        let on_port = ObjectBuilder::new()
+            .title(Some("On a free port"))
+            .property("booking_id", absent())
+            .property("charger_id", id(charger))
+            .required("charger_id")
+            .property("port_id", id(port))
+            .required("port_id")
+            .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)));
+        OneOfBuilder::new()
+            .description(Some(
+                "`POST /api/sessions/start`: either `booking_id`, or `charger_id` and \
+                 `port_id` (the others left out or `null`).",
+            ))
+            .item(from_booking)
+            .item(on_port)
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for StartInput {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "SessionStart".into()
+    }
 }
 
 impl StartInput {
@@ -360,8 +412,9 @@ pub async fn stop(
     view::build(pool, &s, now).await
 }
 
-/// The bill in force and every revision before it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The bill in force (its fields at the top level) and the revisions it superseded.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = SessionBilling)]
 pub struct BillingView {
     pub session_id: Uuid,
     #[serde(flatten)]
@@ -402,12 +455,37 @@ pub async fn list(
 }
 
 /// A driver's totals.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = SessionStats)]
 pub struct Stats {
+    /// All of the driver's sessions.
     pub sessions: i64,
+    /// Sessions per status: every status is named, 0 included.
+    #[schema(schema_with = by_status_schema)]
     pub by_status: std::collections::BTreeMap<&'static str, i64>,
-    /// Billed sessions, per currency.
+    /// Billed sessions (bills in force), per currency.
     pub billed: Vec<pages::CurrencyTotals>,
+}
+
+/// `by_status`: one count per [`SessionStatus`], each always present.
+fn by_status_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{AdditionalProperties, Type};
+    use utoipa::openapi::ObjectBuilder;
+    let mut object = ObjectBuilder::new()
+        .description(Some(
+            "Sessions per status: every status is named, 0 included.",
+        ))
+        .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)));
+    for status in SessionStatus::ALL {
+        let count = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(0));
+        object = object
+            .property(status.as_str(), count)
+            .required(status.as_str());
+    }
+    object.build()
 }
 
 pub async fn stats(pool: &PgPool, caller: &AuthUser) -> Result<Stats, Error> {

@@ -18,57 +18,92 @@ use crate::tariffs::quote::TariffRef;
 /// Power readings older than this (before the newest energy reading) are not "now".
 const POWER_FRESH_SECS: i64 = 120;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The cost: while it runs, an estimate priced by the tariff engine up to now; once billed,
+/// the total of the bill in force.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = SessionCost)]
 pub struct CostView {
+    #[schema(example = "EUR")]
     pub currency: String,
     /// Taxes and fees included: what the driver pays if the session ended now.
+    #[schema(example = "5.04")]
     pub total: Decimal,
     /// `true`: the stored bill in force (see `/billing`); `false`: a running estimate.
     #[serde(rename = "final")]
     pub is_final: bool,
     /// The bill revision it comes from, when final.
+    #[schema(required)]
     pub revision: Option<i32>,
     pub as_of: DateTime<Utc>,
+    /// The tariff version in force at the start; `null`: the charger's summary prices.
+    #[schema(required)]
     pub tariff: Option<TariffRef>,
     /// The running estimate's lines (empty when final: the bill has them).
     pub lines: Vec<LineItem>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A charging session with its live figures and cost.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = Session)]
 pub struct SessionView {
     pub id: Uuid,
+    /// The OCPP remoteStartId, the central token `SESSION-<number>`, the pause profile id.
     pub number: i32,
     pub status: SessionStatus,
+    /// `app` (started here) or `station` (a card, or a booked EVSE).
+    #[schema(example = "app")]
     pub origin: String,
     pub driver_id: Uuid,
     pub charger_id: Uuid,
     pub port_id: Uuid,
+    #[schema(required)]
     pub booking_id: Option<Uuid>,
     pub station_id: String,
     pub evse_id: i32,
+    #[schema(required)]
     pub connector_id: Option<i32>,
+    /// Known once the station reports the transaction.
+    #[schema(required)]
     pub transaction_id: Option<String>,
     pub requested_at: DateTime<Utc>,
+    #[schema(required)]
     pub started_at: Option<DateTime<Utc>>,
+    #[schema(required)]
     pub ended_at: Option<DateTime<Utc>>,
+    #[schema(required)]
     pub end_reason: Option<String>,
+    #[schema(required)]
     pub stop_requested_at: Option<DateTime<Utc>>,
     /// Why the platform stopped the session itself: `funds_exhausted` (the money secured
-    /// for it ran out and the wallet had nothing more). `null` otherwise.
+    /// for it ran out and the wallet had nothing more to top its hold up with). `null`
+    /// otherwise.
+    #[schema(required, example = "funds_exhausted")]
     pub stop_reason: Option<String>,
+    #[schema(example = "12.5")]
     pub energy_kwh: Decimal,
     /// Now, while it runs: the station's latest power reading, else the average over the
     /// last interval between energy readings.
+    #[schema(required, example = "11")]
     pub power_kw: Option<Decimal>,
     /// State of charge in %, when the station reports it.
+    #[schema(required, example = "64")]
     pub state_of_charge: Option<Decimal>,
+    #[schema(required)]
     pub last_reading_at: Option<DateTime<Utc>>,
+    /// OCPP `chargingState` as last reported (`Charging`, `SuspendedEV`, ...).
+    #[schema(required, example = "Charging")]
     pub charging_state: Option<String>,
     pub duration_seconds: i64,
+    /// Time the meter moved (billed as charging time).
     pub charging_seconds: i64,
+    /// Connected, not charging, not paused (billed as idle time).
     pub idle_seconds: i64,
+    /// Paused by the driver (billed as idle time, shown apart).
     pub paused_seconds: i64,
+    #[schema(required)]
     pub paused_since: Option<DateTime<Utc>>,
+    /// `null` before the transaction started, or when the charger has no price.
+    #[schema(required)]
     pub cost: Option<CostView>,
 }
 

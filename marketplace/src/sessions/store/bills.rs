@@ -135,26 +135,38 @@ pub fn kind_name(line: &LineItem) -> String {
     }
 }
 
-/// One line of a stored bill.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One line of a stored bill; amounts in the currency's units, negative for discounts.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = BillLine)]
 pub struct StoredLine {
+    /// `energy`, `time`, `multiplier`, `parking`, `flat`, `minimum_charge`, `fee`, `tax`, ...
+    #[schema(example = "energy")]
     pub kind: String,
     pub description: String,
+    #[schema(required)]
     pub quantity: Option<Decimal>,
+    #[schema(required)]
     pub unit: Option<String>,
+    #[schema(required)]
     pub unit_price: Option<Decimal>,
     pub amount: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The tax a bill states.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = BillTax)]
 pub struct StoredTax {
+    /// `vat_included` or `sales_tax`.
+    #[schema(example = "vat_included")]
     pub kind: String,
     pub percent: Decimal,
     pub taxable_amount: Decimal,
     pub tax_amount: Decimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Who gets what: commission + host share + insurance + tax = total, exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = BillSplit)]
 pub struct StoredSplit {
     pub commission_base: Decimal,
     pub platform_commission: Decimal,
@@ -163,30 +175,48 @@ pub struct StoredSplit {
     pub tax: Decimal,
 }
 
-/// A stored bill revision, amounts in the currency's units.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One revision of a session's bill, amounts in the currency's units: immutable once
+/// written.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = SessionBill)]
 pub struct StoredBill {
     pub id: Uuid,
     pub session_id: Uuid,
+    /// 1: computed when the transaction ended; 2, 3...: restated (late station data).
+    #[schema(minimum = 1)]
     pub revision: i32,
+    /// The revision this one replaces.
+    #[schema(required)]
     pub supersedes: Option<Uuid>,
+    /// `transaction_ended` or `late_station_data`.
+    #[schema(example = "transaction_ended")]
     pub reason: String,
+    #[schema(example = "EUR")]
     pub currency: String,
+    /// The sum of the lines.
+    #[schema(example = "5.04")]
     pub total: Decimal,
+    #[schema(example = 504)]
     pub total_cents: i64,
     pub lines: Vec<StoredLine>,
     pub tax: StoredTax,
     pub split: StoredSplit,
+    /// The tariff version in force when the session started; `null`: summary prices.
+    #[schema(required)]
     pub tariff: Option<TariffRef>,
     pub session_start: DateTime<Utc>,
     pub session_end: DateTime<Utc>,
+    #[schema(example = "12.5")]
     pub energy_kwh: Decimal,
     pub charging_seconds: i64,
     pub idle_seconds: i64,
     pub paused_seconds: i64,
+    /// OCPI 2.2.1 CDR totals (before the driver's extras).
+    #[schema(value_type = Object)]
     pub ocpi_totals: Value,
     pub computed_at: DateTime<Utc>,
     /// When the ledger posted it (issue 7); `null` until then.
+    #[schema(required)]
     pub posted_at: Option<DateTime<Utc>>,
 }
 

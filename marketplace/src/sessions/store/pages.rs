@@ -31,20 +31,27 @@ pub struct ListFilter {
 }
 
 /// One row of the history.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SessionSummary {
     pub id: Uuid,
     pub number: i32,
     pub status: SessionStatus,
     pub charger_id: Uuid,
     pub port_id: Uuid,
+    #[schema(required)]
     pub booking_id: Option<Uuid>,
     pub requested_at: DateTime<Utc>,
+    #[schema(required)]
     pub started_at: Option<DateTime<Utc>>,
+    #[schema(required)]
     pub ended_at: Option<DateTime<Utc>>,
+    #[schema(example = "12.5")]
     pub energy_kwh: Decimal,
     /// The bill in force (`null` until billed).
+    #[schema(required, example = "EUR")]
     pub currency: Option<String>,
+    /// The bill in force's total (`null` until billed).
+    #[schema(required, example = "5.04")]
     pub total: Option<Decimal>,
 }
 
@@ -139,8 +146,10 @@ pub async fn counts(
 }
 
 /// Billed totals of a driver, per currency.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = SessionCurrencyTotals)]
 pub struct CurrencyTotals {
+    #[schema(example = "EUR")]
     pub currency: String,
     pub sessions: i64,
     pub amount: Decimal,
