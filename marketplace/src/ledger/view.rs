@@ -9,11 +9,14 @@ use super::model::Minor;
 use super::store::history::{AccountRow, EntryRow, TransactionRow};
 use super::store::holds::Hold;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = WalletHold)]
 pub struct HoldView {
     pub id: Uuid,
+    #[schema(required)]
     pub booking_id: Option<Uuid>,
     /// The charging session it secures (a session no booking pays for).
+    #[schema(required)]
     pub session_id: Option<Uuid>,
     pub amount_cents: Minor,
     /// What is still held (a capture or a partial release lowers it).
@@ -35,8 +38,9 @@ impl From<Hold> for HoldView {
 }
 
 /// A driver's money in one currency.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CurrencyWallet {
+    #[schema(example = "EUR")]
     pub currency: String,
     /// What the driver may spend now.
     pub balance_cents: Minor,
@@ -63,12 +67,15 @@ pub struct SettingsView {
 }
 
 /// A posting as its driver sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = WalletTransaction)]
 pub struct TransactionView {
     pub id: Uuid,
     /// `topup`, `hold`, `release`, `capture`, `refund`, `settlement`, `adjustment`,
     /// `reversal`.
+    #[schema(example = "topup")]
     pub kind: String,
+    #[schema(example = "EUR")]
     pub currency: String,
     /// The change to the wallet's balance (negative: money left it).
     pub amount_cents: Minor,
@@ -77,8 +84,11 @@ pub struct TransactionView {
     /// The change to what the driver owes (positive: they came to owe more).
     pub outstanding_cents: Minor,
     pub description: String,
+    #[schema(required)]
     pub booking_id: Option<Uuid>,
+    #[schema(required)]
     pub session_id: Option<Uuid>,
+    #[schema(required)]
     pub hold_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
 }

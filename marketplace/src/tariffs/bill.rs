@@ -33,7 +33,7 @@ use super::simple::Labels;
 use super::zones::TaxRule;
 
 /// A driver's subscription plan (issue 7 stores them; until then the caller says which).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Plan {
     #[default]

@@ -28,11 +28,23 @@ pub const THRESHOLD_MAX_MINOR: Minor = 1_000_000;
 /// top-up).
 pub const LOCAL_TEST: &str = "local_test";
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = TopupBody)]
 pub struct TopupInput {
+    /// Minor units: 100 to 100000 (1.00 to 1,000.00 of a two-decimal currency).
+    #[schema(minimum = 100, maximum = 100000, example = 2000)]
     pub amount_cents: Minor,
+    /// ISO 4217, capitals.
+    #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
     pub currency: String,
+    /// `card` (the caller's default saved card), the id of one of the caller's saved cards,
+    /// or `local_test` (development mode only: the development provider, which credits at
+    /// once like a Stripe test-mode payment that succeeded).
+    #[schema(
+        pattern = "^(card|local_test|[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\\}|urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$",
+        example = "card"
+    )]
     pub payment_method: String,
 }
 

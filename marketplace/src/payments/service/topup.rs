@@ -19,10 +19,19 @@ use crate::payments::view::PaymentView;
 /// What a top-up did: the ledger transaction when the money is in (always for
 /// `local_test`), the card payment for a card, and the wallet in that currency afterwards
 /// (none before its first money).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = TopupAnswer)]
 pub struct WalletTopupView {
+    /// The ledger transaction: always for `local_test`; null for a card (see `payment`, and
+    /// the wallet's history once the money is in).
+    #[schema(required)]
     pub transaction: Option<TransactionView>,
+    /// A card top-up's payment: `succeeded` (in the wallet), `requires_action` (3-D Secure:
+    /// `POST /api/payments/{id}/confirm`), or `failed` with the card's reason.
+    #[schema(required)]
     pub payment: Option<PaymentView>,
+    /// The wallet of the top-up's currency, as it is now (null before its first money).
+    #[schema(required)]
     pub wallet: Option<CurrencyWallet>,
 }
 
