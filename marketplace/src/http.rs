@@ -137,10 +137,10 @@ where
         .merge(crate::listings::http::router().into())
         .merge(bookings::http::router())
         .merge(crate::tariffs::http::router())
-        .merge(sessions::http::router().into())
-        .merge(crate::ledger::http::router().into())
-        .merge(payments::http::router().into())
-        .merge(crate::subscriptions::http::router().into())
+        .merge(sessions::http::router())
+        .merge(crate::ledger::http::router())
+        .merge(payments::http::router())
+        .merge(crate::subscriptions::http::router())
         .merge(crate::invoices::http::router())
 }
 

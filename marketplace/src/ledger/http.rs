@@ -7,7 +7,6 @@ mod query;
 
 use axum::extract::{FromRef, Path, Query, State};
 use serde::Deserialize;
-use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -31,14 +30,7 @@ where
         .routes(routes!(settings, set_settings))
         .routes(routes!(accounts))
         .routes(routes!(account))
-        // the description only: payments routes the top-up
-        .merge(OpenApiRouter::with_openapi(TopupDoc::openapi()))
 }
-
-/// `POST /api/wallet/topup`, described without its route (see [`topup`]).
-#[derive(OpenApi)]
-#[openapi(paths(topup))]
-struct TopupDoc;
 
 type Reply<T> = Result<ApiJson<T>, Error>;
 
@@ -241,72 +233,3 @@ async fn account(
         service::account(&ctx.pool, id, limit, offset).await?,
     ))
 }
-
-/// Top up
-///
-/// **Roles:** any signed-in user.
-///
-/// Adds money to the caller's wallet through a payment method; anything owed is paid off
-/// first. A card (`card` for the default one, or a saved card's id) is charged through the
-/// payment provider as a top-up payment: the money is in the wallet once the provider has it
-/// (at once, after 3-D Secure with `POST /api/payments/{id}/confirm`, or by webhook), and a
-/// declined card is a `failed` payment in a 201. `local_test` (the development provider,
-/// development mode only) credits at once. Send an `Idempotency-Key` header to retry safely:
-/// a retry with the same key and body moves nothing and answers the same transaction or
-/// payment (with `Idempotent-Replayed: true`; the wallet as it is now); the same key with
-/// another body is a 422.
-//
-// The description only: `payments::http::wallet_topup` handles the route (a card top-up is
-// a payment, and the ledger does not depend on payments). This annotation (its type paths
-// are absolute) belongs on that handler, registered there with `routes!`; until it moves, this
-// stand-in carries it and is never routed.
-#[utoipa::path(
-    post,
-    path = "/api/wallet/topup",
-    tag = "wallet",
-    security(("bearer" = [])),
-    params(
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1,
-            max_length = 255,
-            pattern = "^[!-~]+$", example = "topup-2026-05-04-1",
-            description = "Makes a retry safe: 1 to 255 visible ASCII characters"),
-    ),
-    request_body = crate::ledger::service::TopupInput,
-    responses(
-        (status = 201, description = "Topped up, or the card payment made for it (or the \
-            replayed first answer)", body = crate::payments::service::WalletTopupView,
-            headers(("Idempotent-Replayed" = String,
-                description = "`true` when the answer replays an earlier request's"))),
-        SignedIn,
-        (status = 400, description = "The body is not JSON, or not the JSON value the route \
-            takes (`malformed_json`, `invalid_body`, `unreadable_body`)",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The payment provider refused the request \
-            (`provider_refused`); a request with this `Idempotency-Key` is still being \
-            processed (`idempotency_key_in_use`)",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is larger than the server accepts \
-            (`payload_too_large`)",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json` \
-            (`unsupported_media_type`)",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing, has the wrong type or breaks a \
-            rule, each named in `errors` (`validation_failed`): among them `local_test` \
-            outside development mode; `payment_method_id` for a card that is not one of the \
-            caller's, no default card, a card saved with another provider, or a card the \
-            provider refuses; `Idempotency-Key` that is not 1 to 255 visible ASCII \
-            characters, or was used before with another request",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "The payment provider refused the platform's \
-            credentials, or answered what could not be read (`provider_error`)",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "This server has no payment provider, and the top-up is \
-            not `local_test` in development mode: nothing was charged or credited \
-            (`payments_not_configured`); or the payment provider did not answer: send the \
-            same request with the same `Idempotency-Key` again (`service_unavailable`)",
-            body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[allow(dead_code)]
-async fn topup() {}

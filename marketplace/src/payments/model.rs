@@ -9,16 +9,19 @@ use crate::ledger::model::Minor;
 
 text_enum! {
     /// What a payment pays for.
+    #[schema(as = PaymentPurpose, rename_all = "snake_case")]
     Purpose { Booking = "booking", Session = "session", Topup = "topup" }
 }
 
 text_enum! {
     /// How it is paid: a saved card (through the provider) or the driver's wallet (the ledger).
+    #[schema(as = PayMethod, rename_all = "snake_case")]
     Method { Card = "card", Wallet = "wallet" }
 }
 
 text_enum! {
     /// Where a refund goes: back to the card it came from, or into the driver's wallet.
+    #[schema(rename_all = "snake_case")]
     RefundDestination { OriginalMethod = "original_method", Wallet = "wallet" }
 }
 

@@ -107,6 +107,7 @@ pub struct CardMethod {
 text_enum! {
     /// `automatic`: the money is taken at once; `manual`: the amount is authorized (held on
     /// the card) and captured later, at most what was authorized.
+    #[schema(rename_all = "snake_case")]
     CaptureMethod { Automatic = "automatic", Manual = "manual" }
 }
 
@@ -138,6 +139,7 @@ pub struct NewPayment<'a> {
 text_enum! {
     /// A payment's state, ours and the provider's (Stripe's PaymentIntent statuses, with
     /// `requires_payment_method` after an attempt read as `failed`).
+    #[schema(as = PaymentStatus, rename_all = "snake_case")]
     IntentStatus {
         Processing = "processing",
         RequiresAction = "requires_action",
@@ -197,6 +199,8 @@ pub struct NewRefund<'a> {
 }
 
 text_enum! {
+    /// Where a refund stands at the provider (a refund into the wallet is `succeeded` at once).
+    #[schema(as = PaymentRefundStatus, rename_all = "snake_case")]
     RefundStatus {
         Pending = "pending",
         RequiresAction = "requires_action",

@@ -15,12 +15,14 @@ use crate::error::Error;
 use crate::tariffs::{Extras, Plan};
 
 /// Everything a user is entitled to at one instant (`GET /api/me/entitlements`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = Entitlements)]
 pub struct Benefits {
     pub as_of: DateTime<Utc>,
     /// `basic` without a plan.
     pub plan: Plan,
     /// Off the charging lines of session bills.
+    #[schema(minimum = 0, maximum = 100, example = 10)]
     pub discount_percent: i16,
     /// Pro: book up to 7 days beyond a charger's advance window; pending holds last 30 min.
     pub priority_booking: bool,

@@ -9,6 +9,7 @@ use crate::tariffs::Plan;
 text_enum!(
     /// A subscriber holds at most one live subscription per group (per listing for featured
     /// listings); changing plan is changing product within the group.
+    #[schema(as = SubscriptionGroup, rename_all = "snake_case")]
     Group {
         DriverPlan = "driver_plan",
         Insurance = "insurance",
@@ -28,7 +29,11 @@ impl Group {
     }
 }
 
-text_enum!(Audience { Driver = "driver", Host = "host" });
+text_enum!(
+    /// Who may subscribe: `driver` (anyone) or `host` (hosts only).
+    #[schema(as = ProductAudience, rename_all = "snake_case")]
+    Audience { Driver = "driver", Host = "host" }
+);
 
 /// A named tax rate a charge is made at: `VAT`, 21.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +74,7 @@ pub fn plan_of(code: &str) -> Plan {
 text_enum!(
     /// `past_due`: a renewal failed; it is retried on the dunning schedule and the benefits
     /// continue.
+    #[schema(as = SubscriptionStatus, rename_all = "snake_case")]
     Status {
         Active = "active",
         PastDue = "past_due",
@@ -80,6 +86,7 @@ text_enum!(
     /// `cancelled`: at the period end the subscriber asked for (or at once when past due);
     /// `unpaid`: every dunning retry failed; `replaced`: the product it was for is gone (a
     /// deleted listing).
+    #[schema(as = SubscriptionEndReason, rename_all = "snake_case")]
     EndReason {
         Cancelled = "cancelled",
         Unpaid = "unpaid",
@@ -90,6 +97,7 @@ text_enum!(
 text_enum!(
     /// `proration`: the net of a change that costs more; `proration_credit`: the net of a
     /// change that costs less, money back to the wallet.
+    #[schema(as = SubscriptionChargeKind, rename_all = "snake_case")]
     ChargeKind {
         Initial = "initial",
         Renewal = "renewal",
@@ -98,7 +106,11 @@ text_enum!(
     }
 );
 
-text_enum!(ChargeStatus { Paid = "paid", Failed = "failed" });
+text_enum!(
+    /// `failed`: a renewal the wallet could not cover; nothing moved.
+    #[schema(as = SubscriptionChargeStatus, rename_all = "snake_case")]
+    ChargeStatus { Paid = "paid", Failed = "failed" }
+);
 
 /// Retries of a failed renewal, after the first failure: 1, 3 and 7 days. After the last
 /// one fails the subscription ends (unpaid).

@@ -22,15 +22,29 @@ use crate::payments::view::PayoutAccountView;
 
 pub const URL_MAX: usize = 2000;
 
-#[derive(Debug, Clone, Deserialize)]
+/// `POST /api/host/payout-account`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PayoutAccountBody)]
 pub struct PayoutAccountInput {
-    /// Where the provider sends the host back when onboarding is left.
+    /// Where the provider sends the host back when onboarding is left: an http(s) URL of
+    /// visible ASCII characters.
+    #[schema(
+        max_length = 2000,
+        pattern = "^https?://[!-~]*$",
+        example = "https://app.example.com/host/payouts/done"
+    )]
     pub return_url: String,
     /// Where the provider sends the host when the link expired (ask for a new one there).
+    #[schema(
+        max_length = 2000,
+        pattern = "^https?://[!-~]*$",
+        example = "https://app.example.com/host/payouts/refresh"
+    )]
     pub refresh_url: String,
     /// ISO 3166-1 alpha-2 of the host's business; default: asked during onboarding.
     #[serde(default)]
+    #[schema(pattern = "^[A-Z]{2}$", example = "NL")]
     pub country: Option<String>,
 }
 

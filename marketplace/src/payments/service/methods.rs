@@ -16,20 +16,41 @@ use crate::payments::provider::{MethodSource, NewCustomer, PaymentProvider};
 use crate::payments::store::{self, MethodRow};
 use crate::payments::view::MethodView;
 
-/// `POST /api/payment-methods`: a token from the provider's SDK, or (the local provider,
-/// Stripe test mode) a test card number.
-#[derive(Clone, Default, Deserialize)]
+/// `POST /api/payment-methods`: either `token` (a payment method the app made with the
+/// provider's SDK, e.g. Stripe's `pm_...`; the card number never reaches the platform), or a
+/// test card (`card_number`, `exp_month`, `exp_year`, optional `cvc`) with the local
+/// provider and in Stripe test mode: 4242 4242 4242 4242 succeeds, 5555 5555 5555 4444
+/// succeeds (Mastercard), 4000 0000 0000 0002 is declined (`card_declined`),
+/// 4000 0000 0000 9995 has insufficient funds, 4000 0000 0000 0069 is expired,
+/// 4000 0025 0000 3155 needs 3-D Secure. Only brand and last four digits are kept.
+#[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PaymentMethodBody)]
 pub struct MethodInput {
+    /// The provider's payment method id; not with `card_number`, `exp_month`, `exp_year` or
+    /// `cvc`.
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]+$",
+        example = "pm_1QxHc2LkdIwHu7ixJ5r0aBcD"
+    )]
     pub token: Option<String>,
+    /// 12 to 19 digits (spaces and dashes between them are dropped) with a correct Luhn check
+    /// digit; needs `exp_month` and `exp_year`.
     #[serde(default)]
+    #[schema(pattern = "^[ -]*([0-9][ -]*){12,19}$", example = "4242424242424242")]
     pub card_number: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 12, example = 12)]
     pub exp_month: Option<u32>,
+    /// The four-digit year: this year to 50 years on, and not past with `exp_month`.
     #[serde(default)]
+    #[schema(example = 2034)]
     pub exp_year: Option<i32>,
     #[serde(default)]
+    #[schema(pattern = "^[0-9]{3,4}$", example = "123")]
     pub cvc: Option<String>,
     /// Make it the default card (the first card always is).
     #[serde(default)]

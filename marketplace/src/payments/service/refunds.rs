@@ -30,17 +30,21 @@ use crate::payments::view::RefundView;
 
 pub const REASON_MAX: usize = 500;
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+/// `POST /api/refunds`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RefundBody)]
 pub struct RefundInput {
     pub payment_id: Uuid,
     /// Default: all that may be refunded (for a driver, what the policy decided).
     #[serde(default)]
+    #[schema(minimum = 1, example = 600)]
     pub amount_cents: Option<Minor>,
-    /// Default `original_method`.
+    /// Default `original_method`. `wallet` is for admins.
     #[serde(default)]
     pub destination: Option<RefundDestination>,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 

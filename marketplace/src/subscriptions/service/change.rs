@@ -19,10 +19,15 @@ use crate::subscriptions::store::{self, spans};
 use crate::subscriptions::view::SubscriptionView;
 
 /// `POST /api/subscriptions/{id}/change`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ChangeSubscriptionBody)]
 pub struct ChangeInput {
     /// Another product of the same group (`basic` for a driver plan: cancel at period end).
+    #[schema(
+        pattern = "^(basic|premium|pro|insurance|featured_listing|availability_api|analytics)$",
+        example = "pro"
+    )]
     pub product: String,
 }
 

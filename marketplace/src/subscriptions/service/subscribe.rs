@@ -20,15 +20,22 @@ use crate::subscriptions::view::SubscriptionView;
 pub const SCOPE: &str = "POST /api/subscriptions";
 
 /// `POST /api/subscriptions`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SubscribeBody)]
 pub struct SubscribeInput {
-    /// A product code of `GET /api/subscriptions/products`.
+    /// A product code of `GET /api/subscriptions/products`, other than `basic` (the free plan
+    /// every driver has without subscribing).
+    #[schema(
+        pattern = "^(premium|pro|insurance|featured_listing|availability_api|analytics)$",
+        example = "premium"
+    )]
     pub product: String,
-    /// ISO 4217; default: the featured listing's currency, else the subscriber's only
-    /// wallet currency.
+    /// ISO 4217, one the product has a price in; default: the featured listing's currency,
+    /// else the subscriber's only wallet currency (422 when there are none or several).
+    #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
     pub currency: Option<String>,
-    /// Featured listings only: the host's charger.
+    /// `featured_listing` only (and required there): one of the caller's chargers.
     pub listing_id: Option<Uuid>,
 }
 

@@ -10,27 +10,38 @@ use crate::payments::model::{Method, Purpose, TOPUP_MAX_MINOR, TOPUP_MIN_MINOR};
 use crate::payments::provider::CaptureMethod;
 use crate::payments::view::PaymentView;
 
-/// `POST /api/payments`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+/// `POST /api/payments`. `booking`: `booking_id` (the caller's pending, confirmed, checked-in
+/// or charging booking; by wallet it must be confirmed); `session`: `session_id` (the
+/// caller's billed session); `topup`: `amount_cents` (100 to 100000) and `currency`, by card.
+/// A field that does not go with the purpose or the method is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PayBody)]
 pub struct PayInput {
     pub purpose: Purpose,
+    /// Purpose `booking` only (and required there).
     #[serde(default)]
     pub booking_id: Option<Uuid>,
+    /// Purpose `session` only (and required there).
     #[serde(default)]
     pub session_id: Option<Uuid>,
-    /// A top-up's amount and currency (a booking's and a session's come from them).
+    /// A top-up's amount and currency (a booking's and a session's come from them): purpose
+    /// `topup` only (and required there).
     #[serde(default)]
+    #[schema(minimum = 100, maximum = 100000, example = 2500)]
     pub amount_cents: Option<Minor>,
+    /// ISO 4217, capitals; purpose `topup` only (and required there).
     #[serde(default)]
+    #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
     pub currency: Option<String>,
+    /// A top-up is paid by `card`.
     pub method: Method,
-    /// The card (default: the caller's default card).
+    /// Cards only: one of the caller's saved cards (default: the caller's default card).
     #[serde(default)]
     pub payment_method_id: Option<Uuid>,
     /// Cards only; default `automatic`. `manual` authorizes now and captures later: by
     /// `POST /api/payments/{id}/capture`, or on its own once the bill is posted or the
-    /// booking ended (see `payments::authorizations`).
+    /// booking ended.
     #[serde(default)]
     pub capture: Option<CaptureMethod>,
 }
