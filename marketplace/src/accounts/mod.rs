@@ -4,6 +4,7 @@
 
 mod access;
 mod client;
+pub mod doc;
 mod extract;
 pub mod http;
 pub mod limits;

@@ -27,7 +27,7 @@ pub const REFRESH_TOKEN_TTL_DAYS: i32 = 30;
 pub const REFRESH_FAMILY_MAX_DAYS: i32 = 30;
 
 /// What a user may do. Stored as its lowercase name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Books and uses chargers.
@@ -269,13 +269,18 @@ impl AccessClaims {
     }
 }
 
-/// What login, register and refresh hand to the client (OAuth 2.0 token response shape).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What login, register and refresh hand to the client (OAuth 2.0 token response shape):
+/// an access token (JWT, short-lived) plus a rotating refresh token (single use).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TokenPair {
+    /// Sent as `Authorization: Bearer <access_token>`.
     pub access_token: String,
+    /// Trades for a new pair at `POST /api/auth/refresh`, once.
     pub refresh_token: String,
+    #[schema(value_type = String, pattern = "^Bearer$", example = "Bearer")]
     pub token_type: &'static str,
     /// Lifetime of the access token in seconds.
+    #[schema(example = 900)]
     pub expires_in: u64,
 }
 
@@ -291,8 +296,9 @@ impl TokenPair {
 }
 
 /// What a login answers once the first factor passed: tokens, or a request for the second
-/// factor when TOTP is on. Serialises as either body, untagged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// factor when TOTP is on.
+// Serialises as either body, untagged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum LoginOutcome {
     Tokens(TokenPair),
@@ -311,10 +317,15 @@ impl LoginOutcome {
 
 /// `{"mfa_required": true, "mfa_token": "...", "expires_in": 300}`: present `mfa_token` with
 /// a TOTP or recovery code at `/api/auth/login/2fa` to get the tokens.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MfaRequired {
+    /// Always `true`.
+    #[schema(example = true)]
     pub mfa_required: bool,
+    /// Single-use token naming the half-finished login.
     pub mfa_token: String,
+    /// Lifetime of `mfa_token` in seconds.
+    #[schema(example = 300)]
     pub expires_in: u64,
 }
 

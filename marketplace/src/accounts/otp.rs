@@ -16,8 +16,9 @@ pub const OTP_MAX_ATTEMPTS: i32 = 5;
 pub const OTP_SALT_BYTES: usize = 16;
 
 /// How a code travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = OtpChannel)]
 pub enum Channel {
     Email,
     Sms,
@@ -44,9 +45,11 @@ impl FromStr for Channel {
     }
 }
 
-/// What a verified code is good for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// What a verified code is good for: `login` signs in without a password; `verify` (needs a
+/// bearer token) proves the caller's own e-mail address or phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = OtpPurpose)]
 pub enum Purpose {
     /// Sign in without a password.
     Login,

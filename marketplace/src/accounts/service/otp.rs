@@ -34,10 +34,13 @@ pub struct OtpRequest {
     pub client_key: String,
 }
 
-/// `{"challenge_id": "...", "expires_in": 300}`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// `{"challenge_id": "...", "expires_in": 300}`: answered whether or not the destination
+/// belongs to an account (nothing is sent when it does not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct OtpChallenge {
     pub challenge_id: Uuid,
+    /// Lifetime of the code in seconds.
+    #[schema(example = 300)]
     pub expires_in: u64,
 }
 

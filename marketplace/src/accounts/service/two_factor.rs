@@ -32,9 +32,11 @@ pub struct Reauth<'a> {
 }
 
 /// `{"secret": "<base32>", "otpauth_uri": "otpauth://totp/..."}`: shown once, at set-up.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TotpSetup {
+    /// Base32 TOTP secret, to type into an authenticator app.
     pub secret: String,
+    /// `otpauth://totp/...` for a QR code.
     pub otpauth_uri: String,
 }
 
@@ -265,5 +267,19 @@ fn wrong_code() -> Error {
     Error::BadRequest {
         code: "invalid_code",
         detail: "the code is not correct".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::doc::{matching, TOTP_CODE};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn codes_matching_the_pattern_are_accepted(code in matching(TOTP_CODE)) {
+            prop_assert!(checked_code(&code).is_ok(), "{:?}", code);
+        }
     }
 }

@@ -16,7 +16,19 @@ pub const YEAR_MIN: i32 = 1990;
 pub const YEAR_MAX: i32 = 2100;
 
 /// The plugs a vehicle accepts. Spelled as on the wire and in the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub enum ConnectorType {
     #[serde(rename = "CCS1")]
     Ccs1,
@@ -73,15 +85,23 @@ impl FromStr for ConnectorType {
 }
 
 /// A stored vehicle.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Vehicle {
     pub id: Uuid,
+    #[schema(example = "Volkswagen")]
     pub make: String,
+    #[schema(example = "ID.3")]
     pub model: String,
+    #[schema(required, example = 2022)]
     pub year: Option<i32>,
+    /// Usable capacity in kWh.
+    #[schema(example = 58.0)]
     pub battery_kwh: f64,
+    /// Sorted, without duplicates.
     pub connector_types: Vec<ConnectorType>,
+    #[schema(required)]
     pub nickname: Option<String>,
+    /// At most one vehicle per user is the default.
     pub is_default: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -89,17 +109,28 @@ pub struct Vehicle {
 
 /// A vehicle as the client sends it (create and full replace). Connector types arrive as
 /// strings so that every bad one can be reported with its index, alongside other fields.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// Names are trimmed; control characters are refused.
+#[derive(Debug, Clone, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VehicleInput {
+    #[schema(schema_with = crate::accounts::doc::vehicle_make)]
     pub make: String,
+    #[schema(schema_with = crate::accounts::doc::vehicle_model)]
     pub model: String,
     #[serde(default)]
+    #[schema(minimum = 1990, maximum = 2100, example = 2022)]
     pub year: Option<i32>,
+    /// Usable capacity, more than 0 and at most 250.
+    #[schema(exclusive_minimum = 0, maximum = 250, example = 58.0)]
     pub battery_kwh: f64,
+    /// At least one; duplicates are dropped.
+    #[schema(value_type = Vec<ConnectorType>, min_items = 1)]
     pub connector_types: Vec<String>,
     #[serde(default)]
+    #[schema(schema_with = crate::accounts::doc::vehicle_nickname)]
     pub nickname: Option<String>,
+    /// Defaults to `false`. At most one default vehicle per user; setting it clears the
+    /// others.
     #[serde(default)]
     pub is_default: bool,
 }
