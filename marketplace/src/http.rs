@@ -132,7 +132,7 @@ where
     S: Clone + Send + Sync + 'static,
 {
     OpenApiRouter::default()
-        .merge(accounts::http::router().into())
+        .merge(accounts::http::router())
         .merge(search::http::router().into())
         .merge(crate::listings::http::router().into())
         .merge(bookings::http::router())
