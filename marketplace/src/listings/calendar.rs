@@ -72,22 +72,54 @@ impl<'de> Deserialize<'de> for ClockTime {
     }
 }
 
+/// `HH:MM` text on the wire, exactly what [`ClockTime::parse`] accepts.
+impl utoipa::PartialSchema for ClockTime {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(CLOCK_TIME_PATTERN))
+            .description(Some(
+                "A wall-clock time in whole minutes, `00:00` to `24:00` (which ends the day)",
+            ))
+            .examples([serde_json::json!("08:00")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ClockTime {}
+
+/// What [`ClockTime::parse`] accepts.
+pub const CLOCK_TIME_PATTERN: &str = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$";
+
 /// Open from `opens` to `closes` on an ISO weekday (1 = Monday ... 7 = Sunday), local time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+///
+/// The week is a plain array of these (at most 50, not overlapping within a day; touching is
+/// fine); no window on a weekday means closed that day, an empty array open around the clock.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct OpeningWindow {
+    /// 1 = Monday ... 7 = Sunday.
+    #[schema(minimum = 1, maximum = 7, example = 1)]
     pub weekday: u8,
     pub opens: ClockTime,
+    /// After `opens`; `24:00` ends the day.
     pub closes: ClockTime,
 }
 
-/// Closed on every local day from `starts_on` to `ends_on`, both included.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Closed on every local day from `starts_on` to `ends_on`, both included (at most 366 days).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Blackout {
+    #[schema(example = "2031-01-01")]
     pub starts_on: NaiveDate,
+    /// On or after `starts_on`, less than 366 days later.
+    #[schema(example = "2031-01-02")]
     pub ends_on: NaiveDate,
+    /// Trimmed, at most 200 characters; defaults to `""`.
     #[serde(default)]
+    #[schema(pattern = r"^\s*(\S([\s\S]{0,198}\S)?)?\s*$", example = "Resurfacing")]
     pub reason: String,
 }
 

@@ -2,60 +2,63 @@
 //!
 //! Ids in paths are parsed here: a malformed id names nothing, so it is the same 404
 //! problem+json as an unknown one (axum's `Path<Uuid>` would answer 400 in plain text).
+//!
+//! Who may do what (see [`super::model::access`]): a caller who cannot see a listing gets
+//! 404; one who sees it (it is listed) but may not change it gets 403; a change the
+//! listing's status does not allow is a 409 (`invalid_listing_transition`).
 
 mod query;
 mod views;
 
 use axum::extract::{FromRef, Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post, put};
-use axum::Router;
 use chrono::NaiveDate;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::model::{Blackout, ListingInput, OpeningWindow, Port, PortInput};
+use super::model::{Blackout, ListingInput, ListingStatus, OpeningWindow, Port, PortInput};
+use super::schema::{ListingBody, OpeningHours, PortBody};
 use super::service;
 use crate::accounts::{AuthUser, RequireAdmin};
 use crate::error::Error;
+use crate::http::doc::{BadQuery, JsonBody, OptionalToken, Problem, RoleOnly, SignedIn};
 use crate::http::{ApiContext, ApiJson};
 use views::{ListingView, Page};
 
-pub fn router<S>() -> Router<S>
+const TAG: &str = "listings";
+
+pub fn router<S>() -> OpenApiRouter<S>
 where
     ApiContext: FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
-    Router::new()
-        .route("/api/chargers", get(list).post(create))
-        .route("/api/chargers/{id}", get(show).put(update).delete(remove))
-        .route("/api/chargers/{id}/submit", post(submit))
-        .route("/api/chargers/{id}/unlist", post(unlist))
-        .route("/api/chargers/{id}/relist", post(relist))
-        .route("/api/admin/chargers/{id}/approve", post(approve))
-        .route("/api/admin/chargers/{id}/reject", post(reject))
-        .route("/api/chargers/{id}/ports", get(ports).post(add_port))
-        .route(
-            "/api/chargers/{id}/ports/{port_id}",
-            put(update_port).delete(delete_port),
-        )
-        .route(
-            "/api/chargers/{id}/opening-hours",
-            get(opening_hours).put(set_opening_hours),
-        )
-        .route(
-            "/api/chargers/{id}/blackouts",
-            get(blackouts).post(add_blackout),
-        )
-        .route(
-            "/api/chargers/{id}/blackouts/{starts_on}",
-            delete(delete_blackout),
-        )
+    OpenApiRouter::default()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, remove))
+        .routes(routes!(submit))
+        .routes(routes!(unlist))
+        .routes(routes!(relist))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
+        .routes(routes!(ports, add_port))
+        .routes(routes!(update_port, delete_port))
+        .routes(routes!(opening_hours, set_opening_hours))
+        .routes(routes!(blackouts, add_blackout))
+        .routes(routes!(delete_blackout))
 }
 
-#[derive(Deserialize)]
+/// Why an admin turns a submitted listing down; its host reads it on the listing.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ListingRejection)]
 struct RejectBody {
+    /// 1 to 1000 characters once trimmed.
+    #[schema(
+        pattern = r"^\s*\S([\s\S]{0,998}\S)?\s*$",
+        example = "The photos do not show the charger"
+    )]
     reason: String,
 }
 
@@ -69,6 +72,30 @@ fn listing_id(text: &str) -> Result<Uuid, Error> {
 
 type Reply<T> = Result<ApiJson<T>, Error>;
 
+/// Listings the caller may see
+///
+/// **Roles:** none needed; a bearer token is optional: without one, and for drivers and
+/// operators, only `listed` listings; a host sees their own in any status (and no one else's),
+/// an admin every listing.
+///
+/// Newest first. Any other query parameter is a 422.
+#[utoipa::path(
+    get,
+    path = "/api/chargers",
+    tag = TAG,
+    security((), ("bearer" = [])),
+    params(
+        ("status" = Option<ListingStatus>, Query, description = "Only this status"),
+        ("host_id" = Option<Uuid>, Query, description = "Only this host's"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Page size (20)"),
+        ("offset" = Option<i64>, Query, minimum = 0, description = "Rows to skip (0)"),
+    ),
+    responses(
+        (status = 200, description = "A page of listings", body = Page),
+        OptionalToken,
+        BadQuery,
+    )
+)]
 async fn list(
     State(ctx): State<ApiContext>,
     caller: Option<AuthUser>,
@@ -85,6 +112,27 @@ async fn list(
     }))
 }
 
+/// Create a listing (draft)
+///
+/// **Roles:** host, admin.
+///
+/// The caller is its host. Ports, opening hours and blackouts are added through their own
+/// routes. An `ocpp` charger's `device_id` must be a station the caller claimed (otherwise a
+/// 422 naming `device_id`).
+#[utoipa::path(
+    post,
+    path = "/api/chargers",
+    tag = TAG,
+    security(("bearer" = [])),
+    request_body = ListingBody,
+    responses(
+        (status = 201, description = "Created, without ports or calendar", body = ListingView),
+        RoleOnly,
+        JsonBody,
+        (status = 409, description = "The device already drives another listing (`device_already_bound`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn create(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
@@ -94,6 +142,24 @@ async fn create(
     Ok((StatusCode::CREATED, ApiJson(details.into())))
 }
 
+/// One listing
+///
+/// **Roles:** none needed; a bearer token is optional: without one (or for another user's
+/// listing) only `listed` listings are visible; hosts see their own in any status, admins
+/// all.
+#[utoipa::path(
+    get,
+    path = "/api/chargers/{id}",
+    tag = TAG,
+    security((), ("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The listing")),
+    responses(
+        (status = 200, description = "The listing with its ports and calendar", body = ListingView),
+        OptionalToken,
+        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn show(
     State(ctx): State<ApiContext>,
     caller: Option<AuthUser>,
@@ -103,6 +169,33 @@ async fn show(
     Ok(ApiJson(details.into()))
 }
 
+/// Replace a listing's fields
+///
+/// **Roles:** any signed-in user; only the listing's host or an admin may change it.
+///
+/// Not while `submitted`; a listed charger stays listed. Changing the device forgets the
+/// ports' last reported status. Making a charger `plain` while ports are bound to EVSEs is a
+/// 422 naming `device_kind`; an `ocpp` charger's `device_id` must be a station the host
+/// claimed (a 422 naming `device_id`).
+#[utoipa::path(
+    put,
+    path = "/api/chargers/{id}",
+    tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The listing")),
+    request_body = ListingBody,
+    responses(
+        (status = 200, description = "Updated, with its ports and calendar", body = ListingView),
+        SignedIn,
+        (status = 403, description = "The listing is listed but not the caller's (`forbidden`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed while `submitted` (`invalid_listing_transition`), or the device already drives another listing (`device_already_bound`)",
+            body = Problem, content_type = "application/problem+json"),
+        JsonBody,
+    )
+)]
 async fn update(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
@@ -113,6 +206,29 @@ async fn update(
     Ok(ApiJson(details.into()))
 }
 
+/// Delete a listing
+///
+/// **Roles:** any signed-in user; only the listing's host or an admin may change it.
+///
+/// Only a draft, rejected or unlisted listing, with its ports and calendar. A charger that
+/// has bookings keeps them as history: unlist it instead.
+#[utoipa::path(
+    delete,
+    path = "/api/chargers/{id}",
+    tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The listing")),
+    responses(
+        (status = 204, description = "Deleted with its ports and calendar"),
+        SignedIn,
+        (status = 403, description = "The listing is listed but not the caller's (`forbidden`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Only draft, rejected or unlisted listings are deleted (`invalid_listing_transition`); the charger or a port has bookings (`charger_has_bookings`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn remove(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
@@ -122,6 +238,30 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Submit for review
+///
+/// **Roles:** any signed-in user; only the listing's host or an admin may change it.
+///
+/// From draft or rejected; an admin then approves or rejects it. It needs a port first.
+#[utoipa::path(
+    post,
+    path = "/api/chargers/{id}/submit",
+    tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The listing")),
+    responses(
+        (status = 200, description = "The listing in its new status", body = ListingView),
+        SignedIn,
+        (status = 403, description = "The listing is listed but not the caller's (`forbidden`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Only from draft or rejected (`invalid_listing_transition`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The charger has no port yet; `errors` names `ports` (`validation_failed`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn submit(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
@@ -131,6 +271,28 @@ async fn submit(
     Ok(ApiJson(details.into()))
 }
 
+/// Hide from search
+///
+/// **Roles:** any signed-in user; only the listing's host or an admin may change it.
+///
+/// A listed charger leaves search and cannot be booked; its host may relist it.
+#[utoipa::path(
+    post,
+    path = "/api/chargers/{id}/unlist",
+    tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The listing")),
+    responses(
+        (status = 200, description = "The listing in its new status", body = ListingView),
+        SignedIn,
+        (status = 403, description = "The listing is listed but not the caller's (`forbidden`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Only from listed (`invalid_listing_transition`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn unlist(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
@@ -140,6 +302,28 @@ async fn unlist(
     Ok(ApiJson(details.into()))
 }
 
+/// Show in search again
+///
+/// **Roles:** any signed-in user; only the listing's host or an admin may change it.
+///
+/// An unlisted charger is listed again without a new review: it was approved before.
+#[utoipa::path(
+    post,
+    path = "/api/chargers/{id}/relist",
+    tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The listing")),
+    responses(
+        (status = 200, description = "The listing in its new status", body = ListingView),
+        SignedIn,
+        (status = 403, description = "The listing is listed but not the caller's (`forbidden`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Only from unlisted (`invalid_listing_transition`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn relist(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
@@ -149,6 +333,26 @@ async fn relist(
     Ok(ApiJson(details.into()))
 }
 
+/// Approve a submitted listing
+///
+/// **Roles:** admin.
+///
+/// The listing is listed: search shows it and drivers can book it.
+#[utoipa::path(
+    post,
+    path = "/api/admin/chargers/{id}/approve",
+    tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The listing")),
+    responses(
+        (status = 200, description = "Listed", body = ListingView),
+        RoleOnly,
+        (status = 404, description = "No such listing (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Only a submitted listing is reviewed (`invalid_listing_transition`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn approve(
     State(ctx): State<ApiContext>,
     RequireAdmin(admin): RequireAdmin,
@@ -158,6 +362,28 @@ async fn approve(
     Ok(ApiJson(details.into()))
 }
 
+/// Reject a submitted listing
+///
+/// **Roles:** admin.
+///
+/// Its host reads the reason on the listing, may edit it and submit it again.
+#[utoipa::path(
+    post,
+    path = "/api/admin/chargers/{id}/reject",
+    tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The listing")),
+    request_body = RejectBody,
+    responses(
+        (status = 200, description = "Rejected, with the reason", body = ListingView),
+        RoleOnly,
+        (status = 404, description = "No such listing (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Only a submitted listing is reviewed (`invalid_listing_transition`)",
+            body = Problem, content_type = "application/problem+json"),
+        JsonBody,
+    )
+)]
 async fn reject(
     State(ctx): State<ApiContext>,
     RequireAdmin(admin): RequireAdmin,
@@ -168,6 +394,25 @@ async fn reject(
     Ok(ApiJson(details.into()))
 }
 
+/// A listing's ports
+///
+/// **Roles:** none needed; a bearer token is optional: without one (or for another user's
+/// listing) only `listed` listings are visible; hosts see their own in any status, admins
+/// all.
+#[utoipa::path(
+    get,
+    path = "/api/chargers/{id}/ports",
+    tag = TAG,
+    security((), ("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The listing")),
+    responses(
+        (status = 200, description = "Ports (a plain array), in the order they were added",
+            body = Vec<Port>),
+        OptionalToken,
+        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn ports(
     State(ctx): State<ApiContext>,
     caller: Option<AuthUser>,
@@ -177,6 +422,31 @@ async fn ports(
     Ok(ApiJson(ports))
 }
 
+/// Add a port
+///
+/// **Roles:** any signed-in user; only the listing's host or an admin may change it.
+///
+/// Not while `submitted`. `evse_id` and `connector_id` bind the port to the device's
+/// connector; on a plain charger they are a 422.
+#[utoipa::path(
+    post,
+    path = "/api/chargers/{id}/ports",
+    tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The listing")),
+    request_body = PortBody,
+    responses(
+        (status = 201, description = "Created", body = Port),
+        SignedIn,
+        (status = 403, description = "The listing is listed but not the caller's (`forbidden`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another port of the charger is bound to that EVSE and connector (`port_exists`); not allowed while `submitted` (`invalid_listing_transition`)",
+            body = Problem, content_type = "application/problem+json"),
+        JsonBody,
+    )
+)]
 async fn add_port(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
@@ -187,6 +457,31 @@ async fn add_port(
     Ok((StatusCode::CREATED, ApiJson(port)))
 }
 
+/// Replace a port
+///
+/// **Roles:** any signed-in user; only the listing's host or an admin may change it.
+///
+/// Not while `submitted`. Binding the port to another EVSE or connector forgets its last
+/// reported status.
+#[utoipa::path(
+    put,
+    path = "/api/chargers/{id}/ports/{port_id}",
+    tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The listing"), ("port_id" = Uuid, Path, description = "The port")),
+    request_body = PortBody,
+    responses(
+        (status = 200, description = "Updated", body = Port),
+        SignedIn,
+        (status = 403, description = "The listing is listed but not the caller's (`forbidden`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing (or not visible to the caller), or no such port on it (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another port of the charger is bound to that EVSE and connector (`port_exists`); not allowed while `submitted` (`invalid_listing_transition`)",
+            body = Problem, content_type = "application/problem+json"),
+        JsonBody,
+    )
+)]
 async fn update_port(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
@@ -198,6 +493,29 @@ async fn update_port(
     Ok(ApiJson(port))
 }
 
+/// Delete a port
+///
+/// **Roles:** any signed-in user; only the listing's host or an admin may change it.
+///
+/// Not while `submitted`. A listed charger keeps at least one port: unlist it first. A port
+/// with bookings keeps them as history.
+#[utoipa::path(
+    delete,
+    path = "/api/chargers/{id}/ports/{port_id}",
+    tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The listing"), ("port_id" = Uuid, Path, description = "The port")),
+    responses(
+        (status = 204, description = "Deleted"),
+        SignedIn,
+        (status = 403, description = "The listing is listed but not the caller's (`forbidden`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing (or not visible to the caller), or no such port on it (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The listed charger's last port (`last_port`); the port has bookings (`charger_has_bookings`); not allowed while `submitted` (`invalid_listing_transition`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn delete_port(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
@@ -208,6 +526,25 @@ async fn delete_port(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Weekly opening hours
+///
+/// **Roles:** none needed; a bearer token is optional: without one (or for another user's
+/// listing) only `listed` listings are visible; hosts see their own in any status, admins
+/// all.
+#[utoipa::path(
+    get,
+    path = "/api/chargers/{id}/opening-hours",
+    tag = TAG,
+    security((), ("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The listing")),
+    responses(
+        (status = 200, description = "The week (a plain array, by weekday and opening time; empty: always open)",
+            body = Vec<OpeningWindow>),
+        OptionalToken,
+        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn opening_hours(
     State(ctx): State<ApiContext>,
     caller: Option<AuthUser>,
@@ -217,6 +554,32 @@ async fn opening_hours(
     Ok(ApiJson(hours))
 }
 
+/// Replace the weekly opening hours
+///
+/// **Roles:** any signed-in user; only the listing's host or an admin may change it.
+///
+/// Not while `submitted`. Times are local to the listing's time zone. Each window closes
+/// after it opens (a 422 naming `[i].closes` otherwise), and windows of one weekday must not
+/// overlap (a 422 naming `opening_hours`).
+#[utoipa::path(
+    put,
+    path = "/api/chargers/{id}/opening-hours",
+    tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The listing")),
+    request_body = OpeningHours,
+    responses(
+        (status = 200, description = "The new week, sorted", body = Vec<OpeningWindow>),
+        SignedIn,
+        (status = 403, description = "The listing is listed but not the caller's (`forbidden`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed while `submitted` (`invalid_listing_transition`)",
+            body = Problem, content_type = "application/problem+json"),
+        JsonBody,
+    )
+)]
 async fn set_opening_hours(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
@@ -227,6 +590,24 @@ async fn set_opening_hours(
     Ok(ApiJson(hours))
 }
 
+/// Blackout days
+///
+/// **Roles:** none needed; a bearer token is optional: without one (or for another user's
+/// listing) only `listed` listings are visible; hosts see their own in any status, admins
+/// all.
+#[utoipa::path(
+    get,
+    path = "/api/chargers/{id}/blackouts",
+    tag = TAG,
+    security((), ("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The listing")),
+    responses(
+        (status = 200, description = "Blackouts (a plain array), earliest first", body = Vec<Blackout>),
+        OptionalToken,
+        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn blackouts(
     State(ctx): State<ApiContext>,
     caller: Option<AuthUser>,
@@ -236,6 +617,31 @@ async fn blackouts(
     Ok(ApiJson(list))
 }
 
+/// Add a blackout
+///
+/// **Roles:** any signed-in user; only the listing's host or an admin may change it.
+///
+/// Not while `submitted`. Whole local days, `starts_on` to `ends_on` included; `ends_on`
+/// before `starts_on`, or 366 days or more after it, is a 422 naming `ends_on`.
+#[utoipa::path(
+    post,
+    path = "/api/chargers/{id}/blackouts",
+    tag = TAG,
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The listing")),
+    request_body = Blackout,
+    responses(
+        (status = 201, description = "Created (the reason trimmed)", body = Blackout),
+        SignedIn,
+        (status = 403, description = "The listing is listed but not the caller's (`forbidden`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A blackout of the listing already starts that day (`blackout_exists`); not allowed while `submitted` (`invalid_listing_transition`)",
+            body = Problem, content_type = "application/problem+json"),
+        JsonBody,
+    )
+)]
 async fn add_blackout(
     State(ctx): State<ApiContext>,
     caller: AuthUser,
@@ -246,6 +652,31 @@ async fn add_blackout(
     Ok((StatusCode::CREATED, ApiJson(blackout)))
 }
 
+/// Remove a blackout
+///
+/// **Roles:** any signed-in user; only the listing's host or an admin may change it.
+///
+/// Not while `submitted`. A blackout is named by its first day.
+#[utoipa::path(
+    delete,
+    path = "/api/chargers/{id}/blackouts/{starts_on}",
+    tag = TAG,
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The listing"),
+        ("starts_on" = NaiveDate, Path, description = "First day of the blackout"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        SignedIn,
+        (status = 403, description = "The listing is listed but not the caller's (`forbidden`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such listing (or not visible to the caller), or no blackout of it starts that day (`not_found`)",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed while `submitted` (`invalid_listing_transition`)",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn delete_blackout(
     State(ctx): State<ApiContext>,
     caller: AuthUser,

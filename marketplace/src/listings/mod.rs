@@ -10,6 +10,7 @@ mod calendar;
 pub mod http;
 mod lifecycle;
 pub mod model;
+pub mod schema;
 pub mod service;
 pub mod store;
 

@@ -30,13 +30,22 @@ pub const PORT_LABEL_MAX_CHARS: usize = 60;
 pub const MAX_POWER_KW: f64 = 1000.0;
 pub const REJECTION_REASON_MAX_CHARS: usize = 1000;
 
+// Variants whose wire text is not their name say it for the API document too: utoipa does
+// not read the `#[serde(rename = …)]` that `text_enum!` writes (a `literal` fragment reaches
+// the derive wrapped in an invisible group, which utoipa's serde parser skips).
+
 text_enum!(
     /// Where a listing is in its life; see [`transition`].
     ListingStatus {
+        #[schema(rename = "draft")]
         Draft = "draft",
+        #[schema(rename = "submitted")]
         Submitted = "submitted",
+        #[schema(rename = "rejected")]
         Rejected = "rejected",
+        #[schema(rename = "listed")]
         Listed = "listed",
+        #[schema(rename = "unlisted")]
         Unlisted = "unlisted",
     }
 );
@@ -44,27 +53,41 @@ text_enum!(
 text_enum!(
     /// How the charger is driven: by hand, as an OCPP station, or as an MQTT device.
     DeviceKind {
+        #[schema(rename = "plain")]
         Plain = "plain",
+        #[schema(rename = "ocpp")]
         Ocpp = "ocpp",
+        #[schema(rename = "mqtt")]
         Mqtt = "mqtt",
     }
 );
 
 text_enum!(
+    /// A port's plug.
     ConnectorType {
+        #[schema(rename = "CCS1")]
         Ccs1 = "CCS1",
+        #[schema(rename = "CCS2")]
         Ccs2 = "CCS2",
+        #[schema(rename = "CHAdeMO")]
         Chademo = "CHAdeMO",
+        #[schema(rename = "Type1")]
         Type1 = "Type1",
+        #[schema(rename = "Type2")]
         Type2 = "Type2",
+        #[schema(rename = "NACS")]
         Nacs = "NACS",
+        #[schema(rename = "Schuko")]
         Schuko = "Schuko",
     }
 );
 
 text_enum!(
+    /// AC or DC charging.
     CurrentType {
+        #[schema(rename = "AC")]
         Ac = "AC",
+        #[schema(rename = "DC")]
         Dc = "DC",
     }
 );
@@ -82,26 +105,58 @@ text_enum!(
 );
 
 /// The host-editable fields of a listing, as they came over the wire.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+///
+/// Create (POST) or replace (PUT) a listing's own fields; ports and calendar have their own
+/// routes. Text fields are trimmed.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListingInput {
+    /// 3 to 120 characters once trimmed.
+    #[schema(
+        pattern = r"^\s*\S[\s\S]{1,118}\S\s*$",
+        example = "22 kW wall box, Jordaan"
+    )]
     pub title: String,
+    /// Defaults to `""`.
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub description: String,
     #[serde(default)]
+    #[schema(schema_with = super::schema::photos)]
     pub photos: Vec<String>,
+    /// 3 to 300 characters once trimmed.
+    #[schema(
+        pattern = r"^\s*\S[\s\S]{1,298}\S\s*$",
+        example = "Westerstraat 112, 1015 MN Amsterdam"
+    )]
     pub address: String,
+    #[schema(minimum = -90, maximum = 90, example = 52.3791)]
     pub latitude: f64,
+    #[schema(minimum = -180, maximum = 180, example = 4.8826)]
     pub longitude: f64,
+    /// IANA zone; opening hours and blackouts are local to it.
+    #[schema(value_type = super::schema::TimeZoneName)]
     pub time_zone: String,
     #[serde(default)]
+    #[schema(schema_with = super::schema::amenities)]
     pub amenities: Vec<String>,
+    /// Defaults to `""`.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub access_instructions: String,
+    /// Defaults to `plain`; `ocpp`/`mqtt` need `device_id` (an OCPP stationId for `ocpp`),
+    /// `plain` must not have one.
     pub device_kind: Option<DeviceKind>,
+    /// 1 to 64 characters once trimmed. For `ocpp`, a station the caller claimed
+    /// (`POST /api/stations/claims`); a device drives one listing.
+    #[schema(pattern = r"^\s*\S([\s\S]{0,62}\S)?\s*$", example = "CS-0042")]
     pub device_id: Option<String>,
+    /// ISO 4217, three capital letters; defaults to `USD`.
+    #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
     pub currency: Option<String>,
+    #[schema(schema_with = super::schema::price_per_kwh)]
     pub price_per_kwh: Option<Decimal>,
+    #[schema(schema_with = super::schema::price_per_hour)]
     pub price_per_hour: Option<Decimal>,
 }
 
@@ -153,28 +208,46 @@ pub struct ListingDetails {
     pub blackouts: Vec<Blackout>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// A port of a charger, as the host describes it.
+#[derive(Debug, Clone, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PortInput {
+    /// Defaults to `""`.
     #[serde(default)]
+    #[schema(max_length = 60, example = "Left")]
     pub label: String,
     pub connector_type: ConnectorType,
+    /// More than 0 (at least 0.05: one decimal is kept) and at most 1000.
+    #[schema(minimum = 0.05, maximum = 1000, example = 11.0)]
     pub power_kw: f64,
     pub current_type: CurrentType,
+    /// Only for `ocpp`/`mqtt` listings, together with `connector_id`: the device's EVSE
+    /// and connector this port is.
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub evse_id: Option<i32>,
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub connector_id: Option<i32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A port of a listed charger, with the status its device last reported.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = ListingPort)]
 pub struct Port {
     pub id: Uuid,
+    #[schema(example = "Left")]
     pub label: String,
     pub connector_type: ConnectorType,
+    #[schema(example = 11.0)]
     pub power_kw: f64,
     pub current_type: CurrentType,
+    /// The device's EVSE this port is; null when not bound.
+    #[schema(required)]
     pub evse_id: Option<i32>,
+    #[schema(required)]
     pub connector_id: Option<i32>,
     pub live_status: PortStatus,
+    /// When the device last reported; null until it did.
+    #[schema(required)]
     pub live_status_at: Option<DateTime<Utc>>,
 }
 

@@ -16,7 +16,7 @@ fn is_open_during(calendar: &ListingCalendar, from: DateTime<Utc>, to: DateTime<
 }
 
 /// What a port is doing in one slot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SlotStatus {
     Free,
@@ -63,22 +63,30 @@ pub struct PortState {
     pub live_status: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One hour of one port.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = AvailabilitySlot)]
 pub struct Slot {
     /// slot start, on the listing's local clock (with its UTC offset)
+    #[schema(format = DateTime, example = "2031-01-01T09:00:00+01:00")]
     pub starts_at: String,
+    #[schema(format = DateTime, example = "2031-01-01T10:00:00+01:00")]
     pub ends_at: String,
     pub status: SlotStatus,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One port: its status now and over the next 24 hours.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PortAvailability {
     pub id: Uuid,
     pub label: String,
+    #[schema(value_type = crate::listings::ConnectorType)]
     pub connector_type: String,
     pub power_kw: f64,
+    #[schema(value_type = crate::listings::CurrentType)]
     pub current_type: String,
     pub status_now: SlotStatus,
+    /// The next 24 hourly slots, from the start of the current local hour.
     pub slots: Vec<Slot>,
 }
 

@@ -33,7 +33,7 @@ pub struct City {
 }
 
 /// How well a city matched; better matches rank first, then larger cities.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchQuality {
     /// the query's name is a prefix of the name ("san fr" → San Francisco)
@@ -44,9 +44,13 @@ pub enum MatchQuality {
     Exact,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A city from the offline gazetteer (GeoNames, 15 000+ inhabitants): its centre.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Place {
+    #[schema(example = "Amsterdam")]
     pub name: String,
+    /// ISO 3166-1 alpha-2.
+    #[schema(example = "NL")]
     pub country_code: String,
     /// first-level division code (a US state, a French région number)
     pub admin1: String,

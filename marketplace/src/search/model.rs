@@ -91,8 +91,9 @@ impl CurrentType {
 }
 
 /// How results are ordered. Distance is the KNN index order; the others sort the radius.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = SearchSortBy)]
 pub enum SortBy {
     #[default]
     Distance,
@@ -199,36 +200,50 @@ pub fn check_offset(offset: u32, errors: &mut Vec<FieldError>) {
 }
 
 /// One listing as search shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ListingHit {
     pub id: Uuid,
+    #[schema(example = "22 kW wall box, Jordaan")]
     pub title: String,
     pub address: String,
     pub latitude: f64,
     pub longitude: f64,
+    /// From the query point (the box centre for area searches), on the sphere.
     pub distance_km: f64,
     pub price: Price,
     pub rating: Rating,
+    /// Of its ports, distinct.
+    #[schema(value_type = Vec<crate::listings::ConnectorType>)]
     pub connector_types: Vec<String>,
     pub max_power_kw: f64,
     pub ports_total: i32,
     pub ports_available: i32,
     pub amenities: Vec<String>,
+    /// Open now by its opening hours and blackouts.
     pub open_now: bool,
-    /// Its host pays for featured placement: shown first among equals.
+    /// Its host pays for featured placement (`featured_listing`): shown first among equals.
     pub featured: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A listing's prices, as numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = HitPrice)]
 pub struct Price {
+    #[schema(example = "EUR")]
     pub currency: String,
+    #[schema(required, example = 0.35)]
     pub per_kwh: Option<f64>,
+    #[schema(required)]
     pub per_hour: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Drivers' reviews of a charger.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = HitRating)]
 pub struct Rating {
+    #[schema(minimum = 0, maximum = 5)]
     pub average: f64,
+    #[schema(minimum = 0)]
     pub count: i32,
 }
 
@@ -376,7 +391,8 @@ pub fn normalize_lon(lon: f64) -> f64 {
 }
 
 /// A bubble on the map standing for `count` chargers.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = AreaCluster)]
 pub struct Cluster {
     pub latitude: f64,
     pub longitude: f64,

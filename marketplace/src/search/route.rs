@@ -16,16 +16,24 @@ pub const ROAD_FACTOR: f64 = 1.3;
 /// Average urban driving speed, stops included: a driver looking for a charger is in town.
 pub const AVERAGE_SPEED_KMH: f64 = 40.0;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A drive's length and time, by road (`osrm`) or estimated from the straight line.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RouteEstimate {
     pub distance_km: f64,
     pub duration_minutes: f64,
     /// `great_circle_estimate` or `osrm`
+    #[schema(
+        pattern = "^(osrm|great_circle_estimate)$",
+        example = "great_circle_estimate"
+    )]
     pub method: &'static str,
     /// set for the estimate only: how it was made
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = 1.3)]
     pub road_factor: Option<f64>,
+    /// set for the estimate only
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = 40.0)]
     pub average_speed_kmh: Option<f64>,
 }
 

@@ -11,12 +11,19 @@ use crate::error::FieldError;
 /// Relative importance of each factor, as the driver gives it. Missing fields take the
 /// defaults; the four are then normalised to sum to 1, so `{"price": 2}` with the other
 /// defaults just means "price matters more".
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+///
+/// Each 0 to 1000000, not all 0. In answers: the weights as used, scaled to sum to 1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
+#[schema(as = RecommendWeights)]
 pub struct Weights {
+    #[schema(minimum = 0, maximum = 1000000, default = 0.4)]
     pub distance: f64,
+    #[schema(minimum = 0, maximum = 1000000, default = 0.3)]
     pub price: f64,
+    #[schema(minimum = 0, maximum = 1000000, default = 0.2)]
     pub availability: f64,
+    #[schema(minimum = 0, maximum = 1000000, default = 0.1)]
     pub rating: f64,
 }
 
@@ -75,14 +82,23 @@ pub const RATING_PRIOR_COUNT: f64 = 5.0;
 pub const NEUTRAL: f64 = 0.5;
 
 /// One factor of a score: the sub-score, its weight, and what it contributed.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = ScoreFactor)]
 pub struct Factor {
+    /// Sub-score, 0 to 1.
+    #[schema(minimum = 0, maximum = 1)]
     pub score: f64,
+    /// The normalised weight.
+    #[schema(minimum = 0, maximum = 1)]
     pub weight: f64,
+    /// `score` × `weight`.
+    #[schema(minimum = 0, maximum = 1)]
     pub contribution: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// Why a charger scored what it did, factor by factor.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = ScoreFactors)]
 pub struct Factors {
     pub distance: Factor,
     pub price: Factor,
@@ -153,11 +169,14 @@ pub fn combine(s: SubScores, w: Weights) -> (f64, Factors) {
     (total.clamp(0.0, 1.0), factors)
 }
 
-/// A ranked candidate.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A ranked candidate: a `ListingHit` with its score.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = ScoredHit)]
 pub struct Scored {
     #[serde(flatten)]
     pub listing: ListingHit,
+    /// 0 to 1, best first.
+    #[schema(minimum = 0, maximum = 1)]
     pub score: f64,
     pub factors: Factors,
 }

@@ -17,10 +17,14 @@ use super::scoring::{self, Scored, Weights};
 use crate::error::Error;
 
 /// One page of results, nearest (or best sorted) first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = SearchPage)]
 pub struct Page {
     pub results: Vec<ListingHit>,
+    /// Results on this page.
     pub count: usize,
+    /// The `offset` of the next page; `null` on the last one (or past offset 1000).
+    #[schema(required)]
     pub next_offset: Option<u32>,
 }
 
@@ -108,11 +112,13 @@ async fn nearest_unmarked(
 /// How many of the nearest matching listings the recommendation weighs.
 pub const RECOMMEND_CANDIDATES: u32 = 50;
 
-#[derive(Debug, Serialize)]
+/// The best-scored chargers among the nearest matches, best first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Recommendation {
     pub results: Vec<Scored>,
     pub count: usize,
     /// how many listings were scored
+    #[schema(maximum = 50)]
     pub candidates: usize,
     /// the weights used, normalised to sum to 1
     pub weights: Weights,
@@ -147,14 +153,20 @@ pub async fn recommend(
 pub const GEOCODER_NOTE: &str = "offline city-level geocoder (GeoNames cities of 15 000+ \
     inhabitants, CC BY 4.0): street addresses are not resolved, results are city centres";
 
-#[derive(Debug, Serialize)]
+/// Places matching a name, best first, and the chargers around the best one when asked for.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Located {
+    /// The place name as looked up (trimmed).
     pub query: String,
+    /// Best match first, then larger cities.
     pub results: Vec<Place>,
     pub count: usize,
+    /// What the geocoder can resolve (cities, not street addresses).
     pub note: &'static str,
-    /// the chargers around the best match, when asked for
+    /// the chargers around the best match, when asked for (`with_chargers=true`; an empty
+    /// page when no place matched)
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub chargers: Option<Page>,
 }
 
@@ -189,16 +201,18 @@ pub async fn locate(
     })
 }
 
-#[derive(Debug, Serialize)]
+/// Markers, or clusters when more than `limit` listings match; told apart by `mode`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum AreaView {
-    /// every listing in the box (distance measured from the box centre)
+    /// every listing in the box (distance measured from the box centre), at most `limit`
     Markers {
         results: Vec<ListingHit>,
         count: usize,
     },
-    /// more listings than `limit`: counts per grid cell instead
+    /// more listings than `limit`: counts per cell of an 8 × 8 grid instead
     Clusters {
+        /// the grid's non-empty cells, each at the mean position of its listings
         clusters: Vec<Cluster>,
         /// listings in the box
         count: i64,
@@ -226,13 +240,15 @@ pub async fn area(
     })
 }
 
-#[derive(Debug, Serialize)]
+/// Distance and driving time to a charger.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RouteView {
     pub charger_id: Uuid,
     #[serde(flatten)]
     pub route: RouteEstimate,
     /// set when the configured planner failed and the estimate was used instead
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub fallback_reason: Option<String>,
 }
 
@@ -261,12 +277,16 @@ pub async fn route(
     })
 }
 
-#[derive(Debug, Serialize)]
+/// A listed charger's ports: free now, and hour by hour over the next 24 hours.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Availability {
     pub listing_id: Uuid,
     pub title: String,
+    #[schema(value_type = crate::listings::schema::TimeZoneName)]
     pub time_zone: String,
+    /// The instant "now" refers to.
     pub as_of: DateTime<Utc>,
+    /// Open now by its opening hours and blackouts.
     pub open_now: bool,
     pub ports_total: usize,
     pub ports_free_now: usize,

@@ -10,40 +10,63 @@ use crate::listings::model::{
     Port,
 };
 
-#[derive(Serialize)]
+/// Drivers' reviews of a charger.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ListingRating)]
 pub(super) struct Rating {
+    #[schema(minimum = 0, maximum = 5, example = 4.5)]
     average: f64,
+    #[schema(minimum = 0)]
     count: i32,
 }
 
 /// A listing without its ports and calendar, as pages of listings show it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct ListingSummary {
     id: Uuid,
     host_id: Uuid,
     status: ListingStatus,
+    /// Set while `rejected`.
+    #[schema(required)]
     rejection_reason: Option<String>,
+    #[schema(example = "22 kW wall box, Jordaan")]
     title: String,
     description: String,
     photos: Vec<String>,
+    #[schema(example = "Westerstraat 112, 1015 MN Amsterdam")]
     address: String,
+    #[schema(example = 52.3791)]
     latitude: f64,
+    #[schema(example = 4.8826)]
     longitude: f64,
+    #[schema(value_type = crate::listings::schema::TimeZoneName)]
     time_zone: &'static str,
     amenities: Vec<String>,
     access_instructions: String,
     device_kind: DeviceKind,
+    /// Null for a plain charger.
+    #[schema(required)]
     device_id: Option<String>,
+    #[schema(example = "EUR")]
     currency: String,
     /// Decimal strings ("0.35") so no client rounds money through a float.
+    #[schema(required, example = "0.35")]
     price_per_kwh: Option<Decimal>,
+    #[schema(required, example = "1.50")]
     price_per_hour: Option<Decimal>,
     rating: Rating,
+    /// Of its ports, distinct.
     connector_types: Vec<ConnectorType>,
+    /// The most powerful port's; 0 without ports.
     max_power_kw: f64,
     ports_total: i32,
+    /// Ports a device reports free (a plain charger's ports count as free unless reported
+    /// otherwise).
     ports_available: i32,
+    #[schema(required)]
     submitted_at: Option<DateTime<Utc>>,
+    /// When an admin approved or rejected it last.
+    #[schema(required)]
     decided_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -87,12 +110,17 @@ impl From<Listing> for ListingSummary {
     }
 }
 
-#[derive(Serialize)]
+/// A listing with its ports and calendar: every `ListingSummary` field plus these three.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Listing)]
 pub(super) struct ListingView {
     #[serde(flatten)]
     summary: ListingSummary,
+    /// In the order they were added.
     ports: Vec<Port>,
+    /// The week, by weekday and opening time; empty: open around the clock.
     opening_hours: Vec<OpeningWindow>,
+    /// Earliest first.
     blackouts: Vec<Blackout>,
 }
 
@@ -107,10 +135,14 @@ impl From<ListingDetails> for ListingView {
     }
 }
 
-#[derive(Serialize)]
+/// A page of listings, newest first.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ListingPage)]
 pub(super) struct Page {
     pub items: Vec<ListingSummary>,
+    /// Listings that match, on every page.
     pub total: i64,
+    #[schema(example = 20)]
     pub limit: i64,
     pub offset: i64,
 }
