@@ -17,7 +17,7 @@ use crate::payments;
 use crate::search;
 use crate::sessions;
 
-pub use json::ApiJson;
+pub use json::{ApiJson, RawBody};
 
 /// What marketplace handlers need. Cheap to clone: the pool and the keys are shared pointers.
 ///
@@ -133,8 +133,8 @@ where
 {
     OpenApiRouter::default()
         .merge(accounts::http::router())
-        .merge(search::http::router().into())
-        .merge(crate::listings::http::router().into())
+        .merge(search::http::router())
+        .merge(crate::listings::http::router())
         .merge(bookings::http::router())
         .merge(crate::tariffs::http::router())
         .merge(sessions::http::router())

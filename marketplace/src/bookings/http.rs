@@ -5,7 +5,6 @@
 
 mod query;
 
-use axum::body::Bytes;
 use axum::extract::{FromRef, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,7 +21,7 @@ use super::view::{BookingView, DaySlots, Page, RulesView};
 use crate::accounts::AuthUser;
 use crate::error::Error;
 use crate::http::doc::{BadQuery, JsonBody, OptionalToken, Problem, RoleOnly, SignedIn};
-use crate::http::{ApiContext, ApiJson};
+use crate::http::{ApiContext, ApiJson, RawBody};
 use crate::idempotency;
 
 pub fn router<S>() -> OpenApiRouter<S>
@@ -357,9 +356,9 @@ async fn confirm(
         SignedIn,
         (status = 400, description = "A body was sent that is not JSON, or not the JSON value the route takes (`malformed_json`, `invalid_body`)",
             body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is larger than the server accepts (a plain-text \
-            answer: this route reads its optional body itself)",
-            body = String, content_type = "text/plain"),
+        (status = 413, description = "The body is larger than the server accepts \
+            (`payload_too_large`)",
+            body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "A non-empty body without `Content-Type: application/json` (`unsupported_media_type`)",
             body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown field, a wrong type, or a `reason` over 500 characters; each is named in `errors` (`validation_failed`)",
@@ -375,7 +374,7 @@ async fn cancel(
     caller: AuthUser,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Reply<BookingView> {
     let body: CancelBody = ApiJson::optional(&headers, &body)?.unwrap_or_default();
     let id = booking_id(&id)?;

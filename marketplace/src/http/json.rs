@@ -27,6 +27,20 @@ where
                 "expected `Content-Type: application/json`".into(),
             ));
         }
+        let RawBody(bytes) = RawBody::from_request(req, state).await?;
+        Self::from_bytes(&bytes)
+    }
+}
+
+/// A body read as bytes, for routes that parse it themselves (an optional JSON body, a signed
+/// webhook); a body past the limit is a problem+json 413 like everywhere else.
+#[derive(Debug, Clone, Default)]
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 Error::PayloadTooLarge
@@ -37,7 +51,7 @@ where
                 }
             }
         })?;
-        Self::from_bytes(&bytes)
+        Ok(Self(bytes))
     }
 }
 

@@ -3,7 +3,6 @@
 //! answer. Ids in paths are parsed here: a malformed id names nothing (the same 404 as an
 //! unknown one).
 
-use axum::body::Bytes;
 use axum::extract::{FromRef, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -26,7 +25,7 @@ use super::webhook::SIGNATURE_HEADER;
 use crate::accounts::AuthUser;
 use crate::error::{Error, FieldError};
 use crate::http::doc::{BadQuery, JsonBody, Problem, RoleOnly, SignedIn};
-use crate::http::{paging, ApiContext, ApiJson};
+use crate::http::{paging, ApiContext, ApiJson, RawBody};
 use crate::idempotency;
 use crate::ledger::model::Minor;
 use crate::ledger::service::TopupInput;
@@ -594,9 +593,9 @@ struct CaptureBody {
             platform is already capturing or releasing it for its bill or booking); \
             `provider_refused`",
             body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is larger than the server accepts (a plain \
-            text answer)",
-            body = String, content_type = "text/plain"),
+        (status = 413, description = "The body is larger than the server accepts \
+            (`payload_too_large`)",
+            body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "A body was sent that is not `application/json` \
             (`unsupported_media_type`)",
             body = Problem, content_type = "application/problem+json"),
@@ -612,7 +611,7 @@ async fn capture(
     caller: AuthUser,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Reply<PaymentView> {
     let id = payment_id(&id)?;
     let body: CaptureBody = ApiJson::optional(&headers, &body)?.unwrap_or_default();
@@ -746,15 +745,15 @@ async fn refund(
         (status = 409, description = "A transfer's reversal reported before the transfer is \
             recorded as paid (`transfer_not_settled`): Stripe delivers it again later",
             body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is larger than the server accepts (a plain \
-            text answer)",
-            body = String, content_type = "text/plain"),
+        (status = 413, description = "The body is larger than the server accepts \
+            (`payload_too_large`)",
+            body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn stripe_webhook(
     State(ctx): State<ApiContext>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Reply<WebhookAck> {
     let Some(secret) = ctx.stripe_webhook_secret.as_deref() else {
         return Err(Error::NotFound(
