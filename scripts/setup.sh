@@ -4,7 +4,9 @@
 #
 #   scripts/setup.sh          PostgreSQL server + contrib + PostGIS, C toolchain, pkg-config
 #   scripts/setup.sh --test   the same, plus cargo-nextest (scripts/test.sh falls back to
-#                             `cargo test` when it cannot be installed)
+#                             `cargo test` when it cannot be installed) and schemathesis, the
+#                             API fuzzer of tests/tests/schemathesis.rs, in a virtualenv under
+#                             var/venv (python3 and its venv module from apt when missing)
 #   scripts/setup.sh --bench  the same, plus wrk (the HTTP load generator of the benchmarks)
 #
 # Works as root (CI) and as a normal user (then apt-get runs through sudo).
@@ -12,13 +14,13 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-want_nextest=0
+want_test=0
 want_bench=0
 for arg in "$@"; do
     case "$arg" in
-        --test) want_nextest=1 ;;
+        --test) want_test=1 ;;
         --bench) want_bench=1 ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) echo "setup.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -45,6 +47,16 @@ command -v cc >/dev/null 2>&1 || pkgs+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || pkgs+=(pkg-config)
 # The demo script waits for /healthz with curl.
 command -v curl >/dev/null 2>&1 || pkgs+=(curl ca-certificates)
+# The fuzzer is Python (3.11 or newer); a virtualenv keeps it off the system's Python.
+SCHEMATHESIS_VERSION=4.32.5
+VENV=var/venv
+if [ "$want_test" -eq 1 ]; then
+    if ! command -v python3 >/dev/null 2>&1; then
+        pkgs+=(python3 python3-venv)
+    elif ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+        pkgs+=(python3-venv)
+    fi
+fi
 if [ "$want_bench" -eq 1 ]; then
     command -v wrk >/dev/null 2>&1 || pkgs+=(wrk)
 fi
@@ -71,9 +83,27 @@ if [ "${#pkgs[@]}" -gt 0 ]; then
     fi
 fi
 
-if [ "$want_nextest" -eq 1 ] && ! cargo nextest --version >/dev/null 2>&1; then
+if [ "$want_test" -eq 1 ] && ! cargo nextest --version >/dev/null 2>&1; then
     echo "==> installing cargo-nextest (one-time; scripts/test.sh uses cargo test without it)"
     if ! cargo install cargo-nextest --locked; then
         echo "setup.sh: could not install cargo-nextest; tests will run with cargo test" >&2
+    fi
+fi
+
+# The installed version, or nothing when the virtualenv or the package is missing.
+schemathesis_version() {
+    "$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("schemathesis"))' \
+        2>/dev/null || true
+}
+if [ "$want_test" -eq 1 ] && [ "$(schemathesis_version)" != "$SCHEMATHESIS_VERSION" ]; then
+    echo "==> installing schemathesis $SCHEMATHESIS_VERSION into $VENV (one-time; the API fuzzer of the e2e tests)"
+    if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+        echo "setup.sh: schemathesis needs Python 3.11 or newer, python3 is $(python3 --version 2>&1);" >&2
+        echo "          the fuzzing test (tests/tests/schemathesis.rs) will fail" >&2
+    # A virtualenv whose interpreter is gone (python3 upgraded, folder copied) is made anew.
+    elif ! { "$VENV/bin/python" -c '' 2>/dev/null || python3 -m venv --clear "$VENV"; } ||
+        ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+            "schemathesis==$SCHEMATHESIS_VERSION"; then
+        echo "setup.sh: could not install schemathesis; the fuzzing test will fail" >&2
     fi
 fi
