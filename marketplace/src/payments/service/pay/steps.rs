@@ -125,6 +125,10 @@ pub async fn capture(
     amount: Option<Minor>,
     now: DateTime<Utc>,
 ) -> Result<PaymentView, Error> {
+    // what no payment accepts is refused before the state is looked at, also on a retry
+    if amount.is_some_and(|a| a < 1) {
+        return Err(Error::invalid("amount_cents", "must be at least 1"));
+    }
     let row = visible(&mut *pool.acquire().await?, caller, id, false).await?;
     let pi = card_of(&row, provider)?;
     if row.status == IntentStatus::Succeeded.as_str() {
