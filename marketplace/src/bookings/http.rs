@@ -22,7 +22,7 @@ use super::view::{BookingView, DaySlots, Page, RulesView};
 use crate::accounts::AuthUser;
 use crate::error::Error;
 use crate::http::{ApiContext, ApiJson};
-use crate::idempotency;
+use crate::plumbing::idempotency;
 
 pub fn router<S>() -> Router<S>
 where

@@ -11,7 +11,6 @@
 //!   full; decisions are recorded in `booking_refunds` for the ledger to post.
 //! - The OCPP side (ReserveNow/CancelReservation, sessions) uses [`reservations`].
 
-pub mod clock;
 pub mod http;
 pub mod model;
 pub mod refund;
@@ -23,6 +22,5 @@ pub mod store;
 pub mod sweep;
 pub mod view;
 
-pub use clock::{Clock, FixedClock, SystemClock};
 pub use model::{Booking, BookingStatus, CancelledBy, ReservationState};
 pub use sweep::{run_due, SweepReport};

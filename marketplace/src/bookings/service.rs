@@ -24,6 +24,7 @@ use crate::accounts::{AuthUser, Role};
 use crate::error::Error;
 use crate::ledger::service::{self as ledger, HoldPolicy};
 use crate::listings::ListingCalendar;
+use crate::plumbing::{Notifier, Outbox};
 
 pub use change::{check_in, extend, reschedule};
 pub use charger::{rules, set_rules, slots};
@@ -38,7 +39,7 @@ pub(super) fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
 }
 
-pub(super) use crate::tx::finish;
+pub(super) use crate::plumbing::tx::finish;
 
 /// How the caller stands to a booking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -317,7 +318,9 @@ async fn cancel_in(
             money(decision.amount_cents),
             b.currency,
         );
-        store::notify_driver(tx, b.driver_id, "Your booking was cancelled", &body).await?;
+        Outbox
+            .tell_user(tx, b.driver_id, "Your booking was cancelled", &body)
+            .await?;
     }
     reload(tx, id).await
 }

@@ -11,8 +11,7 @@ use uuid::Uuid;
 use super::model::{Draft, InvoiceKind, Issuer, Line, Source, TaxKind, TaxLine};
 use super::store;
 use crate::error::Error;
-use crate::money::Minor;
-use crate::tariffs::model::minor_unit_digits;
+use crate::money::{minor_unit_digits, Minor};
 
 #[derive(sqlx::FromRow)]
 struct BillRow {

@@ -24,7 +24,8 @@ use super::plan::{self, Funds};
 use super::store::{self, holds, shares, NewPosting, Posted};
 use crate::error::Error;
 use crate::invoices::model::money;
-use crate::tariffs::model::minor_unit_digits;
+use crate::money::minor_unit_digits;
+use crate::plumbing::{Notifier, Outbox};
 
 pub use bills::post_session_bill;
 pub use bookings::{
@@ -43,13 +44,15 @@ pub use wallet::{
     THRESHOLD_MAX_MINOR, TOPUP_MAX_MINOR, TOPUP_MIN_MINOR,
 };
 
-/// Ends a use case's transaction ([`crate::tx::finish`]); a commit refused by the wallet
-/// CHECK (a spend that raced another) is the same answer as the planned refusal.
+/// Ends a use case's transaction ([`crate::plumbing::tx::finish`]); a commit refused by the
+/// wallet CHECK (a spend that raced another) is the same answer as the planned refusal.
 pub(super) async fn finish<T>(
     tx: sqlx::Transaction<'_, sqlx::Postgres>,
     result: Result<T, Error>,
 ) -> Result<T, Error> {
-    crate::tx::finish(tx, result).await.map_err(insufficient)
+    crate::plumbing::tx::finish(tx, result)
+        .await
+        .map_err(insufficient)
 }
 
 pub(super) fn insufficient_funds(available: Minor, needed: Minor) -> Error {
@@ -178,7 +181,9 @@ async fn receipt(
     posting: Uuid,
 ) -> Result<(), Error> {
     let body = receipt_text(payment, payment.amount.min(debt.max(0)), posting);
-    crate::bookings::store::notify_driver(conn, payment.driver, "Payment received", &body).await
+    Outbox
+        .tell_user(conn, payment.driver, "Payment received", &body)
+        .await
 }
 
 /// What the receipt says: how much came in and where it went (`paid_off` of it to what the

@@ -21,9 +21,9 @@ use super::webhook::SIGNATURE_HEADER;
 use crate::accounts::AuthUser;
 use crate::error::{Error, FieldError};
 use crate::http::{paging, ApiContext, ApiJson};
-use crate::idempotency;
 use crate::ledger::model::Minor;
 use crate::ledger::service::TopupInput;
+use crate::plumbing::idempotency;
 
 pub fn router<S>() -> Router<S>
 where

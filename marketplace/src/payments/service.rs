@@ -36,7 +36,7 @@ pub use topup::{wallet_topup, WalletTopup, WalletTopupView};
 pub use transfers::{host_transfers, pay_hosts, TransferReport, MIN_TRANSFER};
 pub use webhooks::{stripe_webhook, PROVIDER as WEBHOOK_PROVIDER};
 
-pub(super) use crate::tx::finish;
+pub(super) use crate::plumbing::tx::finish;
 
 /// A provider failure as an API error; `field` is the request field a card problem is
 /// about.

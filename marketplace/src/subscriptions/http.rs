@@ -14,7 +14,7 @@ use super::view::{ProductView, SubscriptionList, SubscriptionView};
 use crate::accounts::AuthUser;
 use crate::error::{Error, FieldError};
 use crate::http::{ApiContext, ApiJson};
-use crate::idempotency;
+use crate::plumbing::idempotency;
 
 pub fn router<S>() -> Router<S>
 where

@@ -10,8 +10,8 @@ use uuid::Uuid;
 use crate::error::Error;
 use crate::invoices::{self, store as invoice_store, Draft, InvoiceKind, Issuer, Line};
 use crate::invoices::{Source, TaxKind, TaxLine};
+use crate::money::minor_unit_digits;
 use crate::subscriptions::store::charges;
-use crate::tariffs::model::minor_unit_digits;
 
 /// Invoices a paid subscription charge (in the transaction that posted it), once.
 pub async fn invoice_charge(

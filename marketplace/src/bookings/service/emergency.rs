@@ -23,6 +23,7 @@ use crate::bookings::rules::EMERGENCY_START_TOLERANCE;
 use crate::bookings::store::{self, sweeps, ChargerContext, NewRow};
 use crate::error::Error;
 use crate::ledger::service::{self as ledger, HoldPolicy};
+use crate::plumbing::{Notifier, Outbox};
 
 /// Port statuses that cannot take a car now, whatever the bookings say.
 const UNUSABLE: [&str; 3] = ["Occupied", "Faulted", "Unavailable"];
@@ -169,7 +170,8 @@ async fn relocate(
             b.starts_at.to_rfc3339(),
             b.ends_at.to_rfc3339(),
         );
-        return store::notify_driver(tx, b.driver_id, "Your booking moved to another port", &body)
+        return Outbox
+            .tell_user(tx, b.driver_id, "Your booking moved to another port", &body)
             .await;
     }
     check(b.status, BookingAction::Preempt)?;
@@ -211,5 +213,7 @@ async fn relocate(
         b.starts_at.to_rfc3339(),
         b.ends_at.to_rfc3339(),
     );
-    store::notify_driver(tx, b.driver_id, "Your booking was cancelled", &body).await
+    Outbox
+        .tell_user(tx, b.driver_id, "Your booking was cancelled", &body)
+        .await
 }

@@ -102,7 +102,7 @@ pub async fn refund(
             format!("must be at most {REASON_MAX} characters"),
         ));
     }
-    crate::idempotency::checked(key)?;
+    crate::plumbing::idempotency::checked(key)?;
     let destination = input
         .destination
         .unwrap_or(RefundDestination::OriginalMethod);
@@ -120,7 +120,7 @@ pub async fn refund(
             let same = done.amount_minor == input.amount_cents.unwrap_or(done.amount_minor)
                 && done.destination == destination.as_str();
             if !same {
-                return Err(crate::idempotency::reused());
+                return Err(crate::plumbing::idempotency::reused());
             }
             return Ok(Refunded {
                 view: done.into(),
