@@ -138,6 +138,7 @@ where
         .merge(crate::bookings::http::router().into())
         .merge(crate::tariffs::http::router().into())
         .merge(sessions::http::router().into())
+        .merge(sessions::http::estimate::router().into())
         .merge(crate::ledger::http::router().into())
         .merge(payments::http::router().into())
         .merge(crate::subscriptions::http::router().into())

@@ -41,6 +41,19 @@ pub(super) fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
 
 pub(super) use crate::plumbing::tx::finish;
 
+/// What the ledger holds for a booking: its price, as plain data (the ledger does not know
+/// bookings; bookings and payments call it with this).
+impl<'a> From<&'a Booking> for ledger::BookedAmount<'a> {
+    fn from(b: &'a Booking) -> Self {
+        Self {
+            booking_id: b.id,
+            driver_id: b.driver_id,
+            currency: &b.currency,
+            amount: b.amount_cents,
+        }
+    }
+}
+
 /// How the caller stands to a booking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Relation {
@@ -201,7 +214,8 @@ async fn confirm_in(
     store::confirm(tx, id, now, reservation).await?;
     // the payment hold, in this transaction: the wallet's, or a card authorization of the
     // booking; without either the transaction is rolled back and the booking stays pending
-    let hold = ledger::hold_for_booking(tx, &b, Some(caller.id), HoldPolicy::Secured, now).await?;
+    let hold = ledger::hold_for_booking(tx, (&b).into(), Some(caller.id), HoldPolicy::Secured, now)
+        .await?;
     let data = json!({"amount_cents": b.amount_cents, "currency": b.currency, "hold_id": hold});
     store::event(
         tx,

@@ -29,7 +29,8 @@ use crate::plumbing::{Notifier, Outbox};
 
 pub use bills::post_session_bill;
 pub use bookings::{
-    hold_for_booking, post_booking_refund, settle_ended_hold, HoldPolicy, COMPLETED_GRACE,
+    hold_for_booking, post_booking_refund, settle_ended_hold, BookedAmount, HoldPolicy,
+    COMPLETED_GRACE,
 };
 pub use due::{run_due, DueReport};
 pub use secured::{

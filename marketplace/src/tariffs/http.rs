@@ -1,15 +1,16 @@
 //! Pricing routes: parse, call the service, shape the answer. Ids in paths are parsed here, so
-//! a malformed id is the same 404 problem+json as an unknown one (as in listings).
+//! a malformed id is the same 404 problem+json as an unknown one (as in listings). The
+//! estimate (`POST /api/pricing/estimate`) is served by sessions, which add the driver's
+//! subscriptions to it.
 
 use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use uuid::Uuid;
 
-use super::quote::EstimateInput;
 use super::rules::PricingInput;
-use super::service::{self, EstimateView, PricingView, VersionView};
+use super::service::{self, PricingView, VersionView};
 use crate::accounts::AuthUser;
 use crate::error::Error;
 use crate::http::{ApiContext, ApiJson};
@@ -19,12 +20,10 @@ where
     ApiContext: FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
-    Router::new()
-        .route(
-            "/api/chargers/{id}/pricing",
-            get(show).post(create).put(replace),
-        )
-        .route("/api/pricing/estimate", post(estimate))
+    Router::new().route(
+        "/api/chargers/{id}/pricing",
+        get(show).post(create).put(replace),
+    )
 }
 
 fn listing_id(text: &str) -> Result<Uuid, Error> {
@@ -60,14 +59,4 @@ async fn replace(
 ) -> Result<ApiJson<VersionView>, Error> {
     let version = service::set_pricing(&ctx.pool, &caller, listing_id(&id)?, body).await?;
     Ok(ApiJson(version))
-}
-
-async fn estimate(
-    State(ctx): State<ApiContext>,
-    caller: Option<AuthUser>,
-    ApiJson(body): ApiJson<EstimateInput>,
-) -> Result<ApiJson<EstimateView>, Error> {
-    Ok(ApiJson(
-        service::estimate(&ctx.pool, caller.as_ref(), body).await?,
-    ))
 }

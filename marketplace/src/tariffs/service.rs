@@ -1,6 +1,7 @@
 //! Tariff use cases: a host sets pricing (a new version each time), anyone who may see a
-//! charger reads its pricing and asks for estimates, and session billing finds the tariff in
-//! force when a session started. One transaction per use case.
+//! charger reads its pricing and has estimates made (`sessions::estimate` adds the driver's
+//! subscriptions), and session billing finds the tariff in force when a session started. One
+//! transaction per use case.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -274,10 +275,14 @@ pub struct EstimateView {
     pub ocpi_totals: OcpiTotals,
 }
 
+/// Prices a planned session at a charger the caller may see. `benefits` are what the
+/// signed-in driver's subscriptions give at the planned start (none for a guest): the caller
+/// looks them up (`sessions::estimate`), so that pricing never imports subscriptions.
 pub async fn estimate(
     pool: &PgPool,
     caller: Option<&AuthUser>,
     input: EstimateInput,
+    benefits: Extras,
 ) -> Result<EstimateView, Error> {
     let errors = input.validate();
     if !errors.is_empty() {
@@ -292,11 +297,6 @@ pub async fn estimate(
         })?;
     let ctx = pricing_context(&mut conn, &listing, input.start_time).await?;
     let priced = ctx.priced();
-    // the signed-in driver's own subscriptions at the planned start
-    let benefits = match caller {
-        Some(c) => crate::subscriptions::extras_at(&mut conn, c.id, input.start_time).await?,
-        None => Extras::default(),
-    };
     // the input is validated; what is left is a stored tariff the bounds refuse: the
     // estimate cannot be made, which is no server fault either
     let (report, bill) = quote::quote(priced, &input, &benefits).map_err(|e| {

@@ -105,7 +105,14 @@ pub(super) async fn create(
     // confirmed at once: the payment hold is taken here, as `confirm` does
     // (nothing is left of the booking and its moves when it cannot be secured: the caller
     // rolls the transaction back)
-    ledger::hold_for_booking(tx, &booking, Some(caller.id), HoldPolicy::Secured, now).await?;
+    ledger::hold_for_booking(
+        tx,
+        (&booking).into(),
+        Some(caller.id),
+        HoldPolicy::Secured,
+        now,
+    )
+    .await?;
     Ok(booking)
 }
 

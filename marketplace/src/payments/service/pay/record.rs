@@ -162,8 +162,14 @@ async fn received(
     let mut hold = None;
     // a pending booking is held when confirmed (the money waits in the wallet)
     if let Some(b) = booking.filter(|b| PAYABLE[1..].contains(&b.status)) {
-        hold = ledger::hold_for_booking(conn, &b, Some(row.user_id), HoldPolicy::IfFunded, now)
-            .await?;
+        hold = ledger::hold_for_booking(
+            conn,
+            (&b).into(),
+            Some(row.user_id),
+            HoldPolicy::IfFunded,
+            now,
+        )
+        .await?;
     }
     if let Some(b) = bill {
         ledger::post_session_bill(conn, b, now).await?;

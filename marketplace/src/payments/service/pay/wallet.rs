@@ -32,9 +32,10 @@ pub(super) async fn by_wallet(
                     .into(),
             });
         }
-        let hold = ledger::hold_for_booking(conn, b, Some(caller.id), HoldPolicy::Required, now)
-            .await?
-            .ok_or_else(|| Error::Internal("a paid booking without a hold".into()))?;
+        let hold =
+            ledger::hold_for_booking(conn, b.into(), Some(caller.id), HoldPolicy::Required, now)
+                .await?
+                .ok_or_else(|| Error::Internal("a paid booking without a hold".into()))?;
         row.ledger_hold_id = Some(hold);
     }
     if let Some(s) = &target.session {
