@@ -27,7 +27,7 @@ use crate::listings::ListingCalendar;
 use crate::plumbing::{Notifier, Outbox};
 
 pub use change::{check_in, extend, reschedule};
-pub use charger::{rules, set_rules, slots};
+pub use charger::{held_intervals, rules, set_rules, slots};
 pub use create::{create, Created, IDEMPOTENCY_SCOPE};
 
 pub const CANCEL_REASON_MAX_CHARS: usize = 500;
@@ -40,6 +40,16 @@ pub(super) fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 pub(super) use crate::plumbing::tx::finish;
+
+/// A booking, locked until the transaction ends when `lock`, for other modules in their
+/// transaction (payments: what is paid for is locked before the driver's balances).
+pub async fn by_id(
+    conn: &mut PgConnection,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<Booking>, Error> {
+    store::by_id(conn, id, lock).await
+}
 
 /// What the ledger holds for a booking: its price, as plain data (the ledger does not know
 /// bookings; bookings and payments call it with this).
@@ -123,7 +133,7 @@ pub(super) async fn bookable_charger(
 }
 
 pub(super) async fn calendar(conn: &mut PgConnection, id: Uuid) -> Result<ListingCalendar, Error> {
-    crate::listings::store::calendar_of(conn, id)
+    crate::listings::service::calendar_of(conn, id)
         .await?
         .ok_or(Error::NotFound("charger"))
 }

@@ -270,3 +270,13 @@ pub async fn draft(
     }
     store::insert(conn, draft, now).await
 }
+
+/// The latest invoice (not credit note) issued for any of these sources: what a credit on
+/// them corrects (subscriptions' proration credits).
+pub async fn latest_of_sources(
+    conn: &mut PgConnection,
+    source: Source,
+    source_ids: &[Uuid],
+) -> Result<Option<Uuid>, Error> {
+    store::latest_of_sources(conn, source, source_ids).await
+}

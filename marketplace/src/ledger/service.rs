@@ -10,6 +10,8 @@
 mod bills;
 mod bookings;
 mod due;
+mod provider_moves;
+mod reads;
 mod secured;
 mod session_holds;
 mod subscriptions;
@@ -33,6 +35,14 @@ pub use bookings::{
     COMPLETED_GRACE,
 };
 pub use due::{run_due, DueReport};
+pub use provider_moves::{
+    destination_charge, fee_charged, given_back, goodwill_to_wallet, host_transfer, refund_to_card,
+    taken_back, transfer_reversed, PaymentFacts, ProviderMove, TransferFacts,
+};
+pub use reads::{
+    booking_hold, booking_refund, debt, debts, hold_by_id, lock_bill_chain, lock_driver,
+    wallet_balance,
+};
 pub use secured::{
     booking_secured, ensure_no_debt, MAX_DEBT_MINOR, OUTSTANDING_DEBT, PAYMENT_REQUIRED,
 };

@@ -201,6 +201,20 @@ impl PricingContext {
     }
 }
 
+/// The pricing in force at `at` at a listing, in the caller's transaction (sessions: what a
+/// session holds, whether a charger can be billed at all); 404 `charger` when there is no
+/// such listing.
+pub async fn pricing_at(
+    conn: &mut PgConnection,
+    listing_id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<PricingContext, Error> {
+    let listing = store::listing(conn, listing_id, false)
+        .await?
+        .ok_or(Error::NotFound("charger"))?;
+    pricing_context(conn, &listing, at).await
+}
+
 /// The tariff in force at `at` with its labels, zone and tax rule; a listing that never had
 /// a tariff is priced from its summary columns with the guide's default multipliers.
 pub async fn pricing_context(
