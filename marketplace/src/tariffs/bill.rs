@@ -29,7 +29,7 @@ use super::engine::{Charge, ChargeKind, PriceReport};
 use super::lines::tariff_lines;
 pub use super::lines::LineKind;
 use super::model::{percent_of, round_money};
-use super::simple::Labels;
+use super::peak_night::Labels;
 use super::zones::TaxRule;
 use crate::money::minor_unit_digits;
 

@@ -14,9 +14,9 @@ use super::bill::{self as billing, Bill, Extras, LineItem, Plan, TaxSummary};
 use super::engine::{self, OcpiTotals, PriceReport};
 use super::model::Session;
 use super::ocpi::Tariff;
+use super::peak_night::{self, Labels, SimpleSettings};
 use super::quote::{self, EstimateInput, Priced, TariffRef};
 use super::rules::{self, PricingInput, Target};
-use super::simple::{self, Labels, SimpleSettings};
 use super::store::{self, ListingFacts, NewVersion, Source, TariffVersion};
 use super::zones::TaxRule;
 use crate::accounts::{AuthUser, Role};
@@ -259,14 +259,14 @@ pub async fn pricing_context(
         .and_then(|t| t.parse().ok());
     let settings = rules::settings_from_summary(kwh, hour);
     let (tariff, labels) =
-        simple::to_ocpi(&settings, &rules::header(&target(listing.id.to_string())));
+        peak_night::to_ocpi(&settings, &rules::header(&target(listing.id.to_string())));
     Ok(PricingContext {
         version: None,
         tariff,
         labels: Some(labels),
         time_zone: tz,
         tax: rules::tax_rule(tz, None),
-        emergency_multiplier: simple::default_emergency(),
+        emergency_multiplier: peak_night::default_emergency(),
         currency: listing.currency.clone(),
     })
 }
@@ -356,7 +356,7 @@ pub async fn bill_session(
         if let Some(l) = ctx.labels.as_mut() {
             l.emergency = Some(ctx.emergency_multiplier);
         }
-        simple::emergency_variant(&ctx.tariff, ctx.emergency_multiplier)
+        peak_night::emergency_variant(&ctx.tariff, ctx.emergency_multiplier)
     } else {
         ctx.tariff.clone()
     };

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{bookable_charger, calendar, emergency, finish, micros};
 use crate::accounts::AuthUser;
 use crate::bookings::model::{Actor, Booking, BookingStatus, NewBooking, ReservationState};
-use crate::bookings::refund::estimate_cents;
+use crate::bookings::price::estimate_cents;
 use crate::bookings::rules::BookingRules;
 use crate::bookings::store::{self, sweeps, NewRow};
 use crate::bookings::view::BookingView;

@@ -18,7 +18,8 @@ use crate::bookings::model::{
     reservation_after_change, Actor, Booking, BookingAction, BookingStatus, CancelledBy,
     NewBooking, ReservationState, SlotConflict,
 };
-use crate::bookings::refund::{estimate_cents, refund};
+use crate::bookings::price::estimate_cents;
+use crate::bookings::refund::refund;
 use crate::bookings::rules::EMERGENCY_START_TOLERANCE;
 use crate::bookings::store::{self, sweeps, ChargerContext, NewRow};
 use crate::error::Error;
