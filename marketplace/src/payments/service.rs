@@ -8,8 +8,7 @@
 //! wallet, paying off any debt first) and is then held for the booking or used for the
 //! session's bill by the ledger's own functions; what the provider does with it later
 //! (refunds, disputes, transfers to hosts) is posted by the ledger's provider moves, given
-//! [`PaymentFacts`](crate::ledger::service::PaymentFacts) and
-//! [`TransferFacts`](crate::ledger::service::TransferFacts) made from our rows here.
+//! the [`PaymentFacts`] and [`TransferFacts`] made from our rows here.
 
 mod accounts;
 mod authorizations;

@@ -5,7 +5,7 @@
 //! - [`idempotency`]: the `Idempotency-Key` rules and the rows that replay an answer.
 //! - [`notifier`]: "tell this user this, in this transaction" (the [`Notifier`] port and its
 //!   [`Outbox`]).
-//! - [`tx`]: ending a use case's transaction.
+//! - `tx`: ending a use case's transaction (for the crate's use cases only).
 
 pub mod clock;
 pub mod idempotency;
