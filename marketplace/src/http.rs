@@ -12,8 +12,8 @@ use axum::extract::FromRef;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::accounts;
-use crate::bookings;
 use crate::payments;
+use crate::plumbing::{Clock, SystemClock};
 use crate::search;
 use crate::sessions;
 
@@ -32,7 +32,7 @@ pub struct ApiContext {
     pub route_planner: Arc<dyn search::RoutePlanner>,
     /// Where booking rules read "now": the system clock unless a test sets another through
     /// [`ApiContext::with_clock`].
-    pub clock: Arc<dyn bookings::Clock>,
+    pub clock: Arc<dyn Clock>,
     /// Calls to charging stations (start, stop, pause): none unless the CSMS plugs its
     /// gateway in through [`ApiContext::with_station_control`].
     pub station_control: Arc<dyn sessions::StationControl>,
@@ -59,7 +59,7 @@ impl ApiContext {
             pool,
             auth: Arc::new(auth),
             route_planner: Arc::new(search::GreatCircleEstimate),
-            clock: Arc::new(bookings::SystemClock),
+            clock: Arc::new(SystemClock),
             station_control: Arc::new(sessions::NoStationControl),
             payments: Arc::new(payments::Unconfigured),
             stripe_webhook_secret: None,
@@ -84,8 +84,8 @@ impl ApiContext {
         self
     }
 
-    /// Replaces the clock, e.g. with a `bookings::FixedClock` in tests.
-    pub fn with_clock(mut self, clock: Arc<dyn bookings::Clock>) -> Self {
+    /// Replaces the clock, e.g. with a [`crate::plumbing::FixedClock`] in tests.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }
@@ -135,9 +135,10 @@ where
         .merge(accounts::http::router())
         .merge(search::http::router())
         .merge(crate::listings::http::router())
-        .merge(bookings::http::router())
+        .merge(crate::bookings::http::router())
         .merge(crate::tariffs::http::router())
         .merge(sessions::http::router())
+        .merge(sessions::http::estimate::router())
         .merge(crate::ledger::http::router())
         .merge(payments::http::router())
         .merge(crate::subscriptions::http::router())

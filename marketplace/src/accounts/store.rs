@@ -14,13 +14,11 @@ use crate::error::{Error, ResultExt};
 mod factors;
 mod login_failures;
 mod otp;
-mod outbox;
 mod profile;
 
 pub(super) use factors::*;
 pub(super) use login_failures::*;
 pub(super) use otp::*;
-pub(super) use outbox::*;
 pub(super) use profile::*;
 
 const USER_COLUMNS: &str = "id, email, role, display_name, created_at, disabled, \

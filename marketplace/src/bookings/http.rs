@@ -22,7 +22,7 @@ use crate::accounts::AuthUser;
 use crate::error::Error;
 use crate::http::doc::{BadQuery, JsonBody, OptionalToken, Problem, RoleOnly, SignedIn};
 use crate::http::{ApiContext, ApiJson, RawBody};
-use crate::idempotency;
+use crate::plumbing::idempotency;
 
 pub fn router<S>() -> OpenApiRouter<S>
 where

@@ -7,13 +7,14 @@
 //!   completed, or cancelled / expired / preempted / no_show. Pending holds expire after 10
 //!   minutes; deadlines live in the database and [`sweep::run_due`] applies them.
 //! - Emergency bookings start now and move or preempt non-emergency ones (`service`).
+//! - A booking's price is the listing's hourly price times the booked time ([`price`]).
 //! - Refunds follow the listing's policy as data ([`refund`]); host cancellations refund in
 //!   full; decisions are recorded in `booking_refunds` for the ledger to post.
 //! - The OCPP side (ReserveNow/CancelReservation, sessions) uses [`reservations`].
 
-pub mod clock;
 pub mod http;
 pub mod model;
+pub mod price;
 pub mod refund;
 pub mod reservations;
 pub mod rules;
@@ -23,6 +24,5 @@ pub mod store;
 pub mod sweep;
 pub mod view;
 
-pub use clock::{Clock, FixedClock, SystemClock};
 pub use model::{Booking, BookingStatus, CancelledBy, ReservationState};
 pub use sweep::{run_due, SweepReport};

@@ -24,9 +24,10 @@ use crate::accounts::{AuthUser, Role};
 use crate::error::Error;
 use crate::ledger::service::{self as ledger, HoldPolicy};
 use crate::listings::ListingCalendar;
+use crate::plumbing::{Notifier, Outbox};
 
 pub use change::{check_in, extend, reschedule};
-pub use charger::{rules, set_rules, slots};
+pub use charger::{held_intervals, rules, set_rules, slots};
 pub use create::{create, Created, IDEMPOTENCY_SCOPE};
 
 pub const CANCEL_REASON_MAX_CHARS: usize = 500;
@@ -38,7 +39,30 @@ pub(super) fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
 }
 
-pub(super) use crate::tx::finish;
+pub(super) use crate::plumbing::tx::finish;
+
+/// A booking, locked until the transaction ends when `lock`, for other modules in their
+/// transaction (payments: what is paid for is locked before the driver's balances).
+pub async fn by_id(
+    conn: &mut PgConnection,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<Booking>, Error> {
+    store::by_id(conn, id, lock).await
+}
+
+/// What the ledger holds for a booking: its price, as plain data (the ledger does not know
+/// bookings; bookings and payments call it with this).
+impl<'a> From<&'a Booking> for ledger::BookedAmount<'a> {
+    fn from(b: &'a Booking) -> Self {
+        Self {
+            booking_id: b.id,
+            driver_id: b.driver_id,
+            currency: &b.currency,
+            amount: b.amount_cents,
+        }
+    }
+}
 
 /// How the caller stands to a booking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +133,7 @@ pub(super) async fn bookable_charger(
 }
 
 pub(super) async fn calendar(conn: &mut PgConnection, id: Uuid) -> Result<ListingCalendar, Error> {
-    crate::listings::store::calendar_of(conn, id)
+    crate::listings::service::calendar_of(conn, id)
         .await?
         .ok_or(Error::NotFound("charger"))
 }
@@ -200,7 +224,8 @@ async fn confirm_in(
     store::confirm(tx, id, now, reservation).await?;
     // the payment hold, in this transaction: the wallet's, or a card authorization of the
     // booking; without either the transaction is rolled back and the booking stays pending
-    let hold = ledger::hold_for_booking(tx, &b, Some(caller.id), HoldPolicy::Secured, now).await?;
+    let hold = ledger::hold_for_booking(tx, (&b).into(), Some(caller.id), HoldPolicy::Secured, now)
+        .await?;
     let data = json!({"amount_cents": b.amount_cents, "currency": b.currency, "hold_id": hold});
     store::event(
         tx,
@@ -317,7 +342,9 @@ async fn cancel_in(
             money(decision.amount_cents),
             b.currency,
         );
-        store::notify_driver(tx, b.driver_id, "Your booking was cancelled", &body).await?;
+        Outbox
+            .tell_user(tx, b.driver_id, "Your booking was cancelled", &body)
+            .await?;
     }
     reload(tx, id).await
 }

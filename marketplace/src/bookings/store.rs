@@ -6,7 +6,6 @@
 //! inserts and slot changes simply run into it ([`is_overlap`]) and the service answers 409.
 
 mod context;
-mod idempotency;
 mod pages;
 pub mod reservations;
 mod rows;
@@ -22,7 +21,6 @@ use super::refund::RefundDecision;
 use crate::error::Error;
 
 pub use context::{charger, save_rules, ChargerContext, PortInfo};
-pub use idempotency::{claim_key, save_response, Claim};
 pub use pages::{held_intervals, list, ListFilter, Scope};
 use rows::{BookingRow, BOOKING_COLUMNS};
 
@@ -269,27 +267,6 @@ pub async fn insert_refund(
     .bind(reason)
     .bind(by.as_str())
     .bind(at)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Tells a driver by e-mail, through the outbox, in the caller's transaction: a rolled-back
-/// change sends nothing.
-pub async fn notify_driver(
-    conn: &mut PgConnection,
-    driver_id: Uuid,
-    subject: &str,
-    body: &str,
-) -> Result<(), Error> {
-    sqlx::query(
-        "INSERT INTO outbox_messages (id, channel, recipient, subject, body) \
-         SELECT $1, 'email', email::text, $3, $4 FROM users WHERE id = $2",
-    )
-    .bind(Uuid::now_v7())
-    .bind(driver_id)
-    .bind(subject)
-    .bind(body)
     .execute(conn)
     .await?;
     Ok(())

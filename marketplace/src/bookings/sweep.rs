@@ -5,17 +5,16 @@
 //! The CSMS runs it every few seconds (any number of nodes may: batches skip rows another
 //! sweeper or a request holds).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use super::rules::BookingRules;
 use super::store::sweeps;
 use crate::error::Error;
+use crate::plumbing::idempotency;
 
 /// Rows per statement, so one sweep never holds many locks for long.
 pub const BATCH: i64 = 500;
-/// How long an `Idempotency-Key` answer is replayed.
-pub const IDEMPOTENCY_TTL: Duration = Duration::hours(24);
 
 /// What one [`run_due`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -45,8 +44,7 @@ pub async fn run_due(pool: &PgPool, now: DateTime<Utc>) -> Result<SweepReport, E
         }
     }
     let mut conn = pool.acquire().await?;
-    report.idempotency_keys_purged =
-        sweeps::purge_idempotency_keys(&mut conn, now - IDEMPOTENCY_TTL).await?;
+    report.idempotency_keys_purged = idempotency::purge(&mut conn, now - idempotency::TTL).await?;
     if report != SweepReport::default() {
         tracing::info!(?report, "booking deadlines applied");
     }

@@ -11,8 +11,7 @@ use uuid::Uuid;
 use super::model::{Draft, InvoiceKind, Issuer, Line, Source, TaxKind, TaxLine};
 use super::store;
 use crate::error::Error;
-use crate::money::Minor;
-use crate::tariffs::model::minor_unit_digits;
+use crate::money::{minor_unit_digits, Minor};
 
 #[derive(sqlx::FromRow)]
 struct BillRow {
@@ -270,4 +269,14 @@ pub async fn draft(
         return Ok(id);
     }
     store::insert(conn, draft, now).await
+}
+
+/// The latest invoice (not credit note) issued for any of these sources: what a credit on
+/// them corrects (subscriptions' proration credits).
+pub async fn latest_of_sources(
+    conn: &mut PgConnection,
+    source: Source,
+    source_ids: &[Uuid],
+) -> Result<Option<Uuid>, Error> {
+    store::latest_of_sources(conn, source, source_ids).await
 }

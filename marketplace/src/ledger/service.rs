@@ -10,6 +10,8 @@
 mod bills;
 mod bookings;
 mod due;
+mod provider_moves;
+mod reads;
 mod secured;
 mod session_holds;
 mod subscriptions;
@@ -24,13 +26,23 @@ use super::plan::{self, Funds};
 use super::store::{self, holds, shares, NewPosting, Posted};
 use crate::error::Error;
 use crate::invoices::model::money;
-use crate::tariffs::model::minor_unit_digits;
+use crate::money::minor_unit_digits;
+use crate::plumbing::{Notifier, Outbox};
 
 pub use bills::post_session_bill;
 pub use bookings::{
-    hold_for_booking, post_booking_refund, settle_ended_hold, HoldPolicy, COMPLETED_GRACE,
+    hold_for_booking, post_booking_refund, settle_ended_hold, BookedAmount, HoldPolicy,
+    COMPLETED_GRACE,
 };
 pub use due::{run_due, DueReport};
+pub use provider_moves::{
+    destination_charge, fee_charged, given_back, goodwill_to_wallet, host_transfer, refund_to_card,
+    taken_back, transfer_reversed, PaymentFacts, ProviderMove, TransferFacts,
+};
+pub use reads::{
+    booking_hold, booking_refund, debt, debts, hold_by_id, lock_bill_chain, lock_driver,
+    wallet_balance,
+};
 pub use secured::{
     booking_secured, ensure_no_debt, MAX_DEBT_MINOR, OUTSTANDING_DEBT, PAYMENT_REQUIRED,
 };
@@ -43,13 +55,15 @@ pub use wallet::{
     THRESHOLD_MAX_MINOR, TOPUP_MAX_MINOR, TOPUP_MIN_MINOR,
 };
 
-/// Ends a use case's transaction ([`crate::tx::finish`]); a commit refused by the wallet
-/// CHECK (a spend that raced another) is the same answer as the planned refusal.
+/// Ends a use case's transaction ([`crate::plumbing::tx::finish`]); a commit refused by the
+/// wallet CHECK (a spend that raced another) is the same answer as the planned refusal.
 pub(super) async fn finish<T>(
     tx: sqlx::Transaction<'_, sqlx::Postgres>,
     result: Result<T, Error>,
 ) -> Result<T, Error> {
-    crate::tx::finish(tx, result).await.map_err(insufficient)
+    crate::plumbing::tx::finish(tx, result)
+        .await
+        .map_err(insufficient)
 }
 
 pub(super) fn insufficient_funds(available: Minor, needed: Minor) -> Error {
@@ -178,7 +192,9 @@ async fn receipt(
     posting: Uuid,
 ) -> Result<(), Error> {
     let body = receipt_text(payment, payment.amount.min(debt.max(0)), posting);
-    crate::bookings::store::notify_driver(conn, payment.driver, "Payment received", &body).await
+    Outbox
+        .tell_user(conn, payment.driver, "Payment received", &body)
+        .await
 }
 
 /// What the receipt says: how much came in and where it went (`paid_off` of it to what the

@@ -13,6 +13,7 @@ use super::model::{
     ListingDetails, ListingInput, ListingStatus, OpeningWindow, Port, PortInput, PortStatus,
 };
 use super::store::{self, ListFilter};
+use super::ListingCalendar;
 use crate::accounts::{AuthUser, Role};
 use crate::error::Error;
 
@@ -356,4 +357,24 @@ async fn details(conn: &mut PgConnection, listing: Listing) -> Result<ListingDet
         opening_hours,
         blackouts,
     })
+}
+
+// For other modules (bookings, search), in their own transaction or connection.
+
+/// A listing, locked until the transaction ends when `for_update` (see
+/// [`store::listing_by_id`]); `None` if it does not exist.
+pub async fn listing_by_id(
+    conn: &mut PgConnection,
+    id: Uuid,
+    for_update: bool,
+) -> Result<Option<Listing>, Error> {
+    store::listing_by_id(conn, id, for_update).await
+}
+
+/// A listing's calendar (opening hours, blackouts, time zone); `None` if it does not exist.
+pub async fn calendar_of(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<ListingCalendar>, Error> {
+    store::calendar_of(conn, id).await
 }

@@ -26,9 +26,9 @@ use crate::accounts::AuthUser;
 use crate::error::{Error, FieldError};
 use crate::http::doc::{BadQuery, JsonBody, Problem, RoleOnly, SignedIn};
 use crate::http::{paging, ApiContext, ApiJson, RawBody};
-use crate::idempotency;
 use crate::ledger::model::Minor;
 use crate::ledger::service::TopupInput;
+use crate::plumbing::idempotency;
 
 const TAG: &str = "payments";
 

@@ -10,8 +10,9 @@
 //! - Money is the ledger's: a card payment's money comes into the driver's wallet through
 //!   `ledger::service::record_provider_payment` once per provider payment, and is then held
 //!   for the booking or taken by the session's bill by the ledger's own functions; a wallet
-//!   payment is a ledger hold or bill posting. Movements the ledger has no function for yet
-//!   are in [`service::seam`].
+//!   payment is a ledger hold or bill posting. What the provider later does with the money
+//!   (refunds, disputes, transfers to hosts) the ledger posts too, given plain facts about our
+//!   payments and transfers (`ledger::service::PaymentFacts`, `TransferFacts`).
 //! - Card authorizations (manual capture) settle themselves ([`authorizations`] rules,
 //!   [`service::settle_authorizations`] for a periodic job): captured for what a posted bill
 //!   left owing or an ended booking keeps, released otherwise or before they lapse.

@@ -306,7 +306,7 @@ pub struct PayoutState {
     pub failure_code: Option<String>,
 }
 
-/// A card processor. Object-safe so [`crate::http::ApiContext`] can hold any.
+/// A card processor. Object-safe so the crate's `ApiContext` can hold any.
 pub trait PaymentProvider: Send + Sync {
     /// `stripe` or `local`: stored with every provider id we keep.
     fn name(&self) -> &'static str;

@@ -6,8 +6,9 @@
 //! The money itself is the ledger's: money received by card comes in through
 //! [`crate::ledger::service::record_provider_payment`] (provider clearing → the driver's
 //! wallet, paying off any debt first) and is then held for the booking or used for the
-//! session's bill by the ledger's own functions. What the ledger has no function for yet is
-//! in [`seam`].
+//! session's bill by the ledger's own functions; what the provider does with it later
+//! (refunds, disputes, transfers to hosts) is posted by the ledger's provider moves, given
+//! the [`PaymentFacts`] and [`TransferFacts`] made from our rows here.
 
 mod accounts;
 mod authorizations;
@@ -16,14 +17,16 @@ mod methods;
 mod pay;
 mod provider_refunds;
 mod refunds;
-pub mod seam;
 mod topup;
 mod transfer_reversals;
 mod transfers;
 mod webhooks;
 
 use super::provider::ProviderError;
+use super::store::transfers::TransferRow;
+use super::store::PaymentRow;
 use crate::error::Error;
+use crate::ledger::service::{PaymentFacts, TransferFacts};
 
 pub use accounts::{create_payout, open_payout_account, payout_account, PayoutAccountInput};
 pub use authorizations::{authorization_action, settle_authorizations, AuthorizationReport};
@@ -36,7 +39,34 @@ pub use topup::{wallet_topup, WalletTopup, WalletTopupView};
 pub use transfers::{host_transfers, pay_hosts, TransferReport, MIN_TRANSFER};
 pub use webhooks::{stripe_webhook, PROVIDER as WEBHOOK_PROVIDER};
 
-pub(super) use crate::tx::finish;
+pub(super) use crate::plumbing::tx::finish;
+
+/// What the ledger needs of a payment to post what the provider does with its money.
+impl<'a> From<&'a PaymentRow> for PaymentFacts<'a> {
+    fn from(p: &'a PaymentRow) -> Self {
+        Self {
+            payment_id: p.id,
+            driver_id: p.user_id,
+            currency: &p.currency,
+            provider: &p.provider,
+            booking_id: p.booking_id,
+            session_id: p.session_id,
+        }
+    }
+}
+
+/// What the ledger needs of a transfer to a host's connected account.
+impl<'a> From<&'a TransferRow> for TransferFacts<'a> {
+    fn from(t: &'a TransferRow) -> Self {
+        Self {
+            transfer_id: t.id,
+            host_id: t.host_id,
+            currency: &t.currency,
+            amount: t.amount_minor,
+            destination_account: &t.destination_account,
+        }
+    }
+}
 
 /// A provider failure as an API error; `field` is the request field a card problem is
 /// about.

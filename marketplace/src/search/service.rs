@@ -301,10 +301,8 @@ async fn booked_intervals(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<BookedInterval>, Error> {
-    let mut conn = pool.acquire().await?;
     // `from` is the availability view's "now"
-    let held =
-        crate::bookings::store::held_intervals(&mut conn, listing_id, from, to, from).await?;
+    let held = crate::bookings::service::held_intervals(pool, listing_id, from, to, from).await?;
     Ok(held
         .into_iter()
         .map(|(port_id, starts_at, ends_at)| BookedInterval {
@@ -327,7 +325,7 @@ pub async fn availability(
     // the listings calendar (it rejects an unknown time zone as an internal error)
     let calendar = {
         let mut conn = pool.acquire().await?;
-        crate::listings::store::calendar_of(&mut conn, listing_id)
+        crate::listings::service::calendar_of(&mut conn, listing_id)
             .await?
             // deleted since the row above was read
             .ok_or(Error::NotFound("charger"))?

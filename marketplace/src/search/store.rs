@@ -423,7 +423,7 @@ pub async fn area_clusters(
 }
 
 /// What the availability view needs about a listed listing (its calendar comes from
-/// [`crate::listings::store::calendar_of`]).
+/// [`crate::listings::service::calendar_of`]).
 #[derive(sqlx::FromRow)]
 pub struct ListedListingRow {
     pub id: Uuid,

@@ -61,10 +61,7 @@ pub async fn ask(
     driver: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(String, HoldAsk), Error> {
-    let listing = tariffs::store::listing(conn, listing_id, false)
-        .await?
-        .ok_or(Error::NotFound("charger"))?;
-    let ctx = tariffs::service::pricing_context(conn, &listing, now).await?;
+    let ctx = tariffs::service::pricing_at(conn, listing_id, now).await?;
     let power: Option<String> =
         sqlx::query_scalar("SELECT power_kw::text FROM listing_ports WHERE id = $1")
             .bind(port_id)
@@ -77,7 +74,7 @@ pub async fn ask(
     let kwh = funds.battery_kwh.max(Decimal::ONE);
     let minutes = (kwh / power * Decimal::from(60)).ceil();
     let input = EstimateInput {
-        charger_id: listing.id,
+        charger_id: listing_id,
         start_time: now,
         duration_minutes: minutes.try_into().unwrap_or(60_i64).clamp(1, 1440),
         estimated_kwh: kwh,
@@ -247,10 +244,7 @@ pub async fn credit(
     let Some((listing, port, currency)) = target else {
         return Ok(None);
     };
-    if !crate::ledger::store::debts(&mut conn, driver)
-        .await?
-        .is_empty()
-    {
+    if !ledger::debts(&mut conn, driver).await?.is_empty() {
         return Ok(Some(NO_CREDIT));
     }
     let booked: bool = sqlx::query_scalar(
@@ -266,7 +260,7 @@ pub async fn credit(
     if booked {
         return Ok(None);
     }
-    let wallet = crate::ledger::store::wallet_balance(&mut conn, driver, &currency).await?;
+    let wallet = ledger::wallet_balance(&mut conn, driver, &currency).await?;
     // the minimum is never above `min_hold_minor`: only a shorter wallet needs the estimate
     if wallet >= funds.min_hold_minor {
         return Ok(None);

@@ -1,6 +1,7 @@
 //! Session routes: parse, call the service with the context's clock and station control,
 //! shape the answer. A malformed id in a path is the same 404 as an unknown one.
 
+pub mod estimate;
 mod live;
 mod query;
 

@@ -17,11 +17,14 @@
 //!   the CSMS feeds station news in through [`station`].
 //! - Host analytics ([`analytics`]): revenue by hour, utilisation, popular slots, a price
 //!   suggestion.
+//! - What a session would cost before booking ([`estimate`], `POST /api/pricing/estimate`):
+//!   the tariff's estimate with the driver's subscriptions.
 
 pub mod analytics;
 pub mod billing;
 pub mod bounds;
 pub mod energy;
+pub mod estimate;
 pub mod funds;
 pub mod http;
 pub mod model;

@@ -201,10 +201,7 @@ pub async fn start(
         ));
     }
     // a charger without any price cannot be billed: refuse before charging
-    let listing = tariffs::store::listing(&mut tx, port.listing_id, false)
-        .await?
-        .ok_or(Error::NotFound("charger"))?;
-    tariffs::service::pricing_context(&mut tx, &listing, now).await?;
+    tariffs::service::pricing_at(&mut tx, port.listing_id, now).await?;
     let number = store::next_number(&mut tx).await?;
     let token = match control.driver_token(caller.id).await? {
         Some(t) => t,

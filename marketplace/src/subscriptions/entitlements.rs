@@ -86,8 +86,8 @@ pub async fn extras_at(
     Ok(extras)
 }
 
-/// Whether the user may book with priority at `at` (Pro; what it gives is the bookings'
-/// rule: [`crate::bookings::rules::BookingRules::with_priority`]).
+/// Whether the user may book with priority at `at` (Pro; what it gives is the bookings' rule,
+/// `BookingRules::with_priority`: bookings ask this, never the other way round).
 pub async fn priority_booking(
     conn: &mut PgConnection,
     user: Uuid,

@@ -15,8 +15,8 @@ use crate::accounts::AuthUser;
 use crate::error::{Error, FieldError};
 use crate::http::doc::{BadQuery, JsonBody, Problem, SignedIn};
 use crate::http::{ApiContext, ApiJson};
-use crate::idempotency;
 use crate::payments::http::IdempotencyKey;
+use crate::plumbing::idempotency;
 
 const TAG: &str = "subscriptions";
 

@@ -8,10 +8,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::error::Error;
-use crate::invoices::{self, store as invoice_store, Draft, InvoiceKind, Issuer, Line};
+use crate::invoices::{self, Draft, InvoiceKind, Issuer, Line};
 use crate::invoices::{Source, TaxKind, TaxLine};
+use crate::money::minor_unit_digits;
 use crate::subscriptions::store::charges;
-use crate::tariffs::model::minor_unit_digits;
 
 /// Invoices a paid subscription charge (in the transaction that posted it), once.
 pub async fn invoice_charge(
@@ -34,7 +34,7 @@ pub async fn invoice_charge(
             .map(|other| other.id)
             .collect();
         // a credit without an invoice to correct would be a gift, not a correction
-        let latest = invoice_store::latest_of_sources(conn, Source::SubscriptionCharge, &ids)
+        let latest = invoices::issue::latest_of_sources(conn, Source::SubscriptionCharge, &ids)
             .await?
             .ok_or_else(|| {
                 Error::Internal(format!("credit {charge}: the subscription has no invoice"))

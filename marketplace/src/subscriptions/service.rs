@@ -30,7 +30,7 @@ fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
 }
 
-use crate::tx::finish;
+use crate::plumbing::tx::finish;
 
 pub async fn products(pool: &PgPool) -> Result<Vec<ProductView>, Error> {
     let mut conn = pool.acquire().await?;

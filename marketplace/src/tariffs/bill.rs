@@ -28,9 +28,10 @@ use serde::{Deserialize, Serialize};
 use super::engine::{Charge, ChargeKind, PriceReport};
 use super::lines::tariff_lines;
 pub use super::lines::LineKind;
-use super::model::{minor_unit_digits, percent_of, round_money};
-use super::simple::Labels;
+use super::model::{percent_of, round_money};
+use super::peak_night::Labels;
 use super::zones::TaxRule;
+use crate::money::minor_unit_digits;
 
 /// A driver's subscription plan (issue 7 stores them; until then the caller says which).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

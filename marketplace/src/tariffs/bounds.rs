@@ -18,7 +18,7 @@ use super::ocpi::{Price, Tariff};
 pub const MAX_UNIT_PRICE: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
 
 /// The most the engine accepts per unit: a host's [`MAX_UNIT_PRICE`] × the largest emergency
-/// multiplier (3, `simple::validate_emergency`), which the engine applies on top.
+/// multiplier (3, `peak_night::validate_emergency`), which the engine applies on top.
 pub const MAX_ENGINE_UNIT_PRICE: Decimal = Decimal::from_parts(3_000_000, 0, 0, false, 0);
 
 /// A tariff's `min_price` / `max_price`: a hundred million units.

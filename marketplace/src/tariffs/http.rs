@@ -1,5 +1,7 @@
 //! Pricing routes: parse, call the service, shape the answer. Ids in paths are parsed here, so
-//! a malformed id is the same 404 problem+json as an unknown one (as in listings).
+//! a malformed id is the same 404 problem+json as an unknown one (as in listings). The
+//! estimate (`POST /api/pricing/estimate`) is served by sessions, which add the driver's
+//! subscriptions to it.
 
 use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
@@ -7,9 +9,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::quote::EstimateInput;
 use super::rules::PricingInput;
-use super::service::{self, EstimateView, PricingView, VersionView};
+use super::service::{self, PricingView, VersionView};
 use crate::accounts::AuthUser;
 use crate::error::Error;
 use crate::http::doc::{JsonBody, OptionalToken, Problem, SignedIn};
@@ -20,9 +21,7 @@ where
     ApiContext: FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
-    OpenApiRouter::default()
-        .routes(routes!(show, create, replace))
-        .routes(routes!(estimate))
+    OpenApiRouter::default().routes(routes!(show, create, replace))
 }
 
 fn listing_id(text: &str) -> Result<Uuid, Error> {
@@ -124,40 +123,4 @@ async fn replace(
 ) -> Result<ApiJson<VersionView>, Error> {
     let version = service::set_pricing(&ctx.pool, &caller, listing_id(&id)?, body).await?;
     Ok(ApiJson(version))
-}
-
-/// Itemized price estimate
-///
-/// **Roles:** none needed; a bearer token is optional: without one only listed chargers can be
-/// estimated; hosts may estimate their own, and a signed-in driver's plan and subscriptions
-/// apply.
-///
-/// The tariff in force at `start_time`, evaluated in the charger's time zone (peak/night
-/// windows split the session), then the plan discount, prepaid package, charger subscription,
-/// the $0.50 insurance fee and tax. A charger without a tariff version is priced from its
-/// summary prices.
-#[utoipa::path(
-    post,
-    path = "/api/pricing/estimate",
-    tag = "pricing",
-    security((), ("bearer" = [])),
-    request_body = EstimateInput,
-    responses(
-        (status = 200, description = "Lines and their total", body = EstimateView),
-        OptionalToken,
-        JsonBody,
-        (status = 404, description = "No such charger, or one the caller may not see \
-            (`not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`no_pricing`: the charger has no prices yet",
-            body = Problem, content_type = "application/problem+json"),
-    )
-)]
-async fn estimate(
-    State(ctx): State<ApiContext>,
-    caller: Option<AuthUser>,
-    ApiJson(body): ApiJson<EstimateInput>,
-) -> Result<ApiJson<EstimateView>, Error> {
-    Ok(ApiJson(
-        service::estimate(&ctx.pool, caller.as_ref(), body).await?,
-    ))
 }

@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 
 use super::engine::{Charge, ChargeKind};
-use super::simple::{Labels, Window};
+use super::peak_night::{Labels, Window};
 
 /// What a bill line is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]

@@ -3,8 +3,9 @@
 //!
 //! - [`ocpi`]: the OCPI 2.2.1 Tariff and CDR objects (import/export as JSON).
 //! - [`engine`]: prices a session's periods with a tariff in the charger's time zone.
-//! - [`simple`]: a host's simple settings (price per kWh, hourly rate, minimum, peak/night
-//!   multipliers, idle fee) as an OCPI tariff; emergency bookings pay a multiplier on top.
+//! - [`peak_night`]: the peak (18–21 h) and night (22–06 h) rules: a host's simple settings
+//!   (price per kWh, hourly rate, minimum, peak/night multipliers, idle fee) as an OCPI
+//!   tariff with one element per window; emergency bookings pay a multiplier on top.
 //! - [`bill`]: subscription, package, plan discount, insurance fee, tax, commission split.
 //! - [`zones`]: countries' time zones and tax rules.
 //! - `rules` (what a host may send), `quote` (estimates): pure.
@@ -21,12 +22,12 @@ pub mod http;
 mod lines;
 pub mod model;
 pub mod ocpi;
+pub mod peak_night;
 mod pieces;
 pub mod quote;
 pub mod restrict;
 pub mod rules;
 pub mod service;
-pub mod simple;
 pub mod store;
 pub mod zones;
 
@@ -34,5 +35,5 @@ pub use bill::{bill, Bill, Extras, Plan};
 pub use engine::{price, Charge, ChargeKind, OcpiTotals, PriceError, PriceReport};
 pub use model::{Period, Session};
 pub use ocpi::{Cdr, Tariff};
+pub use peak_night::SimpleSettings;
 pub use service::tariff_in_force;
-pub use simple::SimpleSettings;

@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::ocpi::{Cdr, CdrDimensionType};
+use crate::money::minor_unit_digits;
 
 /// One stretch of a session over which the volumes accrued evenly. It ends when the next
 /// period starts (the last one: when the session ends).
@@ -163,17 +164,6 @@ pub fn hours_between(from: DateTime<Utc>, to: DateTime<Utc>) -> Decimal {
 pub fn plus_hours(from: DateTime<Utc>, hours: Decimal) -> Option<DateTime<Utc>> {
     let ms = hours.checked_mul(Decimal::from(3_600_000))?.round();
     from.checked_add_signed(Duration::try_milliseconds(i64::try_from(ms).ok()?)?)
-}
-
-/// Digits after the decimal point of an ISO 4217 currency's minor unit.
-pub fn minor_unit_digits(currency: &str) -> u32 {
-    match currency.to_ascii_uppercase().as_str() {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        "CLF" | "UYW" => 4,
-        _ => 2,
-    }
 }
 
 /// Rounds a money amount once, half away from zero ("half-up"), to the currency's minor unit.

@@ -12,7 +12,7 @@ use super::bounds::MAX_ACCOUNT_KWH;
 use super::engine::{self, PriceError, PriceReport};
 use super::model::{Period, Session};
 use super::ocpi::Tariff;
-use super::simple::{self, Labels};
+use super::peak_night::{self, Labels};
 use super::zones::TaxRule;
 use crate::error::FieldError;
 
@@ -139,7 +139,7 @@ pub fn quote(
     let mut labels = p.labels;
     let emergency_tariff;
     let tariff = if input.emergency {
-        emergency_tariff = simple::emergency_variant(p.tariff, p.emergency_multiplier);
+        emergency_tariff = peak_night::emergency_variant(p.tariff, p.emergency_multiplier);
         if let Some(l) = labels.as_mut() {
             l.emergency = Some(p.emergency_multiplier);
         }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::bounds;
 use super::ocpi::{Tariff, TariffDimensionType};
-use super::simple::{self, Header, Labels, SimpleSettings};
+use super::peak_night::{self, Header, Labels, SimpleSettings};
 use super::store::Source;
 use super::zones::{self, TaxRule};
 use crate::error::FieldError;
@@ -72,7 +72,7 @@ pub fn header(target: &Target<'_>) -> Header {
         id: target.tariff_id.clone(),
         currency: target.currency.to_owned(),
         country_code: Some(country.map_or("ZZ", |c| c.alpha2).to_owned()),
-        party_id: Some(simple::PARTY_ID.to_owned()),
+        party_id: Some(peak_night::PARTY_ID.to_owned()),
         vat: match zones::tax_for_zone(target.time_zone) {
             TaxRule::VatInclusive { percent } => Some(percent),
             TaxRule::SalesTaxExclusive { .. } => None,
@@ -101,8 +101,8 @@ pub fn validate(input: PricingInput, target: &Target<'_>) -> Result<Pricing, Vec
     let mut errors = Vec::new();
     let emergency = input
         .emergency_multiplier
-        .unwrap_or_else(simple::default_emergency);
-    errors.extend(simple::validate_emergency(
+        .unwrap_or_else(peak_night::default_emergency);
+    errors.extend(peak_night::validate_emergency(
         emergency,
         "emergency_multiplier",
     ));
@@ -121,7 +121,7 @@ pub fn validate(input: PricingInput, target: &Target<'_>) -> Result<Pricing, Vec
     let built = match (input.simple, input.ocpi) {
         (Some(s), None) => {
             errors.extend(s.validate("simple."));
-            let (tariff, _) = simple::to_ocpi(&s, &header(target));
+            let (tariff, _) = peak_night::to_ocpi(&s, &header(target));
             let hour = (s.price_per_hour > Decimal::ZERO).then_some(s.price_per_hour);
             let kwh = Some(s.price_per_kwh);
             Some((Source::Simple, Some(s), tariff, (kwh, hour)))
@@ -133,7 +133,7 @@ pub fn validate(input: PricingInput, target: &Target<'_>) -> Result<Pricing, Vec
             t.country_code
                 .get_or_insert_with(|| header(target).country_code.unwrap_or_default());
             t.party_id
-                .get_or_insert_with(|| simple::PARTY_ID.to_owned());
+                .get_or_insert_with(|| peak_night::PARTY_ID.to_owned());
             let summary = summary_prices(&t);
             if let Some(kwh) = summary.0 {
                 if kwh < Decimal::new(5, 2) || kwh > Decimal::ONE {
@@ -256,5 +256,5 @@ pub fn summary_prices(t: &Tariff) -> (Option<Decimal>, Option<Decimal>) {
 
 /// Labels of a stored simple tariff (to show multipliers as lines), if it is one.
 pub fn labels(settings: Option<&SimpleSettings>, target: &Target<'_>) -> Option<Labels> {
-    settings.map(|s| simple::to_ocpi(s, &header(target)).1)
+    settings.map(|s| peak_night::to_ocpi(s, &header(target)).1)
 }

@@ -1,6 +1,7 @@
 //! Tariff use cases: a host sets pricing (a new version each time), anyone who may see a
-//! charger reads its pricing and asks for estimates, and session billing finds the tariff in
-//! force when a session started. One transaction per use case.
+//! charger reads its pricing and has estimates made (`sessions::estimate` adds the driver's
+//! subscriptions), and session billing finds the tariff in force when a session started. One
+//! transaction per use case.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -13,9 +14,9 @@ use super::bill::{self as billing, Bill, Extras, LineItem, Plan, TaxSummary};
 use super::engine::{self, OcpiTotals, PriceReport};
 use super::model::Session;
 use super::ocpi::Tariff;
+use super::peak_night::{self, Labels, SimpleSettings};
 use super::quote::{self, EstimateInput, Priced, TariffRef};
 use super::rules::{self, PricingInput, Target};
-use super::simple::{self, Labels, SimpleSettings};
 use super::store::{self, ListingFacts, NewVersion, Source, TariffVersion};
 use super::zones::TaxRule;
 use crate::accounts::{AuthUser, Role};
@@ -215,6 +216,20 @@ impl PricingContext {
     }
 }
 
+/// The pricing in force at `at` at a listing, in the caller's transaction (sessions: what a
+/// session holds, whether a charger can be billed at all); 404 `charger` when there is no
+/// such listing.
+pub async fn pricing_at(
+    conn: &mut PgConnection,
+    listing_id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<PricingContext, Error> {
+    let listing = store::listing(conn, listing_id, false)
+        .await?
+        .ok_or(Error::NotFound("charger"))?;
+    pricing_context(conn, &listing, at).await
+}
+
 /// The tariff in force at `at` with its labels, zone and tax rule; a listing that never had
 /// a tariff is priced from its summary columns with the guide's default multipliers.
 pub async fn pricing_context(
@@ -259,14 +274,14 @@ pub async fn pricing_context(
         .and_then(|t| t.parse().ok());
     let settings = rules::settings_from_summary(kwh, hour);
     let (tariff, labels) =
-        simple::to_ocpi(&settings, &rules::header(&target(listing.id.to_string())));
+        peak_night::to_ocpi(&settings, &rules::header(&target(listing.id.to_string())));
     Ok(PricingContext {
         version: None,
         tariff,
         labels: Some(labels),
         time_zone: tz,
         tax: rules::tax_rule(tz, None),
-        emergency_multiplier: simple::default_emergency(),
+        emergency_multiplier: peak_night::default_emergency(),
         currency: listing.currency.clone(),
     })
 }
@@ -298,10 +313,14 @@ pub struct EstimateView {
     pub ocpi_totals: OcpiTotals,
 }
 
+/// Prices a planned session at a charger the caller may see. `benefits` are what the
+/// signed-in driver's subscriptions give at the planned start (none for a guest): the caller
+/// looks them up (`sessions::estimate`), so that pricing never imports subscriptions.
 pub async fn estimate(
     pool: &PgPool,
     caller: Option<&AuthUser>,
     input: EstimateInput,
+    benefits: Extras,
 ) -> Result<EstimateView, Error> {
     let errors = input.validate();
     if !errors.is_empty() {
@@ -316,11 +335,6 @@ pub async fn estimate(
         })?;
     let ctx = pricing_context(&mut conn, &listing, input.start_time).await?;
     let priced = ctx.priced();
-    // the signed-in driver's own subscriptions at the planned start
-    let benefits = match caller {
-        Some(c) => crate::subscriptions::extras_at(&mut conn, c.id, input.start_time).await?,
-        None => Extras::default(),
-    };
     // the input is validated; what is left is a stored tariff the bounds refuse: the
     // estimate cannot be made, which is no server fault either
     let (report, bill) = quote::quote(priced, &input, &benefits).map_err(|e| {
@@ -366,7 +380,7 @@ pub async fn bill_session(
         if let Some(l) = ctx.labels.as_mut() {
             l.emergency = Some(ctx.emergency_multiplier);
         }
-        simple::emergency_variant(&ctx.tariff, ctx.emergency_multiplier)
+        peak_night::emergency_variant(&ctx.tariff, ctx.emergency_multiplier)
     } else {
         ctx.tariff.clone()
     };

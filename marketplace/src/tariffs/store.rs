@@ -8,7 +8,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::ocpi::Tariff;
-use super::simple::SimpleSettings;
+use super::peak_night::SimpleSettings;
 use crate::error::Error;
 
 /// What pricing needs to know about a listing.

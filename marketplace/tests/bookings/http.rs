@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use marketplace::accounts::{AuthKeys, DEFAULT_ACCESS_TTL};
-use marketplace::bookings::FixedClock;
+use marketplace::plumbing::FixedClock;
 use marketplace::{ApiContext, AuthUser};
 use serde_json::{json, Value};
 use sqlx::PgPool;

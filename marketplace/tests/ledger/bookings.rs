@@ -91,7 +91,7 @@ async fn confirming_holds_the_amount_when_the_wallet_covers_it(pool: PgPool) {
     assert_eq!(cached_wallet(&pool, poor.id).await, None);
     // a wallet payment's strict policy is a 409 insufficient_funds
     let mut tx = pool.begin().await.unwrap();
-    let err = ledger::hold_for_booking(&mut tx, &b, None, HoldPolicy::Required, now())
+    let err = ledger::hold_for_booking(&mut tx, (&b).into(), None, HoldPolicy::Required, now())
         .await
         .unwrap_err();
     assert!(is_insufficient(&err), "{err:?}");

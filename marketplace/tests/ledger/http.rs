@@ -10,7 +10,7 @@ use axum::Router;
 use chrono::Duration;
 use http_body_util::BodyExt;
 use marketplace::accounts::{AuthKeys, Role, DEFAULT_ACCESS_TTL};
-use marketplace::bookings::FixedClock;
+use marketplace::plumbing::FixedClock;
 use marketplace::{ApiContext, AuthUser};
 use serde_json::{json, Value};
 use sqlx::PgPool;

@@ -2,7 +2,7 @@
 //! order, paused time, a session crossing the evening peak. Pure (no database).
 
 use marketplace::sessions::energy::{self, Pause, Reading, Tail};
-use marketplace::tariffs::simple::SimpleSettings;
+use marketplace::tariffs::peak_night::SimpleSettings;
 use rust_decimal::Decimal;
 
 use super::support::{at, bill_of, d, lines, settings, t0, utc};

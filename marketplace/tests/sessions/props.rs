@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use marketplace::sessions::energy::{self, Pause, Reading, Tail};
 use marketplace::tariffs::model::to_minor_units;
-use marketplace::tariffs::simple::SimpleSettings;
+use marketplace::tariffs::peak_night::SimpleSettings;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 

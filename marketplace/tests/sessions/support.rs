@@ -22,8 +22,8 @@ use marketplace::sessions::{
     StationControl, StationEvent,
 };
 use marketplace::tariffs::bill::{self, Bill, Extras};
+use marketplace::tariffs::peak_night::{self, Header, SimpleSettings};
 use marketplace::tariffs::rules::PricingInput;
-use marketplace::tariffs::simple::{self, Header, SimpleSettings};
 use marketplace::tariffs::zones::TaxRule;
 use marketplace::tariffs::{engine, service as tariffs};
 use marketplace::AuthUser;
@@ -382,7 +382,7 @@ pub fn bill_of(s: &SimpleSettings, b: &Breakdown) -> Bill {
         vat: Some(Decimal::from(21)),
         last_updated: t0(),
     };
-    let (tariff, labels) = simple::to_ocpi(s, &header);
+    let (tariff, labels) = peak_night::to_ocpi(s, &header);
     let report = engine::price(&tariff, &b.session, tz).unwrap();
     let extras = Extras {
         tax: TaxRule::VatInclusive {

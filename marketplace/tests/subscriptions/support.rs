@@ -11,9 +11,9 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use http_body_util::BodyExt;
 use marketplace::accounts::{AuthKeys, DEFAULT_ACCESS_TTL};
-use marketplace::bookings::FixedClock;
 use marketplace::ledger::model::{AccountKind, Minor};
 use marketplace::ledger::service::{self, ProviderPayment};
+use marketplace::plumbing::FixedClock;
 use marketplace::{ApiContext, AuthUser};
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -119,7 +119,7 @@ impl App {
     }
 
     pub fn now(&self) -> DateTime<Utc> {
-        use marketplace::bookings::Clock;
+        use marketplace::plumbing::Clock;
         self.clock.now()
     }
 

@@ -6,7 +6,7 @@ use marketplace::tariffs::bill::{
     self, package_price, Bill, ChargerSubscription, Extras, LineKind, Plan, PrepaidPackage,
 };
 use marketplace::tariffs::engine;
-use marketplace::tariffs::simple::{self, SimpleSettings};
+use marketplace::tariffs::peak_night::{self, SimpleSettings};
 use marketplace::tariffs::zones::TaxRule;
 use rust_decimal::Decimal;
 
@@ -21,7 +21,7 @@ fn billed(
     zone: &str,
     extras: &Extras,
 ) -> Bill {
-    let (tariff, labels) = simple::to_ocpi(s, &header("EUR", None));
+    let (tariff, labels) = peak_night::to_ocpi(s, &header("EUR", None));
     let report = engine::price(&tariff, &charging(from, to, kwh), tz(zone)).unwrap();
     bill::bill(&report, Some(&labels), extras)
 }

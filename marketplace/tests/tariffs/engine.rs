@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 use marketplace::tariffs::engine::{self, ChargeKind, PriceReport};
 use marketplace::tariffs::model::{Period, Session};
 use marketplace::tariffs::ocpi::{self, Tariff};
-use marketplace::tariffs::simple::{self, Header, SimpleSettings};
+use marketplace::tariffs::peak_night::{self, Header, SimpleSettings};
 use rust_decimal::Decimal;
 
 use super::common::{d, t, tz};
@@ -52,7 +52,7 @@ fn price(tariff: &Tariff, session: &Session, zone: Tz) -> PriceReport {
 }
 
 fn simple_tariff(s: &SimpleSettings) -> Tariff {
-    simple::to_ocpi(s, &header("USD", None)).0
+    peak_night::to_ocpi(s, &header("USD", None)).0
 }
 
 #[test]
@@ -221,7 +221,7 @@ fn emergency_bookings_double_energy_and_time_only() {
         minimum_charge: d("1.00"),
         ..settings("0.40", "3.00")
     };
-    let tariff = simple::emergency_variant(&simple_tariff(&s), d("2"));
+    let tariff = peak_night::emergency_variant(&simple_tariff(&s), d("2"));
     let r = price(
         &tariff,
         &charging("2025-06-10T17:00:00Z", "2025-06-10T18:00:00Z", "10"),
@@ -241,7 +241,7 @@ fn emergency_bookings_double_energy_and_time_only() {
 
 #[test]
 fn vat_countries_carry_the_rate_into_incl_vat() {
-    let (tariff, _) = simple::to_ocpi(&settings("0.35", "0"), &header("EUR", Some("21")));
+    let (tariff, _) = peak_night::to_ocpi(&settings("0.35", "0"), &header("EUR", Some("21")));
     let r = price(
         &tariff,
         &charging("2025-06-10T08:00:00Z", "2025-06-10T10:00:00Z", "20"),

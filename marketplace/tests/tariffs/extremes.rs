@@ -9,7 +9,7 @@ use marketplace::tariffs::bounds;
 use marketplace::tariffs::engine::{self, PriceError};
 use marketplace::tariffs::model::{to_minor_units, Period, Session};
 use marketplace::tariffs::ocpi::{Price, Tariff};
-use marketplace::tariffs::simple;
+use marketplace::tariffs::peak_night;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
@@ -229,7 +229,7 @@ fn absurd_figures_are_refused_by_name() {
 
     // a stored price beyond the bounds, made an emergency variant: refused, not overflowed
     huge.elements[0].price_components[0].price = Decimal::MAX / Decimal::TWO;
-    let emergency = simple::emergency_variant(&huge, Decimal::from(3));
+    let emergency = peak_night::emergency_variant(&huge, Decimal::from(3));
     let e = engine::price(&emergency, &s, tz("UTC"))
         .unwrap_err()
         .to_string();

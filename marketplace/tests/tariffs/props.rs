@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use marketplace::tariffs::bill::{self, ChargerSubscription, Extras, Plan, PrepaidPackage};
 use marketplace::tariffs::engine;
 use marketplace::tariffs::model::{Period, Session};
-use marketplace::tariffs::simple::{self, SimpleSettings};
+use marketplace::tariffs::peak_night::{self, SimpleSettings};
 use marketplace::tariffs::zones::TaxRule;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -121,9 +121,9 @@ proptest! {
         package in prop::option::of(0u32..50_000),
         emergency in any::<bool>(),
     ) {
-        let (mut tariff, labels) = simple::to_ocpi(&s, &header("EUR", Some("21")));
+        let (mut tariff, labels) = peak_night::to_ocpi(&s, &header("EUR", Some("21")));
         if emergency {
-            tariff = simple::emergency_variant(&tariff, d("2"));
+            tariff = peak_night::emergency_variant(&tariff, d("2"));
         }
         let zone = tz(zone);
         let fine = batch(start, &wh, &vec![true; wh.len()]);
@@ -146,7 +146,7 @@ proptest! {
         zone in prop::sample::select(ZONES.to_vec()),
         extras in extras(),
     ) {
-        let (tariff, labels) = simple::to_ocpi(&s, &header("EUR", None));
+        let (tariff, labels) = peak_night::to_ocpi(&s, &header("EUR", None));
         let session = batch(start, &wh, &[]);
         let report = engine::price(&tariff, &session, tz(zone)).unwrap();
         let b = bill::bill(&report, Some(&labels), &extras);
@@ -180,7 +180,7 @@ fn coverage_never_charges_less_than_nothing() {
         night_multiplier: d("1"),
         idle_fee_per_hour: Decimal::ZERO,
     };
-    let (tariff, labels) = simple::to_ocpi(&s, &header("EUR", None));
+    let (tariff, labels) = peak_night::to_ocpi(&s, &header("EUR", None));
     let start = t("2025-01-10T05:55:00Z");
     for tax in [
         TaxRule::SalesTaxExclusive {

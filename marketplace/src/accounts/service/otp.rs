@@ -23,6 +23,7 @@ use crate::accounts::otp::{
 use crate::accounts::store::{self, ChallengeRow, NewChallenge};
 use crate::accounts::tokens::AuthKeys;
 use crate::error::Error;
+use crate::plumbing::{Notifier, Outbox};
 
 /// A request for a code, as it came over the wire.
 #[derive(Debug, Clone)]
@@ -146,14 +147,15 @@ pub async fn request_otp(
     .await?;
     if user.is_some() {
         let (subject, body) = message(input.purpose, &code);
-        store::insert_outbox_message(
-            &mut tx,
-            input.channel.as_str(),
-            &destination,
-            subject.as_deref(),
-            &body,
-        )
-        .await?;
+        Outbox
+            .send_to(
+                &mut tx,
+                input.channel.as_str(),
+                &destination,
+                subject.as_deref(),
+                &body,
+            )
+            .await?;
     }
     tx.commit().await?;
     // The code itself is never logged; the challenge id is enough to trace a complaint.

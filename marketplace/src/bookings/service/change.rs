@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::{calendar, check, drivers_only, finish, lock_visible, micros, reload};
 use crate::accounts::AuthUser;
 use crate::bookings::model::{reservation_after_change, Booking, BookingAction, BookingStatus};
-use crate::bookings::refund::estimate_cents;
+use crate::bookings::price::estimate_cents;
 use crate::bookings::store::{self, sweeps};
 use crate::error::Error;
 

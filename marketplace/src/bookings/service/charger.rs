@@ -1,4 +1,5 @@
-//! A charger's side of booking: its free slots on a local day, and its booking rules.
+//! A charger's side of booking: its free slots on a local day, the intervals its bookings
+//! hold (for search's availability view), and its booking rules.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
@@ -12,6 +13,19 @@ use crate::bookings::store;
 use crate::bookings::view::{DaySlots, PortSlots, RulesView, SlotView};
 use crate::error::Error;
 use crate::listings::model::{access, Access, ListingStatus};
+
+/// The live bookings of a listing's ports overlapping `[from, to)`, as (port, start, end),
+/// by port then start: pending holds past their expiry at `now` no longer count.
+pub async fn held_intervals(
+    pool: &PgPool,
+    listing_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Uuid, DateTime<Utc>, DateTime<Utc>)>, Error> {
+    let mut conn = pool.acquire().await?;
+    store::held_intervals(&mut conn, listing_id, from, to, now).await
+}
 
 /// Free and booked slots per port on a local calendar day of a listed charger. "Free" means
 /// bookable by a new booking now: open, not held, from now plus the lead time on, and at
@@ -98,7 +112,7 @@ pub async fn set_rules(
 ) -> Result<RulesView, Error> {
     let rules = validate_rules(input).map_err(Error::Validation)?;
     let mut tx = pool.begin().await?;
-    let listing = crate::listings::store::listing_by_id(&mut tx, charger_id, true)
+    let listing = crate::listings::service::listing_by_id(&mut tx, charger_id, true)
         .await?
         .ok_or(Error::NotFound("charger"))?;
     match access(Some(caller), listing.host_id, listing.status) {

@@ -1,6 +1,5 @@
 //! Creating a booking: a pending hold, or an emergency booking; `Idempotency-Key` retries.
 
-use crate::idempotency;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
@@ -9,11 +8,12 @@ use uuid::Uuid;
 use super::{bookable_charger, calendar, emergency, finish, micros};
 use crate::accounts::AuthUser;
 use crate::bookings::model::{Actor, Booking, BookingStatus, NewBooking, ReservationState};
-use crate::bookings::refund::estimate_cents;
+use crate::bookings::price::estimate_cents;
 use crate::bookings::rules::BookingRules;
-use crate::bookings::store::{self, sweeps, Claim, NewRow};
+use crate::bookings::store::{self, sweeps, NewRow};
 use crate::bookings::view::BookingView;
 use crate::error::Error;
+use crate::plumbing::idempotency::{self, Claim};
 
 pub const IDEMPOTENCY_SCOPE: &str = "POST /api/bookings";
 
@@ -56,7 +56,9 @@ pub async fn create(
     for attempt in 0..2 {
         let mut tx = pool.begin().await?;
         if let Some(key) = key {
-            match store::claim_key(&mut tx, caller.id, IDEMPOTENCY_SCOPE, key, &hash, now).await? {
+            match idempotency::claim_key(&mut tx, caller.id, IDEMPOTENCY_SCOPE, key, &hash, now)
+                .await?
+            {
                 Claim::New => {}
                 Claim::Replay { status, body } => {
                     tx.rollback().await?;
@@ -81,8 +83,15 @@ pub async fn create(
                 if let Some(key) = key {
                     let body = serde_json::to_value(BookingView::from(booking.clone()))
                         .map_err(|e| Error::Internal(e.to_string()))?;
-                    store::save_response(&mut tx, caller.id, IDEMPOTENCY_SCOPE, key, 201, &body)
-                        .await?;
+                    idempotency::save_response(
+                        &mut tx,
+                        caller.id,
+                        IDEMPOTENCY_SCOPE,
+                        key,
+                        201,
+                        &body,
+                    )
+                    .await?;
                 }
                 tx.commit().await?;
                 return Ok(Created::New(Box::new(booking)));

@@ -18,11 +18,13 @@ use crate::bookings::model::{
     reservation_after_change, Actor, Booking, BookingAction, BookingStatus, CancelledBy,
     NewBooking, ReservationState, SlotConflict,
 };
-use crate::bookings::refund::{estimate_cents, refund};
+use crate::bookings::price::estimate_cents;
+use crate::bookings::refund::refund;
 use crate::bookings::rules::EMERGENCY_START_TOLERANCE;
 use crate::bookings::store::{self, sweeps, ChargerContext, NewRow};
 use crate::error::Error;
 use crate::ledger::service::{self as ledger, HoldPolicy};
+use crate::plumbing::{Notifier, Outbox};
 
 /// Port statuses that cannot take a car now, whatever the bookings say.
 const UNUSABLE: [&str; 3] = ["Occupied", "Faulted", "Unavailable"];
@@ -104,7 +106,14 @@ pub(super) async fn create(
     // confirmed at once: the payment hold is taken here, as `confirm` does
     // (nothing is left of the booking and its moves when it cannot be secured: the caller
     // rolls the transaction back)
-    ledger::hold_for_booking(tx, &booking, Some(caller.id), HoldPolicy::Secured, now).await?;
+    ledger::hold_for_booking(
+        tx,
+        (&booking).into(),
+        Some(caller.id),
+        HoldPolicy::Secured,
+        now,
+    )
+    .await?;
     Ok(booking)
 }
 
@@ -169,7 +178,8 @@ async fn relocate(
             b.starts_at.to_rfc3339(),
             b.ends_at.to_rfc3339(),
         );
-        return store::notify_driver(tx, b.driver_id, "Your booking moved to another port", &body)
+        return Outbox
+            .tell_user(tx, b.driver_id, "Your booking moved to another port", &body)
             .await;
     }
     check(b.status, BookingAction::Preempt)?;
@@ -211,5 +221,7 @@ async fn relocate(
         b.starts_at.to_rfc3339(),
         b.ends_at.to_rfc3339(),
     );
-    store::notify_driver(tx, b.driver_id, "Your booking was cancelled", &body).await
+    Outbox
+        .tell_user(tx, b.driver_id, "Your booking was cancelled", &body)
+        .await
 }

@@ -107,15 +107,3 @@ pub async fn complete_checked_in(
     .await?;
     Ok(done.rows_affected())
 }
-
-/// Forgets idempotency keys older than `before`: a retry after that is a new request.
-pub async fn purge_idempotency_keys(
-    conn: &mut PgConnection,
-    before: DateTime<Utc>,
-) -> Result<u64, Error> {
-    let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-        .bind(before)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected())
-}

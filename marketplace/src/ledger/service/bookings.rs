@@ -1,18 +1,30 @@
 //! Bookings' money, in the bookings' own transactions: confirming holds the booking's amount
 //! on the driver's wallet, cancelling settles that hold by the refund decision, and a
 //! booking that ends without a bill (a no-show) has its hold captured as a fee.
+//!
+//! Bookings call these (never the other way round): what the ledger needs of a booking comes
+//! in as plain data ([`BookedAmount`]) or is read from its own sources.
 
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{capture, planned, write};
-use crate::bookings::Booking;
 use crate::error::Error;
 use crate::invoices::{self, issue::FeeReason};
 use crate::ledger::model::{Cause, Charge, Minor, PostingKind};
 use crate::ledger::plan::{self, Funds};
 use crate::ledger::store::{self, holds, sources, NewPosting};
+
+/// What the ledger needs of a booking to hold its price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookedAmount<'a> {
+    pub booking_id: Uuid,
+    pub driver_id: Uuid,
+    pub currency: &'a str,
+    /// The booking's price, in minor units.
+    pub amount: Minor,
+}
 
 /// What holding a booking's amount does when the driver's wallet does not cover it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,17 +47,17 @@ pub enum HoldPolicy {
 /// booking already holding keeps its hold.
 pub async fn hold_for_booking(
     conn: &mut PgConnection,
-    booking: &Booking,
+    booking: BookedAmount<'_>,
     actor: Option<Uuid>,
     policy: HoldPolicy,
     now: DateTime<Utc>,
 ) -> Result<Option<Uuid>, Error> {
-    let amount = booking.amount_cents;
+    let amount = booking.amount;
     if amount <= 0 {
         return Ok(None);
     }
-    let (driver, currency) = (booking.driver_id, booking.currency.as_str());
-    if let Some(h) = holds::open_for_booking(conn, booking.id, false).await? {
+    let (driver, currency) = (booking.driver_id, booking.currency);
+    if let Some(h) = holds::open_for_booking(conn, booking.booking_id, false).await? {
         return Ok(Some(h.id));
     }
     // a look without locking (or creating a wallet) first: most drivers hold no money yet
@@ -55,7 +67,17 @@ pub async fn hold_for_booking(
     }
     // `hold` locks the balances and plans on them: a wallet that cannot cover it is refused
     // there, before anything is written, so the transaction goes on without the hold
-    match super::hold(conn, driver, Some(booking.id), currency, amount, actor, now).await {
+    match super::hold(
+        conn,
+        driver,
+        Some(booking.booking_id),
+        currency,
+        amount,
+        actor,
+        now,
+    )
+    .await
+    {
         Ok(id) => Ok(Some(id)),
         Err(Error::Conflict {
             code: "insufficient_funds",
@@ -69,13 +91,13 @@ pub async fn hold_for_booking(
 /// a card authorization of the booking will do, else `payment_required`.
 async fn not_funded(
     conn: &mut PgConnection,
-    booking: &Booking,
+    booking: BookedAmount<'_>,
     policy: HoldPolicy,
     balance: Minor,
 ) -> Result<Option<Uuid>, Error> {
-    let (amount, currency) = (booking.amount_cents, booking.currency.as_str());
+    let (amount, currency) = (booking.amount, booking.currency);
     if policy == HoldPolicy::IfFunded
-        || sources::card_authorization_covers(conn, booking.id, currency, amount).await?
+        || sources::card_authorization_covers(conn, booking.booking_id, currency, amount).await?
     {
         return Ok(None);
     }

@@ -78,8 +78,8 @@ fn validate(input: &TopupInput, key: Option<&str>) -> Result<(), Error> {
         ));
     }
     if let Some(key) = key {
-        if !crate::idempotency::is_valid(key) {
-            errors.push(crate::idempotency::key_field_error());
+        if !crate::plumbing::idempotency::is_valid(key) {
+            errors.push(crate::plumbing::idempotency::key_field_error());
         }
     }
     if errors.is_empty() {

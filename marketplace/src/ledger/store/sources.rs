@@ -134,6 +134,17 @@ pub async fn booking_host(conn: &mut PgConnection, booking: Uuid) -> Result<Opti
     .await?)
 }
 
+/// The host of the listing a charging session is on.
+pub async fn session_host(conn: &mut PgConnection, session: Uuid) -> Result<Uuid, Error> {
+    Ok(sqlx::query_scalar(
+        "SELECT l.host_id FROM charging_sessions s JOIN listings l ON l.id = s.listing_id \
+         WHERE s.id = $1",
+    )
+    .bind(session)
+    .fetch_one(conn)
+    .await?)
+}
+
 /// Bookings whose refund decision is not posted yet, oldest first.
 pub async fn unposted_refund_bookings(
     conn: &mut PgConnection,

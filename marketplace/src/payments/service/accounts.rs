@@ -183,7 +183,7 @@ pub async fn create_payout(
             "must be an ISO 4217 code such as EUR",
         ));
     }
-    crate::idempotency::checked(Some(key))?;
+    crate::plumbing::idempotency::checked(Some(key))?;
     let mut conn = pool.acquire().await?;
     let account = store::payout_account(&mut conn, host, provider.name())
         .await?

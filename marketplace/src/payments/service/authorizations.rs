@@ -201,7 +201,7 @@ async fn claim(
         }
         let ids: Vec<Uuid> = sessions.iter().map(|s| s.id).collect();
         let on_account = auth_store::on_account(conn, &ids).await?;
-        let debt = crate::ledger::store::debt(conn, row.user_id, &row.currency).await?;
+        let debt = ledger::debt(conn, row.user_id, &row.currency).await?;
         let detail = format!(
             "the bills of {} session(s) left {on_account} owing; {debt} owed now",
             ids.len()

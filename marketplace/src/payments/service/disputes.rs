@@ -2,9 +2,9 @@
 //! closed`. The provider takes the disputed amount, and its fee, out of the platform's
 //! balance when the card's issuer asks for it, and gives the amount back when the platform
 //! wins. The driver's money is what went: it leaves the wallet, or becomes owed when it was
-//! spent ([`seam::taken_back`]); the fee is the platform's expense (`provider_fees`). Won
+//! spent ([`ledger::taken_back`]); the fee is the platform's expense (`provider_fees`). Won
 //! back, the amount pays off the driver's debt first, then reaches the wallet
-//! ([`seam::given_back`]).
+//! ([`ledger::given_back`]).
 //!
 //! Each dispute is one row (`payment_disputes`), locked while an event applies; its
 //! withdrawal and its reinstatement are each posted once (the row keeps their postings, the
@@ -17,9 +17,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::seam::{self, ProviderMove};
 use crate::error::Error;
 use crate::ledger::model::PostingKind;
+use crate::ledger::service::{self as ledger, ProviderMove};
 use crate::payments::store::disputes::{self, DisputeRow};
 use crate::payments::store::PaymentRow;
 use crate::payments::webhook::{DisputeObject, Envelope};
@@ -58,7 +58,7 @@ pub(super) async fn apply(
     if moves.withdrawn && row.withdrawal_posting_id.is_none() {
         row.fee_minor = moves.fee;
         let m = ProviderMove {
-            payment,
+            payment: payment.into(),
             amount: row.amount_minor,
             fee: row.fee_minor,
             kind: PostingKind::Adjustment,
@@ -69,7 +69,7 @@ pub(super) async fn apply(
                 row.provider_dispute_id, row.amount_minor, payment.id
             ),
         };
-        row.withdrawal_posting_id = Some(seam::taken_back(conn, &m, now).await?);
+        row.withdrawal_posting_id = Some(ledger::taken_back(conn, &m, now).await?);
     } else if moves.withdrawn && moves.fee > row.fee_minor + row.fee_later_minor {
         // the fee came with a later event than the withdrawal: the rest of it, once per total
         let extra = moves.fee - row.fee_minor - row.fee_later_minor;
@@ -79,12 +79,12 @@ pub(super) async fn apply(
             "dispute {}: the provider's fee, reported later",
             row.provider_dispute_id
         );
-        seam::fee_charged(conn, payment, extra, key, memo, now).await?;
+        ledger::fee_charged(conn, payment.into(), extra, key, memo, now).await?;
     }
     if moves.reinstated && row.reinstatement_posting_id.is_none() {
         row.fee_returned_minor = moves.fee_returned.min(row.fee_minor + row.fee_later_minor);
         let m = ProviderMove {
-            payment,
+            payment: payment.into(),
             amount: row.amount_minor,
             fee: row.fee_returned_minor,
             kind: PostingKind::Adjustment,
@@ -95,7 +95,7 @@ pub(super) async fn apply(
                 row.provider_dispute_id, row.amount_minor, payment.id
             ),
         };
-        row.reinstatement_posting_id = Some(seam::given_back(conn, &m, now).await?);
+        row.reinstatement_posting_id = Some(ledger::given_back(conn, &m, now).await?);
     }
     row.status = seen.status;
     row.reason = seen.reason;

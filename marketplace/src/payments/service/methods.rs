@@ -199,7 +199,7 @@ pub async fn add_method(
     now: DateTime<Utc>,
 ) -> Result<MethodView, Error> {
     let source = validate(&input, now)?;
-    crate::idempotency::checked(key)?;
+    crate::plumbing::idempotency::checked(key)?;
     let customer = ensure_customer(&mut *pool.acquire().await?, provider, caller.id, now).await?;
     let key = match key {
         Some(k) => format!("method:{}:{k}", caller.id),

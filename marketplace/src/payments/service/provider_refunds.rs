@@ -1,6 +1,6 @@
 //! Refunds made at the provider (its dashboard), not through `POST /api/refunds`: the money
 //! already went back to the card, so it leaves the driver's wallet as far as the wallet
-//! holds it, and what the driver already spent becomes owed ([`seam::taken_back`]), against
+//! holds it, and what the driver already spent becomes owed ([`ledger::taken_back`]), against
 //! provider clearing, in the webhook's transaction.
 //!
 //! Two events tell of such a refund, in either order: `charge.refunded` (only the charge's
@@ -14,9 +14,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::seam::{self, ProviderMove};
 use crate::error::Error;
 use crate::ledger::model::{Minor, PostingKind};
+use crate::ledger::service::{self as ledger, ProviderMove};
 use crate::payments::provider::RefundStatus;
 use crate::payments::store::{self, PaymentRow, RefundRow};
 use crate::payments::webhook::{refund_status, Envelope, RefundObject};
@@ -69,10 +69,10 @@ async fn post_new(
         return Ok(None);
     }
     let event = format!("{}:{provider_id}", payment.provider);
-    let posting = seam::taken_back(
+    let posting = ledger::taken_back(
         conn,
         &ProviderMove {
-            payment,
+            payment: payment.into(),
             amount: row.amount_minor,
             fee: 0,
             kind: PostingKind::Refund,

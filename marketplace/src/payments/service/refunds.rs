@@ -8,7 +8,7 @@
 //! - To the card: the provider refunds, and the ledger takes the amount out of the wallet in
 //!   the same transaction (409 `insufficient_funds` first when the wallet no longer holds it,
 //!   so nothing is refunded twice). Into the wallet (admins): an open hold is released, else
-//!   the platform pays it back ([`super::seam::goodwill_to_wallet`]).
+//!   the platform pays it back ([`ledger::goodwill_to_wallet`]).
 
 use std::collections::BTreeMap;
 
@@ -17,12 +17,11 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{finish, provider_error, seam};
+use super::{finish, provider_error};
 use crate::accounts::{AuthUser, Role};
 use crate::error::Error;
 use crate::ledger::model::Minor;
 use crate::ledger::service as ledger;
-use crate::ledger::store::{self as ledger_store, holds, sources};
 use crate::payments::model::{Method, Purpose, RefundDestination};
 use crate::payments::provider::{NewRefund, PaymentProvider, RefundStatus};
 use crate::payments::store::{self, PaymentRow, RefundRow};
@@ -106,7 +105,7 @@ pub async fn refund(
             format!("must be at most {REASON_MAX} characters"),
         ));
     }
-    crate::idempotency::checked(key)?;
+    crate::plumbing::idempotency::checked(key)?;
     let destination = input
         .destination
         .unwrap_or(RefundDestination::OriginalMethod);
@@ -124,7 +123,7 @@ pub async fn refund(
             let same = done.amount_minor == input.amount_cents.unwrap_or(done.amount_minor)
                 && done.destination == destination.as_str();
             if !same {
-                return Err(crate::idempotency::reused());
+                return Err(crate::plumbing::idempotency::reused());
             }
             return Ok(Refunded {
                 view: done.into(),
@@ -132,7 +131,7 @@ pub async fn refund(
             });
         }
         let decided = match payment.booking_id {
-            Some(b) => sources::refund_of_booking(&mut tx, b)
+            Some(b) => ledger::booking_refund(&mut tx, b)
                 .await?
                 .map(|r| r.amount_cents),
             None => None,
@@ -225,7 +224,7 @@ async fn to_card(
         detail: "the card payment has no provider payment".into(),
     })?;
     // the wallet must still hold it: checked under the wallet's lock, before the provider
-    let lock = ledger_store::lock_driver(conn, payment.user_id, &payment.currency).await?;
+    let lock = ledger::lock_driver(conn, payment.user_id, &payment.currency).await?;
     if lock.wallet < row.amount_minor {
         return Err(Error::Conflict {
             code: "insufficient_funds",
@@ -253,9 +252,9 @@ async fn to_card(
     row.failure_reason = state.failure_reason.clone();
     if !matches!(state.status, RefundStatus::Failed | RefundStatus::Canceled) {
         row.ledger_posting_id = Some(
-            seam::refund_to_card(
+            ledger::refund_to_card(
                 conn,
-                payment,
+                payment.into(),
                 row.amount_minor,
                 &state.id,
                 Some(caller.id),
@@ -275,7 +274,9 @@ async fn to_wallet(
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let open_hold = match payment.ledger_hold_id {
-        Some(h) => holds::by_id(conn, h, true).await?.filter(|h| h.is_open()),
+        Some(h) => ledger::hold_by_id(conn, h, true)
+            .await?
+            .filter(|h| h.is_open()),
         None => None,
     };
     row.ledger_posting_id = match open_hold {
@@ -283,8 +284,15 @@ async fn to_wallet(
             ledger::release(conn, h.id, Some(row.amount_minor), Some(caller.id), now).await?
         }
         _ => Some(
-            seam::goodwill_to_wallet(conn, payment, row.amount_minor, row.id, caller.id, now)
-                .await?,
+            ledger::goodwill_to_wallet(
+                conn,
+                payment.into(),
+                row.amount_minor,
+                row.id,
+                caller.id,
+                now,
+            )
+            .await?,
         ),
     };
     Ok(())

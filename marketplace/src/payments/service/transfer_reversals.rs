@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::seam;
 use crate::error::Error;
+use crate::ledger::service as ledger;
 use crate::payments::store::transfers;
 use crate::payments::webhook::TransferObject;
 
@@ -43,7 +43,7 @@ pub(super) async fn apply(
     if amount <= 0 {
         return Ok(true);
     }
-    seam::transfer_reversed(conn, &row, amount, cumulative, now).await?;
+    ledger::transfer_reversed(conn, (&row).into(), amount, cumulative, now).await?;
     transfers::set_reversed(conn, row.id, cumulative, now).await?;
     Ok(true)
 }

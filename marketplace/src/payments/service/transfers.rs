@@ -20,9 +20,9 @@ use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::seam;
 use crate::error::Error;
 use crate::ledger::model::Minor;
+use crate::ledger::service as ledger;
 use crate::payments::provider::{NewTransfer, PaymentProvider, ProviderError};
 use crate::payments::store::transfers::{self as store, TransferRow};
 
@@ -98,7 +98,7 @@ async fn pay_host(
     match provider.create_transfer(&request).await {
         Ok(made) => {
             let mut tx = pool.begin().await?;
-            let posting = seam::host_transfer(&mut tx, &transfer, now).await?;
+            let posting = ledger::host_transfer(&mut tx, (&transfer).into(), now).await?;
             store::mark_paid(&mut tx, transfer.id, &made.id, posting, now).await?;
             tx.commit().await?;
             tracing::info!(%host, transfer = %transfer.id, amount = transfer.amount_minor,

@@ -14,7 +14,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::accounts::AuthUser;
-use crate::bookings::Clock;
+use crate::plumbing::Clock;
 use crate::sessions::model::SessionStatus;
 use crate::sessions::service;
 

@@ -11,8 +11,9 @@ use uuid::Uuid;
 
 use super::decimal;
 use crate::error::Error;
+use crate::money::minor_unit_digits;
 use crate::tariffs::bill::{Bill, LineItem};
-use crate::tariffs::model::{minor_unit_digits, to_minor_units};
+use crate::tariffs::model::to_minor_units;
 use crate::tariffs::quote::TariffRef;
 
 /// A bill about to be stored.

@@ -39,7 +39,7 @@ pub async fn change(
     key: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Answer, Error> {
-    let key = crate::idempotency::checked(key)?;
+    let key = crate::plumbing::idempotency::checked(key)?;
     let now = micros(now);
     let scope = format!("POST /api/subscriptions/{id}/change");
     let mut tx = pool.begin().await?;

@@ -1,5 +1,6 @@
 //! `Idempotency-Key` on the money-moving POSTs: the key is claimed at the start of the use
-//! case's transaction and its answer saved before it commits (the bookings' table and rule).
+//! case's transaction and its answer saved before it commits (the floor's `idempotency_keys`
+//! rows, as bookings use them).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -7,9 +8,8 @@ use serde_json::Value;
 use sqlx::PgConnection;
 
 use crate::accounts::AuthUser;
-use crate::bookings::store::{claim_key, save_response, Claim};
 use crate::error::Error;
-use crate::idempotency;
+use crate::plumbing::idempotency::{self, claim_key, save_response, Claim};
 use crate::subscriptions::view::SubscriptionView;
 
 /// What a money-moving use case answers.

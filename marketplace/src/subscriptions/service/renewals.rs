@@ -17,8 +17,8 @@ use super::idem::{self, Answer};
 use super::pay::{self, Due};
 use super::{finish, lock_own, micros, view};
 use crate::accounts::AuthUser;
-use crate::bookings::store::notify_driver;
 use crate::error::Error;
+use crate::plumbing::{Notifier, Outbox};
 use crate::subscriptions::model::{next_attempt, ChargeKind, EndReason, Group, Status};
 use crate::subscriptions::period::period;
 use crate::subscriptions::store::{self, charges, spans, Subscription};
@@ -231,7 +231,7 @@ async fn tell(
     what: &str,
 ) -> Result<(), Error> {
     let body = format!("Subscription {} ({}): {what}.", s.id, s.product_code);
-    notify_driver(conn, s.user_id, subject, &body).await
+    Outbox.tell_user(conn, s.user_id, subject, &body).await
 }
 
 /// `POST /api/subscriptions/{id}/retry`: the subscriber pays a past-due renewal now
@@ -243,7 +243,7 @@ pub async fn retry(
     key: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Answer, Error> {
-    let key = crate::idempotency::checked(key)?;
+    let key = crate::plumbing::idempotency::checked(key)?;
     let now = micros(now);
     let scope = format!("POST /api/subscriptions/{id}/retry");
     let mut tx = pool.begin().await?;

@@ -46,7 +46,7 @@ pub async fn subscribe(
     key: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Answer, Error> {
-    let key = crate::idempotency::checked(key)?;
+    let key = crate::plumbing::idempotency::checked(key)?;
     if let Some(c) = &input.currency {
         if !valid_currency(c) {
             return Err(Error::invalid(

@@ -11,11 +11,11 @@ use super::target::{already_paid, resolve, Target};
 use super::wallet::by_wallet;
 use crate::accounts::AuthUser;
 use crate::error::Error;
-use crate::idempotency;
 use crate::payments::model::Method;
 use crate::payments::provider::{CaptureMethod, IntentStatus, PaymentProvider};
 use crate::payments::service::finish;
 use crate::payments::store::{self, PaymentRow};
+use crate::plumbing::idempotency;
 
 fn map_insert(err: Error) -> Error {
     match err {

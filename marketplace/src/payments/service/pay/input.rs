@@ -132,7 +132,7 @@ pub(super) fn validate(input: &PayInput, key: Option<&str>) -> Result<(), Error>
         }
         _ => {}
     }
-    crate::idempotency::checked(key)?;
+    crate::plumbing::idempotency::checked(key)?;
     if errors.is_empty() {
         Ok(())
     } else {

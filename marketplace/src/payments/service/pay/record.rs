@@ -9,10 +9,9 @@ use super::target::PAYABLE;
 use crate::error::Error;
 use crate::ledger::model::Minor;
 use crate::ledger::service::{self as ledger, HoldPolicy, ProviderPayment};
-use crate::ledger::store::sources;
 use crate::payments::model::{self, Tracked};
 use crate::payments::provider::PaymentState;
-use crate::payments::service::{finish, seam};
+use crate::payments::service::finish;
 use crate::payments::store::{self, PaymentRow, ProviderUpdate};
 use crate::payments::view::PaymentView;
 
@@ -133,7 +132,7 @@ async fn received(
     // the ledger's lock order: what is paid for (the booking, the bill) before the driver's
     // balances, which recording the money locks
     let booking = match row.booking_id {
-        Some(id) => crate::bookings::store::by_id(conn, id, true).await?,
+        Some(id) => crate::bookings::service::by_id(conn, id, true).await?,
         None => None,
     };
     let bill = match row.session_id {
@@ -143,7 +142,7 @@ async fn received(
         None => None,
     };
     if let Some(b) = bill {
-        lock_bill_chain(conn, b).await?;
+        ledger::lock_bill_chain(conn, b).await?;
     }
     let posted = ledger::record_provider_payment(
         conn,
@@ -162,31 +161,25 @@ async fn received(
     let mut hold = None;
     // a pending booking is held when confirmed (the money waits in the wallet)
     if let Some(b) = booking.filter(|b| PAYABLE[1..].contains(&b.status)) {
-        hold = ledger::hold_for_booking(conn, &b, Some(row.user_id), HoldPolicy::IfFunded, now)
-            .await?;
+        hold = ledger::hold_for_booking(
+            conn,
+            (&b).into(),
+            Some(row.user_id),
+            HoldPolicy::IfFunded,
+            now,
+        )
+        .await?;
     }
     if let Some(b) = bill {
         ledger::post_session_bill(conn, b, now).await?;
     }
     store::set_ledger(conn, row.id, Some(posted.id()), hold, now).await?;
     if row.destination_account.is_some() {
-        seam::destination_charge(conn, row, amount, now).await?;
+        let fee = row.application_fee_minor.unwrap_or(0);
+        let destination = row.destination_account.as_deref().unwrap_or_default();
+        ledger::destination_charge(conn, row.into(), amount, fee, destination, now).await?;
     }
     // a fee the platform captured on its own is charged from this money at once, however
     // the news of the capture arrived (our answer or a webhook)
     crate::payments::service::authorizations::charge_claimed_fee(conn, row, now).await
-}
-
-/// Locks a bill and the unposted revisions it corrects, newest first, as the ledger's
-/// posting of it does, so that taking the driver's balances after it keeps the ledger's
-/// lock order.
-pub(super) async fn lock_bill_chain(conn: &mut PgConnection, bill: Uuid) -> Result<(), Error> {
-    let mut next = Some(bill);
-    while let Some(id) = next {
-        let b = sources::bill(conn, id)
-            .await?
-            .ok_or(Error::NotFound("session bill"))?;
-        next = b.supersedes.filter(|_| b.posted_at.is_none());
-    }
-    Ok(())
 }

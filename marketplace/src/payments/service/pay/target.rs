@@ -8,7 +8,7 @@ use crate::accounts::AuthUser;
 use crate::bookings::{Booking, BookingStatus};
 use crate::error::Error;
 use crate::ledger::model::Minor;
-use crate::ledger::store::{self as ledger_store, holds};
+use crate::ledger::service as ledger;
 use crate::payments::model::{Method, Purpose};
 use crate::payments::store::{self, SessionDue};
 
@@ -42,7 +42,7 @@ pub(super) async fn resolve(
     match input.purpose {
         Purpose::Booking => {
             let id = input.booking_id.unwrap_or_default();
-            let b = crate::bookings::store::by_id(conn, id, true)
+            let b = crate::bookings::service::by_id(conn, id, true)
                 .await?
                 .filter(|b| b.driver_id == caller.id)
                 .ok_or(Error::NotFound("booking"))?;
@@ -58,7 +58,7 @@ pub(super) async fn resolve(
                     detail: "the booking costs nothing".into(),
                 });
             }
-            if holds::open_for_booking(conn, b.id, false).await?.is_some() {
+            if ledger::booking_hold(conn, b.id, false).await?.is_some() {
                 return Err(already_paid("booking"));
             }
             Ok(Target {
@@ -110,20 +110,20 @@ async fn card_due(
     currency: &str,
 ) -> Result<Minor, Error> {
     if s.posted {
-        let debt = ledger_store::debt(conn, s.driver_id, currency).await?;
+        let debt = ledger::debt(conn, s.driver_id, currency).await?;
         if debt <= 0 {
             return Err(already_paid("session"));
         }
         return Ok(debt.min(total));
     }
     let held = match s.booking_id {
-        Some(b) => holds::open_for_booking(conn, b, false)
+        Some(b) => ledger::booking_hold(conn, b, false)
             .await?
             .filter(|h| h.currency == currency)
             .map_or(0, |h| h.remaining_minor),
         None => 0,
     };
-    let wallet = ledger_store::wallet_balance(conn, s.driver_id, currency).await?;
+    let wallet = ledger::wallet_balance(conn, s.driver_id, currency).await?;
     let due = total - held - wallet;
     if due <= 0 {
         return Err(Error::Conflict {

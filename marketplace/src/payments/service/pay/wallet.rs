@@ -4,13 +4,11 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
-use super::record::lock_bill_chain;
 use super::target::Target;
 use crate::accounts::AuthUser;
 use crate::bookings::BookingStatus;
 use crate::error::Error;
 use crate::ledger::service::{self as ledger, HoldPolicy};
-use crate::ledger::store::{self as ledger_store, holds};
 use crate::payments::provider::IntentStatus;
 use crate::payments::store::PaymentRow;
 
@@ -32,9 +30,10 @@ pub(super) async fn by_wallet(
                     .into(),
             });
         }
-        let hold = ledger::hold_for_booking(conn, b, Some(caller.id), HoldPolicy::Required, now)
-            .await?
-            .ok_or_else(|| Error::Internal("a paid booking without a hold".into()))?;
+        let hold =
+            ledger::hold_for_booking(conn, b.into(), Some(caller.id), HoldPolicy::Required, now)
+                .await?
+                .ok_or_else(|| Error::Internal("a paid booking without a hold".into()))?;
         row.ledger_hold_id = Some(hold);
     }
     if let Some(s) = &target.session {
@@ -42,15 +41,15 @@ pub(super) async fn by_wallet(
             .bill_id
             .ok_or_else(|| Error::Internal("a billed session without a bill".into()))?;
         // the ledger's lock order: the bill, the hold, then the balances
-        lock_bill_chain(conn, bill).await?;
+        ledger::lock_bill_chain(conn, bill).await?;
         let held = match s.booking_id {
-            Some(b) => holds::open_for_booking(conn, b, true)
+            Some(b) => ledger::booking_hold(conn, b, true)
                 .await?
                 .filter(|h| h.currency == target.currency)
                 .map_or(0, |h| h.remaining_minor),
             None => 0,
         };
-        let lock = ledger_store::lock_driver(conn, s.driver_id, &target.currency).await?;
+        let lock = ledger::lock_driver(conn, s.driver_id, &target.currency).await?;
         if lock.wallet + held < target.amount {
             return Err(Error::Conflict {
                 code: "insufficient_funds",

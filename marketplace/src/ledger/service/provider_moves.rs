@@ -1,7 +1,7 @@
-//! The seam between payments and the ledger for money movements the ledger's service has no
-//! function for yet. Each is one small function here, built only from the ledger's public
-//! plan/store pieces (balanced entries, idempotency keys derived from what caused them), so
-//! the ledger can take them over unchanged:
+//! Money a payment provider moved, posted by the ledger: each movement is one small function
+//! built from the ledger's plans (balanced entries, idempotency keys derived from what caused
+//! them). Payments call these with plain data about their payments and transfers
+//! ([`PaymentFacts`], [`TransferFacts`]); the ledger never reads payments' rows.
 //!
 //! - [`refund_to_card`]: money going back to a card leaves the driver's wallet for provider
 //!   clearing (the exact opposite of a top-up).
@@ -25,9 +25,31 @@ use uuid::Uuid;
 use crate::error::Error;
 use crate::ledger::model::{AccountKind, AccountRef, Cause, Entries, Leg, Minor, PostingKind};
 use crate::ledger::plan::{self, Funds};
-use crate::ledger::store::{self as ledger_store, NewPosting};
-use crate::payments::store::transfers::TransferRow;
-use crate::payments::store::PaymentRow;
+use crate::ledger::store::{self as ledger_store, sources, NewPosting};
+
+/// What the ledger needs of a payment a provider collected to post what happens to its money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaymentFacts<'a> {
+    pub payment_id: Uuid,
+    /// Whose money it is.
+    pub driver_id: Uuid,
+    pub currency: &'a str,
+    /// The provider that collected it (`stripe`, `local_test`).
+    pub provider: &'a str,
+    pub booking_id: Option<Uuid>,
+    pub session_id: Option<Uuid>,
+}
+
+/// What the ledger needs of a transfer of a host's money to their connected account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransferFacts<'a> {
+    pub transfer_id: Uuid,
+    pub host_id: Uuid,
+    pub currency: &'a str,
+    pub amount: Minor,
+    /// The host's connected account at the provider.
+    pub destination_account: &'a str,
+}
 
 fn insufficient(err: Error) -> Error {
     if ledger_store::is_insufficient(&err) {
@@ -44,24 +66,27 @@ fn insufficient(err: Error) -> Error {
 /// `insufficient_funds` when the wallet no longer holds it.
 pub async fn refund_to_card(
     conn: &mut PgConnection,
-    payment: &PaymentRow,
+    payment: PaymentFacts<'_>,
     amount: Minor,
     provider_refund_id: &str,
     actor: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<Uuid, Error> {
-    let entries = plan::topup(payment.user_id, amount)
+    let entries = plan::topup(payment.driver_id, amount)
         .map_err(|e| Error::Internal(format!("refund plan: {e}")))?
         .reversed();
-    ledger_store::lock_driver(conn, payment.user_id, &payment.currency).await?;
+    ledger_store::lock_driver(conn, payment.driver_id, payment.currency).await?;
     let event = format!("{}:{provider_refund_id}", payment.provider);
     let posting = NewPosting::new(
         PostingKind::Refund,
-        &payment.currency,
+        payment.currency,
         format!("provider_refund:{event}"),
         now,
     )
-    .memo(format!("refund to the card of payment {}", payment.id))
+    .memo(format!(
+        "refund to the card of payment {}",
+        payment.payment_id
+    ))
     .cause(Cause {
         user_id: actor,
         booking_id: payment.booking_id,
@@ -78,25 +103,28 @@ pub async fn refund_to_card(
 /// Platform refunds → the driver's wallet: an admin gives money back that was already spent.
 pub async fn goodwill_to_wallet(
     conn: &mut PgConnection,
-    payment: &PaymentRow,
+    payment: PaymentFacts<'_>,
     amount: Minor,
     refund_id: Uuid,
     actor: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Uuid, Error> {
     let entries = Entries::balance([
-        Leg::new(AccountRef::wallet(payment.user_id), amount),
+        Leg::new(AccountRef::wallet(payment.driver_id), amount),
         Leg::new(AccountRef::platform(AccountKind::PlatformRefunds), -amount),
     ])
     .map_err(|e| Error::Internal(format!("refund plan: {e}")))?;
-    ledger_store::lock_driver(conn, payment.user_id, &payment.currency).await?;
+    ledger_store::lock_driver(conn, payment.driver_id, payment.currency).await?;
     let posting = NewPosting::new(
         PostingKind::Refund,
-        &payment.currency,
+        payment.currency,
         format!("payment_refund:{refund_id}"),
         now,
     )
-    .memo(format!("refund of payment {} to the wallet", payment.id))
+    .memo(format!(
+        "refund of payment {} to the wallet",
+        payment.payment_id
+    ))
     .cause(Cause {
         user_id: Some(actor),
         booking_id: payment.booking_id,
@@ -111,30 +139,28 @@ pub async fn goodwill_to_wallet(
 
 /// A destination charge's host share went to the host's connected account: the host
 /// payable the session's bill credited is settled by that much, in the same transaction as
-/// the payment's own posting, once per payment (the key is the payment's id).
+/// the payment's own posting, once per payment (the key is the payment's id). `received`
+/// less the platform's `application_fee` is the host's share; `destination` is the host's
+/// connected account.
 pub async fn destination_charge(
     conn: &mut PgConnection,
-    payment: &PaymentRow,
+    payment: PaymentFacts<'_>,
     received: Minor,
+    application_fee: Minor,
+    destination: &str,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let share = received - payment.application_fee_minor.unwrap_or(0);
+    let share = received - application_fee;
     let Some(session) = payment.session_id else {
         return Err(Error::Internal(format!(
             "destination charge {} pays no session",
-            payment.id
+            payment.payment_id
         )));
     };
     if share <= 0 {
         return Ok(());
     }
-    let host: Uuid = sqlx::query_scalar(
-        "SELECT l.host_id FROM charging_sessions s JOIN listings l ON l.id = s.listing_id \
-         WHERE s.id = $1",
-    )
-    .bind(session)
-    .fetch_one(&mut *conn)
-    .await?;
+    let host = sources::session_host(conn, session).await?;
     let entries = Entries::balance([
         Leg::new(AccountRef::host(host), -share),
         Leg::new(AccountRef::platform(AccountKind::ProviderClearing), share),
@@ -142,14 +168,13 @@ pub async fn destination_charge(
     .map_err(|e| Error::Internal(format!("settlement plan: {e}")))?;
     let posting = NewPosting::new(
         PostingKind::Settlement,
-        &payment.currency,
-        format!("destination_charge:{}", payment.id),
+        payment.currency,
+        format!("destination_charge:{}", payment.payment_id),
         now,
     )
     .memo(format!(
         "host share of payment {} paid out by the provider to {}",
-        payment.id,
-        payment.destination_account.as_deref().unwrap_or_default()
+        payment.payment_id, destination
     ))
     .cause(Cause {
         session_id: Some(session),
@@ -163,10 +188,10 @@ pub async fn destination_charge(
 /// that much, once per transfer (the key is the transfer's id).
 pub async fn host_transfer(
     conn: &mut PgConnection,
-    transfer: &TransferRow,
+    transfer: TransferFacts<'_>,
     now: DateTime<Utc>,
 ) -> Result<Uuid, Error> {
-    let amount = transfer.amount_minor;
+    let amount = transfer.amount;
     let entries = Entries::balance([
         Leg::new(AccountRef::host(transfer.host_id), -amount),
         Leg::new(AccountRef::platform(AccountKind::ProviderClearing), amount),
@@ -174,20 +199,20 @@ pub async fn host_transfer(
     .map_err(|e| Error::Internal(format!("transfer plan: {e}")))?;
     let posting = NewPosting::new(
         PostingKind::Settlement,
-        &transfer.currency,
-        format!("host_transfer:{}", transfer.id),
+        transfer.currency,
+        format!("host_transfer:{}", transfer.transfer_id),
         now,
     )
     .memo(format!(
         "paid to the host's account {} by transfer {}",
-        transfer.destination_account, transfer.id
+        transfer.destination_account, transfer.transfer_id
     ));
     Ok(ledger_store::post(conn, &posting, &entries).await?.id())
 }
 
 /// A movement the provider made on a payment's money without asking us.
 pub struct ProviderMove<'a> {
-    pub payment: &'a PaymentRow,
+    pub payment: PaymentFacts<'a>,
     pub amount: Minor,
     /// The provider's fee (taken) or the fee it returned (given back).
     pub fee: Minor,
@@ -202,7 +227,7 @@ pub struct ProviderMove<'a> {
 
 impl ProviderMove<'_> {
     fn posting(&self, now: DateTime<Utc>) -> NewPosting {
-        NewPosting::new(self.kind, &self.payment.currency, self.key.clone(), now)
+        NewPosting::new(self.kind, self.payment.currency, self.key.clone(), now)
             .memo(self.memo.clone())
             .cause(Cause {
                 booking_id: self.payment.booking_id,
@@ -213,8 +238,8 @@ impl ProviderMove<'_> {
     }
 }
 
-async fn driver_funds(conn: &mut PgConnection, payment: &PaymentRow) -> Result<Funds, Error> {
-    let lock = ledger_store::lock_driver(conn, payment.user_id, &payment.currency).await?;
+async fn driver_funds(conn: &mut PgConnection, payment: PaymentFacts<'_>) -> Result<Funds, Error> {
+    let lock = ledger_store::lock_driver(conn, payment.driver_id, payment.currency).await?;
     Ok(Funds {
         wallet: lock.wallet,
         hold: 0,
@@ -229,7 +254,7 @@ pub async fn taken_back(
     now: DateTime<Utc>,
 ) -> Result<Uuid, Error> {
     let funds = driver_funds(conn, m.payment).await?;
-    let entries = plan::taken_back(m.payment.user_id, funds, m.amount, m.fee)
+    let entries = plan::taken_back(m.payment.driver_id, funds, m.amount, m.fee)
         .map_err(|e| Error::Internal(format!("provider move plan: {e}")))?;
     Ok(ledger_store::post(conn, &m.posting(now), &entries)
         .await?
@@ -240,7 +265,7 @@ pub async fn taken_back(
 /// withdrawal): out of provider clearing, into the fees expense.
 pub async fn fee_charged(
     conn: &mut PgConnection,
-    payment: &PaymentRow,
+    payment: PaymentFacts<'_>,
     fee: Minor,
     key: String,
     memo: String,
@@ -251,7 +276,7 @@ pub async fn fee_charged(
         Leg::new(AccountRef::platform(AccountKind::ProviderFees), -fee),
     ])
     .map_err(|e| Error::Internal(format!("provider fee plan: {e}")))?;
-    let posting = NewPosting::new(PostingKind::Adjustment, &payment.currency, key, now).memo(memo);
+    let posting = NewPosting::new(PostingKind::Adjustment, payment.currency, key, now).memo(memo);
     Ok(ledger_store::post(conn, &posting, &entries).await?.id())
 }
 
@@ -262,7 +287,7 @@ pub async fn given_back(
     now: DateTime<Utc>,
 ) -> Result<Uuid, Error> {
     let funds = driver_funds(conn, m.payment).await?;
-    let entries = plan::given_back(m.payment.user_id, funds, m.amount, m.fee)
+    let entries = plan::given_back(m.payment.driver_id, funds, m.amount, m.fee)
         .map_err(|e| Error::Internal(format!("provider move plan: {e}")))?;
     Ok(ledger_store::post(conn, &m.posting(now), &entries)
         .await?
@@ -274,7 +299,7 @@ pub async fn given_back(
 /// reversal) keys the posting, so each reversal is posted once.
 pub async fn transfer_reversed(
     conn: &mut PgConnection,
-    transfer: &TransferRow,
+    transfer: TransferFacts<'_>,
     amount: Minor,
     cumulative: Minor,
     now: DateTime<Utc>,
@@ -286,13 +311,13 @@ pub async fn transfer_reversed(
     .map_err(|e| Error::Internal(format!("transfer reversal plan: {e}")))?;
     let posting = NewPosting::new(
         PostingKind::Settlement,
-        &transfer.currency,
-        format!("transfer_reversal:{}:{cumulative}", transfer.id),
+        transfer.currency,
+        format!("transfer_reversal:{}:{cumulative}", transfer.transfer_id),
         now,
     )
     .memo(format!(
         "transfer {} reversed at the provider: owed to the host again",
-        transfer.id
+        transfer.transfer_id
     ));
     Ok(ledger_store::post(conn, &posting, &entries).await?.id())
 }

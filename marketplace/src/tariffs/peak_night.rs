@@ -1,4 +1,5 @@
-//! A host's simple price settings, and the OCPI tariff they stand for. Pure.
+//! The peak and night rules: a host's simple price settings, and the OCPI tariff they stand
+//! for, one element per time window. Pure.
 //!
 //! The guide's rule — energy × price per kWh + hours × hourly rate, × 1.5 from 18:00 to 21:00,
 //! × 0.8 from 22:00 to 06:00, then taxes — becomes one OCPI element per window, in the

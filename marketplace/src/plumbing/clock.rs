@@ -1,6 +1,6 @@
-//! Where "now" comes from. Every booking rule depends on the time, so the use cases take
-//! `now` as an argument and the HTTP layer reads it from the [`Clock`] in `ApiContext`;
-//! tests put a [`FixedClock`] there.
+//! Where "now" comes from. Booking rules, sessions' live view and every deadline depend on
+//! the time, so the use cases take `now` as an argument and the HTTP layer reads it from the
+//! [`Clock`] in `ApiContext`; tests put a [`FixedClock`] there.
 
 use std::sync::Mutex;
 
