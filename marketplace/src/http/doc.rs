@@ -70,3 +70,23 @@ pub enum BadQuery {
     #[response(status = 422, content_type = "application/problem+json")]
     Invalid(Problem),
 }
+
+/// The `Idempotency-Key` request header of the routes that move money, documented once.
+/// A retry with the same key is answered as the route's description says; a key that is not
+/// 1 to 255 visible ASCII characters is a 422 naming `Idempotency-Key`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKey {
+    /// Makes a retry safe (the route's description says how): 1 to 255 visible ASCII
+    /// characters, one per request the client means (a UUID, say).
+    #[param(
+        rename = "Idempotency-Key",
+        value_type = String,
+        required = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]+$",
+        example = "9f1c2e4a-5b6d-4e8f-a1b2-c3d4e5f6a7b8"
+    )]
+    pub idempotency_key: Option<String>,
+}

@@ -24,7 +24,7 @@ use super::view::{
 use super::webhook::SIGNATURE_HEADER;
 use crate::accounts::AuthUser;
 use crate::error::{Error, FieldError};
-use crate::http::doc::{BadQuery, JsonBody, Problem, RoleOnly, SignedIn};
+use crate::http::doc::{BadQuery, IdempotencyKey, JsonBody, Problem, RoleOnly, SignedIn};
 use crate::http::{paging, ApiContext, ApiJson, RawBody};
 use crate::ledger::model::Minor;
 use crate::ledger::service::TopupInput;
@@ -68,26 +68,6 @@ fn body_optional<S>(mut route: UtoipaMethodRouter<S>) -> UtoipaMethodRouter<S> {
         }
     }
     route
-}
-
-/// The `Idempotency-Key` request header of the routes that move money, documented once.
-/// A retry with the same key is answered as the route's description says; a key that is not
-/// 1 to 255 visible ASCII characters is a 422 naming `Idempotency-Key`.
-#[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Header)]
-pub struct IdempotencyKey {
-    /// Makes a retry safe (the route's description says how): 1 to 255 visible ASCII
-    /// characters, one per request the client means (a UUID, say).
-    #[param(
-        rename = "Idempotency-Key",
-        value_type = String,
-        required = false,
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[!-~]+$",
-        example = "9f1c2e4a-5b6d-4e8f-a1b2-c3d4e5f6a7b8"
-    )]
-    pub idempotency_key: Option<String>,
 }
 
 /// Routes that cannot work without a card processor, and call it.

@@ -13,9 +13,8 @@ use super::service::{self, Answer, ChangeInput, SubscribeInput};
 use super::view::{ProductView, SubscriptionList, SubscriptionView};
 use crate::accounts::AuthUser;
 use crate::error::{Error, FieldError};
-use crate::http::doc::{BadQuery, JsonBody, Problem, SignedIn};
+use crate::http::doc::{BadQuery, IdempotencyKey, JsonBody, Problem, SignedIn};
 use crate::http::{ApiContext, ApiJson};
-use crate::payments::http::IdempotencyKey;
 use crate::plumbing::idempotency;
 
 const TAG: &str = "subscriptions";
