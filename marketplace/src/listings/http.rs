@@ -29,6 +29,17 @@ use views::{ListingView, Page};
 
 const TAG: &str = "listings";
 
+/// The answers of every route on one host's listing.
+#[derive(utoipa::IntoResponses)]
+pub enum HostsListing {
+    /// The listing is listed but not the caller's (`forbidden`)
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// No such listing, or not visible to the caller (`not_found`)
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+}
+
 pub fn router<S>() -> OpenApiRouter<S>
 where
     ApiContext: FromRef<S>,
@@ -187,10 +198,7 @@ async fn show(
     responses(
         (status = 200, description = "Updated, with its ports and calendar", body = ListingView),
         SignedIn,
-        (status = 403, description = "The listing is listed but not the caller's (`forbidden`)",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
-            body = Problem, content_type = "application/problem+json"),
+        HostsListing,
         (status = 409, description = "Not allowed while `submitted` (`invalid_listing_transition`), or the device already drives another listing (`device_already_bound`)",
             body = Problem, content_type = "application/problem+json"),
         JsonBody,
@@ -221,10 +229,7 @@ async fn update(
     responses(
         (status = 204, description = "Deleted with its ports and calendar"),
         SignedIn,
-        (status = 403, description = "The listing is listed but not the caller's (`forbidden`)",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
-            body = Problem, content_type = "application/problem+json"),
+        HostsListing,
         (status = 409, description = "Only draft, rejected or unlisted listings are deleted (`invalid_listing_transition`); the charger or a port has bookings (`charger_has_bookings`)",
             body = Problem, content_type = "application/problem+json"),
     )
@@ -252,10 +257,7 @@ async fn remove(
     responses(
         (status = 200, description = "The listing in its new status", body = ListingView),
         SignedIn,
-        (status = 403, description = "The listing is listed but not the caller's (`forbidden`)",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
-            body = Problem, content_type = "application/problem+json"),
+        HostsListing,
         (status = 409, description = "Only from draft or rejected (`invalid_listing_transition`)",
             body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The charger has no port yet; `errors` names `ports` (`validation_failed`)",
@@ -285,10 +287,7 @@ async fn submit(
     responses(
         (status = 200, description = "The listing in its new status", body = ListingView),
         SignedIn,
-        (status = 403, description = "The listing is listed but not the caller's (`forbidden`)",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
-            body = Problem, content_type = "application/problem+json"),
+        HostsListing,
         (status = 409, description = "Only from listed (`invalid_listing_transition`)",
             body = Problem, content_type = "application/problem+json"),
     )
@@ -316,10 +315,7 @@ async fn unlist(
     responses(
         (status = 200, description = "The listing in its new status", body = ListingView),
         SignedIn,
-        (status = 403, description = "The listing is listed but not the caller's (`forbidden`)",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
-            body = Problem, content_type = "application/problem+json"),
+        HostsListing,
         (status = 409, description = "Only from unlisted (`invalid_listing_transition`)",
             body = Problem, content_type = "application/problem+json"),
     )
@@ -438,10 +434,7 @@ async fn ports(
     responses(
         (status = 201, description = "Created", body = Port),
         SignedIn,
-        (status = 403, description = "The listing is listed but not the caller's (`forbidden`)",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
-            body = Problem, content_type = "application/problem+json"),
+        HostsListing,
         (status = 409, description = "Another port of the charger is bound to that EVSE and connector (`port_exists`); not allowed while `submitted` (`invalid_listing_transition`)",
             body = Problem, content_type = "application/problem+json"),
         JsonBody,
@@ -571,10 +564,7 @@ async fn opening_hours(
     responses(
         (status = 200, description = "The new week, sorted", body = Vec<OpeningWindow>),
         SignedIn,
-        (status = 403, description = "The listing is listed but not the caller's (`forbidden`)",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
-            body = Problem, content_type = "application/problem+json"),
+        HostsListing,
         (status = 409, description = "Not allowed while `submitted` (`invalid_listing_transition`)",
             body = Problem, content_type = "application/problem+json"),
         JsonBody,
@@ -633,10 +623,7 @@ async fn blackouts(
     responses(
         (status = 201, description = "Created (the reason trimmed)", body = Blackout),
         SignedIn,
-        (status = 403, description = "The listing is listed but not the caller's (`forbidden`)",
-            body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such listing, or not visible to the caller (`not_found`)",
-            body = Problem, content_type = "application/problem+json"),
+        HostsListing,
         (status = 409, description = "A blackout of the listing already starts that day (`blackout_exists`); not allowed while `submitted` (`invalid_listing_transition`)",
             body = Problem, content_type = "application/problem+json"),
         JsonBody,
